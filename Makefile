@@ -1,0 +1,29 @@
+# deepfab: make course · make test · make book
+# The first target that needs Python creates .venv (if missing) and installs deepfab
+# with torch held at 2.13.0 by constraints.txt.
+PY      := .venv/bin/python
+STAMP   := .venv/.installed
+export MPLBACKEND := Agg
+
+.PHONY: course test book venv clean-venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt torch==2.13.0
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+course: $(STAMP)
+	.venv/bin/deepfab run all --out runs
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --timeout 900 -q
+
+book: $(STAMP)
+	.venv/bin/deepfab book --out runs/book
+
+clean-venv:
+	rm -rf .venv

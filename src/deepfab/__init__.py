@@ -1,0 +1,2 @@
+"""deepfab: an advanced deep-learning curriculum for semiconductor data scientists."""
+__version__ = "0.1.0"

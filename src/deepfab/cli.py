@@ -1,0 +1,108 @@
+"""The ``deepfab`` command line.
+
+    deepfab list                         every lecture, its titles, and whether it is available
+    deepfab run L00 [--smoke] [--out DIR] [--device auto|cpu|cuda] [--seed N]
+    deepfab run all                      every available lecture
+    deepfab book [--out DIR]             the course as a static site
+    deepfab data ...                     the shipped datasets (see ``deepfab data --help``)
+    deepfab wafer ...                    wafer-map classification on your own maps
+
+Bad input exits with status 2 and one line on stderr; a failing lecture cell exits 1.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+
+
+class UsageError(Exception):
+    """A user error: printed as one line, exit status 2."""
+
+
+def _cmd_list(args) -> int:
+    from . import lectures
+
+    for lec in lectures.LECTURES:
+        state = "available" if lec.available else "planned"
+        print(f"{lec.id}  {state:<9}  {lec.title}  |  {lec.title_seed}")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from . import lectures
+    from .runner import run_lecture
+
+    if args.lecture.lower() == "all":
+        todo = lectures.available()
+        if args.out and len(todo) > 1:
+            outs = {lec.id: f"{args.out}/{lec.id}" for lec in todo}
+        else:
+            outs = {lec.id: f"runs/{lec.id}" for lec in todo}
+    else:
+        try:
+            lec = lectures.get(args.lecture)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+        if not lec.available:
+            raise UsageError(f"lecture {lec.id} ({lec.title}) is not available yet; see `deepfab list`")
+        todo = [lec]
+        outs = {lec.id: args.out or f"runs/{lec.id}"}
+    status = 0
+    for lec in todo:
+        status = max(status, run_lecture(lec, out=outs[lec.id], smoke=args.smoke, seed=args.seed,
+                                         device=args.device, timeout=args.timeout))
+    return status
+
+
+def _cmd_book(args) -> int:
+    from .book import build_book
+
+    build_book(out=args.out, runs=args.runs)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="deepfab", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("list", help="list the lectures and whether each is available")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("run", help="execute a lecture notebook into runs/LNN/")
+    p.add_argument("lecture", help="L00 .. L16, or 'all' for every available lecture")
+    p.add_argument("--smoke", action="store_true", help="tiny budget, for tests")
+    p.add_argument("--out", help="output folder (default runs/LNN)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: auto")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell (default: none)")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("book", help="build the course book (static HTML) from the runs")
+    p.add_argument("--out", default="runs/book", help="site folder (default runs/book)")
+    p.add_argument("--runs", default="runs", help="where the lecture runs are (default runs)")
+    p.set_defaults(func=_cmd_book)
+
+    for name in ("data", "wafer"):
+        if importlib.util.find_spec(f"deepfab.{name}.cli") is not None:
+            importlib.import_module(f"deepfab.{name}.cli").add_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"deepfab: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("deepfab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

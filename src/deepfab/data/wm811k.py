@@ -1,0 +1,107 @@
+"""WM-811K wafer maps: the npz format, fixed-size encoding for CNNs.
+
+A wafer map is a 2-D uint8 array, 0 = no die, 1 = pass die, 2 = fail die, of any size. The
+shipped splits (``files/wm811k/README.txt``) store them concatenated: ``maps_flat``, ``shapes``
+(N, 2), ``offsets`` (N+1,), plus ``label``, ``label_names`` and ``source_index`` (monotone in lot
+number).
+
+    ws = load_wm811k("train_1")           # or read_wafer_npz("my_maps.npz")
+    x = encode_maps(ws.maps, size=32)      # (N, 2, 32, 32) float32: wafer area, fail dies
+
+References: M.-J. Wu, J.-S. R. Jang, J.-L. Chen, IEEE TSM 28(1), 2015 (WM-811K).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+FILES = Path(__file__).resolve().parent / "files"
+WM811K_SPLITS = ("train_1", "train_10", "train_20", "train_29", "val", "test")
+WM811K_CLASSES = ("Center", "Donut", "Edge-Loc", "Edge-Ring", "Loc", "Near-full", "Random", "Scratch", "none")
+
+
+class DataError(ValueError):
+    """Bad input data: the message names the file and what is wrong with it."""
+
+
+@dataclass
+class WaferSet:
+    """Variable-size wafer maps with optional labels."""
+
+    maps: list[np.ndarray]
+    labels: np.ndarray | None  # (N,) int64 index into label_names, or None when unlabelled
+    label_names: list[str] = field(default_factory=lambda: list(WM811K_CLASSES))
+    source_index: np.ndarray | None = None  # (N,) int64, monotone in lot number
+    name: str = ""
+
+    def __len__(self) -> int:
+        return len(self.maps)
+
+    def subset(self, idx) -> "WaferSet":
+        idx = np.asarray(idx)
+        return WaferSet(
+            maps=[self.maps[i] for i in idx],
+            labels=None if self.labels is None else self.labels[idx],
+            label_names=list(self.label_names),
+            source_index=None if self.source_index is None else self.source_index[idx],
+            name=self.name,
+        )
+
+
+def read_wafer_npz(path: str | Path) -> WaferSet:
+    """Read a wafer-map npz in the WM-811K format; labels are optional."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except Exception as exc:  # zipfile.BadZipFile, ValueError (pickled objects), EOFError ...
+        raise DataError(f"{path}: not a readable npz file ({type(exc).__name__}: {exc})") from None
+    for key in ("maps_flat", "shapes", "offsets"):
+        if key not in arrays:
+            raise DataError(f"{path}: missing array {key!r}; expected maps_flat, shapes, offsets")
+    flat, shapes, offsets = arrays["maps_flat"], arrays["shapes"].astype(np.int64), arrays["offsets"].astype(np.int64)
+    n = len(shapes)
+    if shapes.ndim != 2 or shapes.shape[1] != 2 or offsets.shape != (n + 1,):
+        raise DataError(f"{path}: shapes must be (N, 2) and offsets (N+1,); got {shapes.shape} and {offsets.shape}")
+    sizes = shapes[:, 0] * shapes[:, 1]
+    if offsets[0] != 0 or np.any(np.diff(offsets) != sizes) or offsets[-1] != flat.size:
+        raise DataError(f"{path}: offsets do not match shapes (or the length of maps_flat)")
+    if flat.size and flat.max() > 2:
+        raise DataError(f"{path}: map values must be 0 (no die), 1 (pass) or 2 (fail); found {int(flat.max())}")
+    maps = [flat[offsets[i]:offsets[i + 1]].reshape(shapes[i]).astype(np.uint8) for i in range(n)]
+    names = [str(s) for s in arrays["label_names"]] if "label_names" in arrays else list(WM811K_CLASSES)
+    labels = arrays["label"].astype(np.int64) if "label" in arrays else None
+    if labels is not None and (labels.shape != (n,) or (n and (labels.min() < 0 or labels.max() >= len(names)))):
+        raise DataError(f"{path}: labels must be (N,) indices into {len(names)} label_names")
+    src = arrays["source_index"].astype(np.int64) if "source_index" in arrays else None
+    return WaferSet(maps, labels, names, src, name=path.stem)
+
+
+def load_wm811k(split: str) -> WaferSet:
+    """One of the shipped WM-811K splits: train_1, train_10, train_20, train_29, val, test."""
+    if split not in WM811K_SPLITS:
+        raise DataError(f"unknown WM-811K split {split!r}; expected one of {', '.join(WM811K_SPLITS)}")
+    return read_wafer_npz(FILES / "wm811k" / f"wm811k_{split}.npz")
+
+
+def encode_maps(maps: list[np.ndarray], size: int = 32) -> np.ndarray:
+    """Encode maps as (N, 2, size, size) float32: channel 0 wafer area, channel 1 fail dies.
+
+    Resizing is a max over each target cell's source block (adaptive max pooling; nearest
+    repetition when enlarging), so a defect one die wide survives any reduction.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    out = np.empty((len(maps), 2, size, size), dtype=np.float32)
+    for i, m in enumerate(maps):
+        t = torch.from_numpy(np.stack([m > 0, m == 2]).astype(np.float32))[None]  # (1, 2, H, W)
+        h, w = m.shape
+        if h < size or w < size:  # enlarge with nearest repetition first, then pool exactly
+            t = F.interpolate(t, size=(max(h, size), max(w, size)), mode="nearest")
+        out[i] = F.adaptive_max_pool2d(t, size)[0].numpy()
+    return out
