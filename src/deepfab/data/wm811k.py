@@ -17,13 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-FILES = Path(__file__).resolve().parent / "files"
+from .base import FILES, DataError
+
 WM811K_SPLITS = ("train_1", "train_10", "train_20", "train_29", "val", "test")
 WM811K_CLASSES = ("Center", "Donut", "Edge-Loc", "Edge-Ring", "Loc", "Near-full", "Random", "Scratch", "none")
-
-
-class DataError(ValueError):
-    """Bad input data: the message names the file and what is wrong with it."""
 
 
 @dataclass
