@@ -1,0 +1,158 @@
+"""Optimizer trajectories on 2-D loss surfaces (lecture 0: "Training with SGD" and its variants).
+
+Each test function is written once with plain arithmetic, so the same expression runs on numpy
+arrays (for contour plots) and torch tensors (for torch.optim); its gradient is written out by
+hand for the numpy teaching optimizers. ``torch_path`` and ``scratch_path`` run one optimizer
+from one start point and return the path, so the scratch optimizers can be compared with
+torch.optim step for step.
+
+    from deepfab.theory.optim_paths import FUNCTIONS, FAMILY, torch_path
+    p = torch_path(FUNCTIONS["ravine"], (-4.0, 1.5), "adam", steps=100, lr=0.3)
+    p.points   # (101, 2) parameters after 0..100 steps
+    p.losses   # (101,) loss at each of them
+
+References:
+    H. H. Rosenbrock, "An automatic method for finding the greatest or least value of a
+    function", The Computer Journal 3 (1960).
+    B. T. Polyak (1964) momentum; Y. Nesterov (1983) accelerated gradient; T. Tieleman and
+    G. Hinton (2012) RMSprop; D. P. Kingma and J. Ba (2015) Adam; I. Loshchilov and F. Hutter
+    (2019) AdamW. PyTorch torch.optim documentation for the exact update conventions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TestFunction:
+    name: str
+    value: Callable          # value(x, y) with numpy arrays or torch tensors
+    grad: Callable           # grad(x, y) -> (dx, dy), numpy
+    minimum: tuple           # the global minimizer (x*, y*)
+    box: tuple               # (xmin, xmax, ymin, ymax) for contour plots
+
+
+def _ravine(x, y):
+    # an ill-conditioned quadratic bowl: curvature 0.1 along x, 2 along y (condition number 20)
+    return 0.05 * x ** 2 + y ** 2
+
+
+def _ravine_grad(x, y):
+    return 0.1 * x, 2.0 * y
+
+
+def _rosenbrock(x, y):
+    # a curved banana valley; minimum 0 at (1, 1)
+    return (1 - x) ** 2 + 100 * (y - x ** 2) ** 2
+
+
+def _rosenbrock_grad(x, y):
+    return -2 * (1 - x) - 400 * x * (y - x ** 2), 200 * (y - x ** 2)
+
+
+FUNCTIONS = {
+    "ravine": TestFunction("ravine", _ravine, _ravine_grad, (0.0, 0.0), (-5.0, 5.0, -2.0, 2.0)),
+    "rosenbrock": TestFunction("rosenbrock", _rosenbrock, _rosenbrock_grad, (1.0, 1.0), (-2.0, 2.0, -1.0, 3.0)),
+}
+
+# The optimizer family of the lecture: name -> (torch.optim class name, fixed keyword arguments).
+FAMILY = {
+    "sgd": ("SGD", {}),
+    "momentum": ("SGD", {"momentum": 0.9}),
+    "nesterov": ("SGD", {"momentum": 0.9, "nesterov": True}),
+    "rmsprop": ("RMSprop", {}),
+    "adam": ("Adam", {}),
+    "adamw": ("AdamW", {"weight_decay": 0.01}),
+}
+
+
+@dataclass
+class Path:
+    optimizer: str
+    points: np.ndarray   # (steps + 1, 2)
+    losses: np.ndarray   # (steps + 1,)
+
+
+def _check(fn, start, optimizer, steps):
+    if not isinstance(fn, TestFunction):
+        raise TypeError(f"fn must be a TestFunction (see FUNCTIONS); got {type(fn).__name__}")
+    if optimizer not in FAMILY:
+        raise ValueError(f"optimizer must be one of {sorted(FAMILY)}; got {optimizer!r}")
+    start = np.asarray(start, dtype=np.float64)
+    if start.shape != (2,):
+        raise ValueError(f"start must be a point (x, y); got shape {start.shape}")
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be a non-negative int; got {steps!r}")
+    return start
+
+
+def torch_path(fn: TestFunction, start, optimizer: str, steps: int, **hparams) -> Path:
+    """Run ``torch.optim`` (``FAMILY[optimizer]`` plus ``hparams``, e.g. ``lr``) for ``steps`` steps."""
+    import torch
+
+    start = _check(fn, start, optimizer, steps)
+    cls_name, fixed = FAMILY[optimizer]
+    theta = torch.tensor(start, dtype=torch.float64, requires_grad=True)   # (2,)
+    opt = getattr(torch.optim, cls_name)([theta], **{**fixed, **hparams})
+    points, losses = [start.copy()], []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = fn.value(theta[0], theta[1])
+        loss.backward()
+        losses.append(float(loss.detach()))
+        opt.step()
+        points.append(theta.detach().numpy().copy())
+    losses.append(float(fn.value(*points[-1])))
+    return Path(optimizer, np.array(points), np.array(losses))
+
+
+def scratch_path(fn: TestFunction, start, optimizer: str, steps: int, **hparams) -> Path:
+    """The same run with ``deepfab.scratch.optim`` and the hand-written numpy gradient."""
+    from deepfab.scratch import optim as scratch_optim
+    from deepfab.scratch.tensor import Tensor
+
+    start = _check(fn, start, optimizer, steps)
+    cls_name, fixed = FAMILY[optimizer]
+    theta = Tensor(start.copy())                                            # (2,)
+    opt = getattr(scratch_optim, cls_name)([theta], **{**fixed, **hparams})
+    points, losses = [start.copy()], []
+    for _ in range(steps):
+        opt.zero_grad()
+        x, y = theta.data
+        losses.append(float(fn.value(x, y)))
+        theta.grad = np.array(fn.grad(x, y), dtype=np.float64)              # (2,)
+        opt.step()
+        points.append(np.array(theta.data, dtype=np.float64))
+    losses.append(float(fn.value(*points[-1])))
+    return Path(optimizer, np.array(points), np.array(losses))
+
+
+def surface(fn: TestFunction, n: int = 200):
+    """Grid (X, Y, Z) of ``fn`` over its box, each (n, n), for contour plots."""
+    x0, x1, y0, y1 = fn.box
+    X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    return X, Y, fn.value(X, Y)
+
+
+def tune_lr(fn: TestFunction, start, optimizer: str, steps: int,
+            grid=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)) -> float:
+    """The learning rate from ``grid`` with the lowest final loss after ``steps`` torch.optim steps.
+
+    Every optimizer gets the same budget and the same grid, so the comparison is not decided by
+    one hand-picked step size. Diverging runs (non-finite loss) are skipped.
+    """
+    import warnings
+
+    best, best_lr = np.inf, None
+    for lr in grid:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)          # overflow in a diverging run
+            final = torch_path(fn, start, optimizer, steps, lr=lr).losses[-1]
+        if np.isfinite(final) and final < best:
+            best, best_lr = final, lr
+    if best_lr is None:
+        raise RuntimeError(f"{optimizer} diverged on {fn.name} for every lr in {grid}")
+    return float(best_lr)

@@ -1,0 +1,45 @@
+"""Tests for deepfab.theory.optim_paths: scratch optimizer paths equal torch.optim's."""
+import numpy as np
+import pytest
+import torch
+
+from deepfab.theory.optim_paths import FAMILY, FUNCTIONS, scratch_path, surface, torch_path, tune_lr
+
+
+@pytest.mark.parametrize("name", sorted(FAMILY))
+@pytest.mark.parametrize("fn", ["ravine", "rosenbrock"])
+def test_scratch_path_matches_torch_optim(name, fn):
+    f = FUNCTIONS[fn]
+    lr = 1e-3 if fn == "rosenbrock" and name in ("sgd", "momentum", "nesterov") else 0.05
+    p = torch_path(f, (-1.5, 1.0), name, 60, lr=lr)
+    q = scratch_path(f, (-1.5, 1.0), name, 60, lr=lr)
+    assert p.points.shape == (61, 2) and p.losses.shape == (61,)
+    np.testing.assert_allclose(q.points, p.points, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(q.losses, p.losses, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("fn", ["ravine", "rosenbrock"])
+def test_hand_gradients_match_autograd(fn):
+    f = FUNCTIONS[fn]
+    for pt in [(-1.3, 0.7), (0.4, 2.2), (1.0, 1.0)]:
+        v = torch.tensor(pt, dtype=torch.float64, requires_grad=True)
+        f.value(v[0], v[1]).backward()
+        np.testing.assert_allclose(f.grad(*pt), v.grad.numpy(), rtol=1e-12, atol=1e-12)
+        assert f.value(*f.minimum) <= f.value(*pt)
+
+
+def test_optimizers_decrease_the_ravine_loss():
+    f = FUNCTIONS["ravine"]
+    for name in FAMILY:
+        lr = tune_lr(f, (-4.0, 1.5), name, 50)
+        p = torch_path(f, (-4.0, 1.5), name, 50, lr=lr)
+        assert p.losses[-1] < 0.05 * p.losses[0], name
+
+
+def test_surface_grid_and_errors():
+    X, Y, Z = surface(FUNCTIONS["ravine"], 30)
+    assert X.shape == Y.shape == Z.shape == (30, 30)
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        torch_path(FUNCTIONS["ravine"], (0, 0), "lbfgs", 3)
+    with pytest.raises(ValueError, match="start must be a point"):
+        torch_path(FUNCTIONS["ravine"], (0, 0, 0), "sgd", 3, lr=0.1)
