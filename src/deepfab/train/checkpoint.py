@@ -1,0 +1,130 @@
+"""Checkpoints that survive ``kill -9``: atomic writes, every RNG state, safe loading.
+
+Introduced in lecture 1 with the engine. ``fit(..., out_dir=D)`` writes after every epoch
+
+    D/checkpoint.pt   model, optimiser, scheduler, grad scaler, epoch, history, best weights and
+                      score, early-stopping counter, and the RNG states (python, numpy, torch, CUDA,
+                      and the engine's own generators for data order, mixing and augmentation)
+    D/best.pt         the best weights so far (a plain state_dict)
+    D/history.json    per-epoch metrics;  D/config.json  the TrainConfig
+
+Each file is written to a temporary name in the same folder and moved into place with
+``os.replace``, so a reader sees the old file or the new one, never half of one. Everything is
+stored as tensors and plain python types so that ``torch.load(path, weights_only=True)`` reads it
+without unpickling code.
+
+References:
+    PyTorch, "Saving and loading models" and torch.load(weights_only=True).
+    POSIX rename(2): atomic replacement within one file system.
+"""
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+FORMAT = 1
+
+
+def save_atomic(obj, path) -> None:
+    """``torch.save`` to a temp file beside ``path``, fsync, then ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load(path, map_location="cpu") -> dict:
+    """Read a checkpoint with ``weights_only=True``; a clear error when it is not one of ours."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # truncated or foreign files
+        raise ValueError(f"{path} is not a readable deepfab checkpoint ({type(exc).__name__}: {exc})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a deepfab training checkpoint (format {FORMAT}); "
+                         f"got {type(ckpt).__name__} with format {getattr(ckpt, 'get', lambda k: None)('format')!r}")
+    return ckpt
+
+
+def _np_generator_state(rng: np.random.Generator) -> dict:
+    # PCG64 state holds 128-bit ints: store them as decimal strings (plain types for weights_only).
+    s = rng.bit_generator.state
+    return {"bit_generator": s["bit_generator"], "state": str(s["state"]["state"]), "inc": str(s["state"]["inc"]),
+            "has_uint32": int(s["has_uint32"]), "uinteger": int(s["uinteger"])}
+
+
+def _set_np_generator_state(rng: np.random.Generator, d: dict) -> None:
+    rng.bit_generator.state = {"bit_generator": d["bit_generator"],
+                               "state": {"state": int(d["state"]), "inc": int(d["inc"])},
+                               "has_uint32": d["has_uint32"], "uinteger": d["uinteger"]}
+
+
+def rng_state(gens: dict) -> dict:
+    """All random states: global python/numpy/torch(/CUDA) and the engine's named generators."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    out = {
+        "python": random.getstate(),
+        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                  "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "gens": {},
+    }
+    for name, g in gens.items():
+        if isinstance(g, np.random.Generator):
+            out["gens"][name] = {"numpy": _np_generator_state(g)}
+        else:
+            out["gens"][name] = {"torch": g.get_state()}
+    return out
+
+
+def set_rng_state(state: dict, gens: dict) -> None:
+    """Inverse of :func:`rng_state` (generators are updated in place)."""
+    random.setstate(_tuplify(state["python"]))
+    n = state["numpy"]
+    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"]))
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    for name, g in gens.items():
+        saved = state["gens"].get(name)
+        if saved is None:
+            raise ValueError(f"checkpoint has no state for generator {name!r}; it has {sorted(state['gens'])}")
+        if isinstance(g, np.random.Generator):
+            _set_np_generator_state(g, saved["numpy"])
+        else:
+            g.set_state(saved["torch"])
+
+
+def _tuplify(x):
+    # random.setstate needs the nested tuples that a round trip through some loaders makes lists.
+    return tuple(_tuplify(v) for v in x) if isinstance(x, (list, tuple)) else x
+
+
+def check_model_matches(model: torch.nn.Module, saved_state: dict, path) -> None:
+    """Raise ValueError listing the first differences between a model and a saved state_dict."""
+    now = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    then = {k: tuple(v.shape) for k, v in saved_state.items()}
+    problems = [f"missing in model: {k}" for k in then if k not in now]
+    problems += [f"not in checkpoint: {k}" for k in now if k not in then]
+    problems += [f"{k}: checkpoint {then[k]} vs model {now[k]}" for k in now if k in then and now[k] != then[k]]
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; ... {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise ValueError(f"cannot resume from {path}: the model does not match the checkpoint ({shown}). "
+                         "Use the same architecture, or a new out_dir / resume=False to start over.")

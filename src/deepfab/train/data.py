@@ -1,0 +1,142 @@
+"""Training data for the engine: array/tensor pairs or torch Datasets, batched by a seeded schedule.
+
+Introduced in lecture 1 with the engine. ``as_data`` accepts ``(X, y)`` (numpy or torch) or any
+``torch.utils.data.Dataset`` yielding ``(x, y)``. ``epoch_batches`` decides the sample order of
+one epoch from a ``torch.Generator`` only (a permutation, or inverse-frequency sampling with
+replacement for ``sampler="balanced"``) and cuts it into global batches; under data parallelism
+each global batch is split into ``world_size`` contiguous shards, so every rank sees the samples
+the single-process run would have put in the same step.
+
+    data = as_data((X, y))
+    for idx in epoch_batches(len(data), 128, gen, rank=0, world_size=1):
+        xb, yb = data.batch(idx)
+
+References:
+    PyTorch, torch.utils.data.WeightedRandomSampler and DistributedSampler (the ideas re-implemented
+    here so that order and sharding are explicit and resumable).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class TensorData:
+    """(X, y) held as tensors; ``batch(idx)`` indexes them directly (no loader overhead)."""
+
+    def __init__(self, X, y):
+        X = torch.as_tensor(X)
+        y = torch.as_tensor(y)
+        if X.ndim < 1 or y.ndim != 1 or X.shape[0] != y.shape[0]:
+            raise ValueError(f"data must be (X, y) with X (N, ...) and y (N,); got X {tuple(X.shape)}, y {tuple(y.shape)}")
+        if X.shape[0] == 0:
+            raise ValueError("data must hold at least one sample; got 0")
+        if y.dtype.is_floating_point:
+            if not torch.equal(y, y.round()):
+                raise ValueError(f"labels y must be integer class indices; got dtype {y.dtype} with fractions")
+        elif y.dtype == torch.bool or y.dtype.is_complex:
+            raise ValueError(f"labels y must be integer class indices; got dtype {y.dtype}")
+        self.X = X.float() if X.dtype in (torch.float64, torch.float16, torch.bfloat16) or not X.dtype.is_floating_point else X
+        self.y = y.long()
+        if int(self.y.min()) < 0:
+            raise ValueError(f"labels y must be >= 0; got min {int(self.y.min())}")
+
+    def __len__(self):
+        return int(self.y.shape[0])
+
+    def labels(self) -> np.ndarray:
+        return self.y.numpy()
+
+    def to(self, device) -> "TensorData":
+        """Move the whole set to ``device`` once (worth it on a GPU when it fits)."""
+        self.X, self.y = self.X.to(device), self.y.to(device)
+        return self
+
+    def batch(self, idx: torch.Tensor):
+        idx = idx.to(self.X.device)
+        return self.X[idx], self.y[idx]
+
+
+class DatasetData:
+    """A map-style ``Dataset`` of (x, y); batches are collated through a ``DataLoader``."""
+
+    def __init__(self, dataset: Dataset, num_workers: int = 0):
+        if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+            raise ValueError(f"data must be (X, y) or a map-style torch Dataset; got {type(dataset).__name__}")
+        if len(dataset) == 0:
+            raise ValueError("data must hold at least one sample; got an empty Dataset")
+        self.dataset = dataset
+        self.num_workers = num_workers
+        self._labels = None
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def labels(self) -> np.ndarray:
+        """Labels of every sample: ``.targets``/``.labels``/``.y`` when the Dataset has them, else one pass."""
+        if self._labels is None:
+            for attr in ("targets", "labels", "y"):
+                v = getattr(self.dataset, attr, None)
+                if v is not None and not callable(v) and len(v) == len(self.dataset):
+                    self._labels = np.asarray(torch.as_tensor(v).cpu(), dtype=np.int64)
+                    break
+            else:
+                self._labels = np.array([int(self.dataset[i][1]) for i in range(len(self.dataset))], dtype=np.int64)
+        return self._labels
+
+    def loader(self, batches: list[torch.Tensor], seed: int) -> DataLoader:
+        """A DataLoader that yields exactly ``batches`` in order (worker seeds derived from ``seed``)."""
+        g = torch.Generator().manual_seed(seed)
+        return DataLoader(self.dataset, batch_sampler=[b.tolist() for b in batches],
+                          num_workers=self.num_workers, generator=g)
+
+    def batch(self, idx: torch.Tensor):
+        xs, ys = zip(*(self.dataset[int(i)] for i in idx))
+        return torch.stack([torch.as_tensor(x) for x in xs]), torch.as_tensor(np.asarray(ys))
+
+
+def as_data(data, num_workers: int = 0, name: str = "train_data"):
+    """Wrap ``(X, y)`` or a Dataset; anything else raises ValueError."""
+    if isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(data, Dataset):
+        try:
+            return TensorData(*data)
+        except (TypeError, RuntimeError) as exc:
+            raise ValueError(f"{name} as a pair must be (X, y) arrays or tensors; {exc}") from None
+    if isinstance(data, Dataset) or (hasattr(data, "__getitem__") and hasattr(data, "__len__")
+                                     and not isinstance(data, (tuple, list, np.ndarray, torch.Tensor))):
+        return DatasetData(data, num_workers)
+    raise ValueError(f"{name} must be a pair (X, y) of arrays/tensors or a torch Dataset; got {type(data).__name__}")
+
+
+def sample_order(n: int, gen: torch.Generator, labels: np.ndarray | None = None) -> torch.Tensor:
+    """One epoch's sample order: a permutation of n, or (labels given) n balanced draws with replacement."""
+    if labels is None:
+        return torch.randperm(n, generator=gen)
+    counts = np.bincount(labels)
+    weights = torch.as_tensor(1.0 / counts[labels], dtype=torch.float64)  # (N,), each class sums to 1
+    return torch.multinomial(weights, n, replacement=True, generator=gen)
+
+
+def epoch_batches(order: torch.Tensor, batch_size: int, rank: int = 0, world_size: int = 1) -> list[torch.Tensor]:
+    """Global batches of ``batch_size`` from ``order``; this rank's contiguous shard of each.
+
+    The last batch may be short. Under data parallelism a global batch with fewer samples than
+    ranks is dropped (a rank with nothing cannot take part in the gradient average).
+    """
+    out = []
+    for start in range(0, len(order), batch_size):
+        glob = order[start:start + batch_size]
+        if world_size > 1:
+            if len(glob) < world_size:
+                continue
+            bounds = np.linspace(0, len(glob), world_size + 1).round().astype(int)
+            glob = glob[bounds[rank]:bounds[rank + 1]]
+        out.append(glob)
+    return out
+
+
+def global_batch_sizes(n: int, batch_size: int, world_size: int = 1) -> list[int]:
+    """Sizes of the global batches ``epoch_batches`` produces (the same on every rank)."""
+    sizes = [min(batch_size, n - s) for s in range(0, n, batch_size)]
+    return [b for b in sizes if world_size == 1 or b >= world_size]

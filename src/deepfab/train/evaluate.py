@@ -1,0 +1,110 @@
+"""Evaluation and prediction: batched forward passes in eval mode, metrics for imbalanced classes.
+
+Introduced in lecture 1 with the engine; ``fit`` uses ``evaluate`` for its validation metrics.
+
+    from deepfab.train import evaluate, predict
+    m = evaluate(model, (X_test, y_test), label_names=names)   # loss, accuracy, macro_f1, per-class recall, confusion
+    probs = predict(model, X_test)                              # (N, C) numpy softmax probabilities
+
+Under ``torchrun`` each rank scores a strided shard and the logits are gathered, so every rank
+returns the metrics of the whole set.
+
+References:
+    scikit-learn, sklearn.metrics (the conventions of ``classification_metrics``).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..device import resolve_device
+from .data import DatasetData, TensorData, as_data
+from .distributed import DistInfo, gather_objects
+from .metrics import classification_metrics, label_names_for
+
+
+def unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    """The module inside a DistributedDataParallel/DataParallel wrapper (or the model itself)."""
+    return getattr(model, "module", model)
+
+
+def _as_eval_data(data, name: str):
+    if isinstance(data, (np.ndarray, torch.Tensor)):           # bare X: labels are not needed
+        return TensorData(data, torch.zeros(len(data), dtype=torch.long))
+    return as_data(data, 0, name)
+
+
+def forward_logits(model, data, device, batch_size: int = 512, info: DistInfo | None = None):
+    """Logits (N, C) float32 and labels (N,) on the CPU, in data order; eval mode, no grad."""
+    info = info or DistInfo()
+    model = unwrap(model)
+    n = len(data)
+    mine = torch.arange(info.rank, n, info.world_size)            # this rank's strided shard
+    chunks = [mine[i:i + batch_size] for i in range(0, len(mine), batch_size)]
+    if isinstance(data, DatasetData):
+        batches = iter(data.loader(chunks, seed=0)) if chunks else iter(())
+    else:
+        batches = (data.batch(idx) for idx in chunks)
+    was_training = model.training
+    model.eval()
+    outs, ys = [], []
+    try:
+        with torch.no_grad():
+            for xb, yb in batches:
+                out = model(xb.to(device, non_blocking=True))
+                if not isinstance(out, torch.Tensor) or out.ndim != 2:
+                    got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+                    raise ValueError(f"model must return logits of shape (B, n_classes); got {got}")
+                outs.append(out.float().cpu())
+                ys.append(torch.as_tensor(yb).long().cpu())
+    finally:
+        model.train(was_training)
+    logits = torch.cat(outs) if outs else torch.zeros(0, 0)
+    y = torch.cat(ys) if ys else torch.zeros(0, dtype=torch.long)
+    if info.enabled:
+        parts = gather_objects((mine.numpy(), logits.numpy(), y.numpy()), info)
+        width = max(p[1].shape[1] for p in parts if p[1].size) if any(p[1].size for p in parts) else 0
+        logits_all = torch.zeros(n, width)
+        y_all = torch.zeros(n, dtype=torch.long)
+        for idx, lg, yy in parts:
+            if len(idx):
+                logits_all[torch.from_numpy(idx)] = torch.from_numpy(lg)
+                y_all[torch.from_numpy(idx)] = torch.from_numpy(yy)
+        logits, y = logits_all, y_all
+    return logits, y
+
+
+def metrics_from_logits(logits: torch.Tensor, y: torch.Tensor, label_names=None) -> dict:
+    """``classification_metrics`` of the argmax, plus the mean cross-entropy ``loss``."""
+    n_classes = logits.shape[1]
+    if len(y) and int(y.max()) >= n_classes:
+        raise ValueError(f"labels must be < n_classes={n_classes} (the model's output width); got {int(y.max())}")
+    names = label_names_for(n_classes, label_names)
+    m = classification_metrics(y.numpy(), logits.argmax(1).numpy(), names)
+    loss = F.cross_entropy(logits.double(), y).item()
+    return {"loss": float(loss), **m}
+
+
+def evaluate(model, data, label_names=None, device="auto", batch_size: int = 512) -> dict:
+    """Loss, accuracy, macro-F1, balanced accuracy, per-class recall/precision/F1/support, confusion, n.
+
+    ``data``: ``(X, y)`` or a Dataset of (x, y). The model is moved to ``device`` and left in the
+    mode it was in.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+    dev = resolve_device(device) if isinstance(device, str) or device is None else torch.device(device)
+    unwrap(model).to(dev)
+    logits, y = forward_logits(model, _as_eval_data(data, "data"), dev, batch_size)
+    return metrics_from_logits(logits, y, label_names)
+
+
+def predict(model, data, device="auto", batch_size: int = 512) -> np.ndarray:
+    """Softmax probabilities (N, C) as a float32 numpy array; ``data`` is X, ``(X, y)`` or a Dataset."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+    dev = resolve_device(device) if isinstance(device, str) or device is None else torch.device(device)
+    unwrap(model).to(dev)
+    logits, _ = forward_logits(model, _as_eval_data(data, "data"), dev, batch_size)
+    return torch.softmax(logits, dim=1).numpy().astype(np.float32)

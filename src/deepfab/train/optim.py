@@ -1,0 +1,51 @@
+"""Optimiser, learning-rate schedule and mixed-precision choice from a ``TrainConfig``.
+
+Introduced in lecture 0 (optimisers, from scratch) and lecture 1 (the engine uses torch's).
+Schedules step once per optimiser step, so their shape does not depend on the epoch length:
+
+    cosine    lr * (1 + cos(pi t / T)) / 2, from lr to 0 over all T steps
+    onecycle  warm up to lr over the first 30 % of steps, then anneal (cosine) to lr / 1e4
+    step      lr, then x0.1 after each third of the epochs
+
+References:
+    Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts", ICLR 2017.
+    Smith & Topin, "Super-Convergence", 2018.
+    Sutskever et al., "On the importance of initialization and momentum" (Nesterov momentum), ICML 2013.
+"""
+from __future__ import annotations
+
+import torch
+
+
+def make_optimizer(params, cfg) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    raise ValueError(f"optimizer must be one of ('sgd', 'adam', 'adamw'); got {cfg.optimizer!r}")
+
+
+def make_scheduler(opt, cfg, steps_per_epoch: int):
+    """A per-step scheduler (or None) covering ``cfg.epochs * steps_per_epoch`` steps."""
+    total = cfg.epochs * steps_per_epoch
+    if cfg.scheduler is None:
+        return None
+    if cfg.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
+    if cfg.scheduler == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total)
+    if cfg.scheduler == "step":
+        every = max(1, cfg.epochs // 3) * steps_per_epoch
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=every, gamma=0.1)
+    raise ValueError(f"scheduler must be one of (None, 'cosine', 'onecycle', 'step'); got {cfg.scheduler!r}")
+
+
+def amp_dtype(amp: str, device: torch.device):
+    """The autocast dtype, or None for full precision. Autocast runs on CUDA only."""
+    if device.type != "cuda" or amp == "off":
+        return None
+    if amp == "bf16" or (amp == "auto" and torch.cuda.is_bf16_supported()):
+        return torch.bfloat16
+    return torch.float16
