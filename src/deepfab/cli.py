@@ -1,9 +1,9 @@
 """The ``deepfab`` command line.
 
     deepfab list                         every lecture, its titles, and whether it is available
-    deepfab run L00 [--smoke] [--out DIR] [--device auto|cpu|cuda] [--seed N]
-    deepfab run all                      every available lecture
-    deepfab book [--out DIR]             the course as a static site
+    deepfab run L00 [--smoke] [--out DIR] [--device auto|cpu|cuda] [--seed N] [--force]
+    deepfab run all [--out runs]         every available lecture, into runs/LNN/
+    deepfab book [--out DIR] [--runs DIR] the course as a static site
     deepfab data ...                     the shipped datasets (see ``deepfab data --help``)
     deepfab wafer ...                    wafer-map classification on your own maps
 
@@ -36,10 +36,9 @@ def _cmd_run(args) -> int:
 
     if args.lecture.lower() == "all":
         todo = lectures.available()
-        if args.out and len(todo) > 1:
-            outs = {lec.id: f"{args.out}/{lec.id}" for lec in todo}
-        else:
-            outs = {lec.id: f"runs/{lec.id}" for lec in todo}
+        if not todo:
+            raise UsageError("no lecture is available yet; see `deepfab list`")
+        outs = {lec.id: f"{args.out or 'runs'}/{lec.id}" for lec in todo}
     else:
         try:
             lec = lectures.get(args.lecture)
@@ -49,11 +48,15 @@ def _cmd_run(args) -> int:
             raise UsageError(f"lecture {lec.id} ({lec.title}) is not available yet; see `deepfab list`")
         todo = [lec]
         outs = {lec.id: args.out or f"runs/{lec.id}"}
-    status = 0
+    results = {}
     for lec in todo:
-        status = max(status, run_lecture(lec, out=outs[lec.id], smoke=args.smoke, seed=args.seed,
-                                         device=args.device, timeout=args.timeout))
-    return status
+        results[lec.id] = run_lecture(lec, out=outs[lec.id], smoke=args.smoke, seed=args.seed,
+                                      device=args.device, timeout=args.timeout, force=args.force)
+        if results[lec.id] == 130:
+            break
+    if len(todo) > 1:
+        print("\n".join(f"{k}  {'ok' if v == 0 else f'FAILED (exit {v})'}  {outs[k]}" for k, v in results.items()))
+    return max(results.values())
 
 
 def _cmd_book(args) -> int:
@@ -78,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: auto")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell (default: none)")
+    p.add_argument("--force", action="store_true",
+                   help="write into a non-empty --out that is not a previous run of this lecture "
+                        "(the run's own files are overwritten, other files are kept)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("book", help="build the course book (static HTML) from the runs")
