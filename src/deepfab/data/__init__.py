@@ -4,8 +4,10 @@ See ``files/<dataset>/README.txt`` for each dataset's origin, terms and citation
 ``docs/datasets.md`` for the overview.
 """
 from .base import DataError
+from .curation import DuplicateReport, class_counts, class_weights, dedup, find_duplicates, lot_ordered_split, map_digest
 from .lam import LamEtch, load_lam_etch
 from .loghub import LOGHUB_SYSTEMS, LogSet, load_loghub
+from .lswmd import convert_lswmd, read_lswmd
 from .mixedwm38 import MIXEDWM38_LABELS, MIXEDWM38_SPLITS, MixedWM38, load_mixedwm38
 from .secom import SECOM_VARIANTS, Secom, load_secom
 from .smt2020 import SMT2020_FABS, Smt2020, load_smt2020
@@ -17,10 +19,22 @@ from .wm811k import (
     encode_maps,
     load_wm811k,
     read_wafer_npz,
+    write_wafer_npz,
 )
+
+
+def __getattr__(name):  # torch is imported only when the Dataset is asked for
+    if name == "WaferDataset":
+        from .torch_data import WaferDataset
+
+        return WaferDataset
+    raise AttributeError(f"module 'deepfab.data' has no attribute {name!r}")
+
 
 __all__ = [
     "DataError",
+    "DuplicateReport", "class_counts", "class_weights", "dedup", "find_duplicates", "lot_ordered_split", "map_digest",
+    "convert_lswmd", "read_lswmd", "write_wafer_npz", "WaferDataset",
     "LamEtch", "load_lam_etch",
     "LOGHUB_SYSTEMS", "LogSet", "load_loghub",
     "MIXEDWM38_LABELS", "MIXEDWM38_SPLITS", "MixedWM38", "load_mixedwm38",

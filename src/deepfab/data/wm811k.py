@@ -7,6 +7,9 @@ number).
 
     ws = load_wm811k("train_1")           # or read_wafer_npz("my_maps.npz")
     x = encode_maps(ws.maps, size=32)      # (N, 2, 32, 32) float32: wafer area, fail dies
+    write_wafer_npz("my_maps.npz", ws)     # the same format back (read_wafer_npz gives it again)
+
+A label of -1 means "unlabelled" (LSWMD holds ~700k wafers without a failure type).
 
 References: M.-J. Wu, J.-S. R. Jang, J.-L. Chen, IEEE TSM 28(1), 2015 (WM-811K).
 """
@@ -28,7 +31,7 @@ class WaferSet:
     """Variable-size wafer maps with optional labels."""
 
     maps: list[np.ndarray]
-    labels: np.ndarray | None  # (N,) int64 index into label_names, or None when unlabelled
+    labels: np.ndarray | None  # (N,) int64 index into label_names (-1 = unlabelled), or None
     label_names: list[str] = field(default_factory=lambda: list(WM811K_CLASSES))
     source_index: np.ndarray | None = None  # (N,) int64, monotone in lot number
     name: str = ""
@@ -52,6 +55,8 @@ def read_wafer_npz(path: str | Path) -> WaferSet:
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: empty file; expected a wafer-map npz")
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -64,18 +69,45 @@ def read_wafer_npz(path: str | Path) -> WaferSet:
     n = len(shapes)
     if shapes.ndim != 2 or shapes.shape[1] != 2 or offsets.shape != (n + 1,):
         raise DataError(f"{path}: shapes must be (N, 2) and offsets (N+1,); got {shapes.shape} and {offsets.shape}")
+    if n and shapes.min() < 0:
+        raise DataError(f"{path}: shapes must be non-negative; found {int(shapes.min())}")
     sizes = shapes[:, 0] * shapes[:, 1]
     if offsets[0] != 0 or np.any(np.diff(offsets) != sizes) or offsets[-1] != flat.size:
         raise DataError(f"{path}: offsets do not match shapes (or the length of maps_flat)")
-    if flat.size and flat.max() > 2:
-        raise DataError(f"{path}: map values must be 0 (no die), 1 (pass) or 2 (fail); found {int(flat.max())}")
+    if flat.size and (flat.min() < 0 or flat.max() > 2 or not np.array_equal(flat, np.round(flat))):
+        bad = flat[(flat < 0) | (flat > 2) | (flat != np.round(flat))][0]
+        raise DataError(f"{path}: map values must be 0 (no die), 1 (pass) or 2 (fail); found {bad}")
     maps = [flat[offsets[i]:offsets[i + 1]].reshape(shapes[i]).astype(np.uint8) for i in range(n)]
     names = [str(s) for s in arrays["label_names"]] if "label_names" in arrays else list(WM811K_CLASSES)
     labels = arrays["label"].astype(np.int64) if "label" in arrays else None
-    if labels is not None and (labels.shape != (n,) or (n and (labels.min() < 0 or labels.max() >= len(names)))):
-        raise DataError(f"{path}: labels must be (N,) indices into {len(names)} label_names")
+    if labels is not None and (labels.shape != (n,) or (n and (labels.min() < -1 or labels.max() >= len(names)))):
+        raise DataError(f"{path}: labels must be (N,) indices into {len(names)} label_names, or -1 (unlabelled)")
     src = arrays["source_index"].astype(np.int64) if "source_index" in arrays else None
+    if src is not None and src.shape != (n,):
+        raise DataError(f"{path}: source_index must be ({n},), one per map; got {src.shape}")
     return WaferSet(maps, labels, names, src, name=path.stem)
+
+
+def write_wafer_npz(path: str | Path, ws: WaferSet) -> Path:
+    """Write ``ws`` in the format ``read_wafer_npz`` reads (compressed, no pickles)."""
+    path = Path(path)
+    maps = [np.asarray(m) for m in ws.maps]
+    for i, m in enumerate(maps):
+        if m.ndim != 2:
+            raise DataError(f"{path}: map {i} must be 2-D; got shape {m.shape}")
+        if m.size and (m.min() < 0 or m.max() > 2):
+            raise DataError(f"{path}: map {i} has values outside 0 (no die), 1 (pass), 2 (fail)")
+    shapes = np.array([m.shape for m in maps], dtype=np.int64).reshape(-1, 2)
+    offsets = np.concatenate([[0], np.cumsum(shapes[:, 0] * shapes[:, 1])]).astype(np.int64)
+    flat = np.concatenate([m.ravel() for m in maps]).astype(np.uint8) if maps else np.zeros(0, np.uint8)
+    arrays = dict(maps_flat=flat, shapes=shapes, offsets=offsets, label_names=np.array(ws.label_names, dtype=str))
+    if ws.labels is not None:
+        arrays["label"] = np.asarray(ws.labels, dtype=np.int64)
+    if ws.source_index is not None:
+        arrays["source_index"] = np.asarray(ws.source_index, dtype=np.int64)
+    with open(path, "wb") as f:  # np.savez_compressed would append '.npz' to a str path
+        np.savez_compressed(f, **arrays)
+    return path
 
 
 def load_wm811k(split: str) -> WaferSet:

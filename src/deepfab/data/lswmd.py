@@ -1,0 +1,85 @@
+"""The Kaggle/MIR ``LSWMD.pkl`` that fab teams have: read it (only when trusted) and convert to npz.
+
+LSWMD.pkl is a pandas DataFrame pickle with one row per wafer and columns ``waferMap`` (2-D
+array, 0/1/2), ``dieSize``, ``lotName`` ('lot123'), ``waferIndex``, ``trianTestLabel`` and
+``failureType`` -- the last two nested like ``[['Training']]`` / ``[['none']]``, or an empty
+array when the wafer is unlabelled (most of the 811k). Unpickling runs code chosen by whoever
+wrote the file, so it happens only with an explicit ``trust_pickle=True`` (CLI:
+``--trust-pickle``); converting once to the npz format (no pickles) removes the risk for good.
+
+    ws = read_lswmd("LSWMD.pkl", trust_pickle=True)            # WaferSet, labels -1 = unlabelled
+    convert_lswmd("LSWMD.pkl", "lswmd.npz", trust_pickle=True)  # deepfab data convert ...
+
+Wafers are ordered by (lot number, wafer index) and ``source_index`` is that rank, so
+``lot_ordered_split`` can validate on later lots.
+
+References: M.-J. Wu, J.-S. R. Jang, J.-L. Chen, "Wafer Map Failure Pattern Recognition and
+Similarity Ranking for Large-Scale Data Sets", IEEE TSM 28(1), 2015.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .base import DataError
+from .wm811k import WM811K_CLASSES, WaferSet, write_wafer_npz
+
+LSWMD_COLUMNS = ("waferMap", "lotName", "waferIndex", "failureType")
+_UNTRUSTED = ("{path}: refusing to unpickle without trust: a pickle can run arbitrary code when loaded. "
+              "If you trust where this file came from, pass trust_pickle=True (CLI: --trust-pickle), "
+              "then convert it once to npz")
+
+
+def _scalar(cell):
+    """'[['none']]' -> 'none'; an empty array or None -> None (unlabelled)."""
+    a = np.asarray(cell, dtype=object).ravel()
+    return None if a.size == 0 else str(a[0]).strip()
+
+
+def read_lswmd(path: str | Path, trust_pickle: bool = False, label_names=WM811K_CLASSES) -> WaferSet:
+    """Read an LSWMD-style pandas pickle into a WaferSet (labels -1 where failureType is empty)."""
+    import pandas as pd
+
+    path = Path(path)
+    if not trust_pickle:
+        raise DataError(_UNTRUSTED.format(path=path))
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: empty file; expected an LSWMD pandas pickle")
+    try:
+        df = pd.read_pickle(path)
+    except Exception as exc:  # UnpicklingError, EOFError, ModuleNotFoundError for exotic pickles ...
+        raise DataError(f"{path}: not a readable pandas pickle ({type(exc).__name__}: {exc})") from None
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"{path}: expected a pandas DataFrame; got {type(df).__name__}")
+    missing = [c for c in LSWMD_COLUMNS if c not in df.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(LSWMD_COLUMNS)}")
+    lot = np.array([int(re.sub(r"\D", "", str(s)) or -1) for s in df["lotName"]], dtype=np.int64)
+    order = np.lexsort((df["waferIndex"].to_numpy(np.float64), lot))  # by lot, then wafer in lot
+    names = list(label_names)
+    maps, labels = [], []
+    for rank, i in enumerate(order):
+        m = np.asarray(df["waferMap"].iloc[i])
+        if m.ndim != 2 or (m.size and (m.min() < 0 or m.max() > 2)):
+            raise DataError(f"{path}: row {i}: waferMap must be a 2-D array of 0/1/2; got shape {m.shape}")
+        maps.append(m.astype(np.uint8))
+        ft = _scalar(df["failureType"].iloc[i])
+        if ft is not None and ft not in names:
+            raise DataError(f"{path}: row {i}: unknown failureType {ft!r}; expected one of {', '.join(names)}")
+        labels.append(-1 if ft is None else names.index(ft))
+    return WaferSet(maps, np.array(labels, dtype=np.int64), names, np.arange(len(maps), dtype=np.int64),
+                    name=path.stem)
+
+
+def convert_lswmd(src: str | Path, out: str | Path, trust_pickle: bool = False,
+                  labelled_only: bool = False) -> WaferSet:
+    """LSWMD pickle -> wafer-map npz (``read_wafer_npz`` format). Returns what was written."""
+    ws = read_lswmd(src, trust_pickle=trust_pickle)
+    if labelled_only:
+        ws = ws.subset(np.flatnonzero(ws.labels >= 0))
+    write_wafer_npz(out, ws)
+    return ws

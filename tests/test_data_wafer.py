@@ -1,0 +1,178 @@
+"""Wafer-map codec, resizer, LSWMD pickles, duplicates, class weights, lot order, bad input."""
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra.numpy import arrays
+
+from deepfab.data import (
+    DataError, WaferSet, class_counts, class_weights, convert_lswmd, dedup, encode_maps, find_duplicates,
+    load_wm811k, lot_ordered_split, read_lswmd, read_wafer_npz, write_wafer_npz,
+)
+
+wafer_map = st.tuples(st.integers(1, 40), st.integers(1, 40)).flatmap(
+    lambda hw: arrays(np.uint8, hw, elements=st.integers(0, 2)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(maps=st.lists(wafer_map, min_size=0, max_size=6), data=st.data())
+def test_npz_roundtrip_is_identical(tmp_path_factory, maps, data):
+    labels = np.array(data.draw(st.lists(st.integers(-1, 8), min_size=len(maps), max_size=len(maps))), np.int64)
+    src = np.arange(len(maps), dtype=np.int64) * 7
+    path = tmp_path_factory.mktemp("npz") / "maps.npz"
+    write_wafer_npz(path, WaferSet(maps, labels, source_index=src))
+    back = read_wafer_npz(path)
+    assert len(back) == len(maps)
+    assert all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(maps, back.maps))
+    assert np.array_equal(back.labels, labels) and np.array_equal(back.source_index, src)
+
+
+@settings(max_examples=60, deadline=None)
+@given(m=wafer_map, size=st.integers(2, 48))
+def test_resizer_properties(m, size):
+    x = encode_maps([m], size)
+    assert x.shape == (1, 2, size, size) and x.dtype == np.float32
+    assert set(np.unique(x).tolist()) <= {0.0, 1.0}
+    assert np.all(x[0, 1] <= x[0, 0])                       # fail dies lie on the wafer
+    assert (x[0, 1].max() == 1) == bool((m == 2).any())     # a fail die anywhere leaves a fail pixel
+    assert (x[0, 0].max() == 1) == bool((m > 0).any())
+
+
+def test_one_die_scratch_survives_4x_reduction_where_nearest_loses_it():
+    import torch
+    import torch.nn.functional as F
+
+    m = np.ones((128, 128), np.uint8)
+    for i in range(10, 118):            # a diagonal scratch one die wide, 108 dies long
+        m[i, i + 3 if i < 115 else i] = 2
+    pooled = encode_maps([m], 32)[0, 1]
+    nearest = F.interpolate(torch.from_numpy((m == 2).astype(np.float32))[None, None], size=32,
+                            mode="nearest")[0, 0].numpy()
+    assert pooled.sum() >= 27           # ~108 / 4 cells along the diagonal
+    assert nearest.sum() < 0.25 * pooled.sum()
+
+
+def _bad(tmp_path, name, **arrays):
+    path = tmp_path / name
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+    return path
+
+
+def test_bad_npz_inputs_name_the_file(tmp_path):
+    good = dict(maps_flat=np.ones(6, np.uint8), shapes=np.array([[2, 3]]), offsets=np.array([0, 6]))
+    cases = {
+        "empty.npz": None,
+        "text.npz": b"not a zip at all",
+        "trunc.npz": "truncate",
+        "offsets.npz": dict(good, offsets=np.array([0, 5])),
+        "values.npz": dict(good, maps_flat=np.array([0, 1, 2, 3, 1, 1], np.uint8)),
+        "missing.npz": dict(shapes=good["shapes"], offsets=good["offsets"]),
+        "labels.npz": dict(good, label=np.array([12])),
+    }
+    for name, content in cases.items():
+        path = tmp_path / name
+        if content is None:
+            path.write_bytes(b"")
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        elif content == "truncate":
+            _bad(tmp_path, "full.npz", **good)
+            path.write_bytes((tmp_path / "full.npz").read_bytes()[:100])
+        else:
+            _bad(tmp_path, name, **content)
+        with pytest.raises(DataError) as err:
+            read_wafer_npz(path)
+        assert str(path) in str(err.value) and "\n" not in str(err.value), name
+    with pytest.raises(DataError, match="no such file"):
+        read_wafer_npz(tmp_path / "absent.npz")
+    with pytest.raises(DataError, match="unknown WM-811K split"):
+        load_wm811k("train_2")
+
+
+def _lswmd_pickle(path):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for lot, idx, ft in [(12, 2, [["Center"]]), (3, 5, [["none"]]), (12, 1, []), (3, 1, [["Scratch"]])]:
+        m = rng.integers(1, 3, size=(20 + lot, 22)).astype(np.uint8)
+        m[0, 0] = 0
+        rows.append(dict(waferMap=m, dieSize=440.0, lotName=f"lot{lot}", waferIndex=float(idx),
+                         trianTestLabel=np.array([["Training"]]) if ft else np.array([]),
+                         failureType=np.array(ft, dtype=object) if ft else np.array([])))
+    df = pd.DataFrame(rows)
+    df.to_pickle(path)
+    return df
+
+
+def test_lswmd_needs_trust_then_reads_and_converts(tmp_path):
+    src = tmp_path / "LSWMD.pkl"
+    df = _lswmd_pickle(src)
+    with pytest.raises(DataError, match="arbitrary code"):
+        read_lswmd(src)
+    ws = read_lswmd(src, trust_pickle=True)
+    # sorted by (lot, wafer index): lot3/1 Scratch, lot3/5 none, lot12/1 unlabelled, lot12/2 Center
+    assert [ws.label_names[y] if y >= 0 else None for y in ws.labels] == ["Scratch", "none", None, "Center"]
+    assert np.array_equal(ws.maps[3], df.waferMap[0]) and np.all(np.diff(ws.source_index) > 0)
+    out = tmp_path / "my.npz"
+    convert_lswmd(src, out, trust_pickle=True, labelled_only=True)
+    back = read_wafer_npz(out)
+    assert len(back) == 3 and np.array_equal(back.maps[2], df.waferMap[0])
+    (tmp_path / "junk.pkl").write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(DataError, match="expected a pandas DataFrame"):
+        read_lswmd(tmp_path / "junk.pkl", trust_pickle=True)
+
+
+def test_find_duplicates_across_splits_and_conflicts():
+    a, b, c = (np.full((5, 5), v, np.uint8) for v in (0, 1, 2))
+    tr = WaferSet([a, b, b, c], np.array([0, 1, 1, 2]))
+    te = WaferSet([a, c, np.eye(5, dtype=np.uint8)], np.array([0, 3, 4]))
+    rep = find_duplicates({"train": tr, "test": te})
+    assert len(rep.groups) == 3 and len(rep.conflicts) == 1
+    assert rep.conflicts[0]["labels"] == ["Edge-Loc", "Edge-Ring"]
+    assert rep.drop["train"].tolist() == [2, 3] and rep.drop["test"].tolist() == [0, 1]
+    clean, _ = dedup({"train": tr, "test": te})
+    assert len(clean["train"]) == 2 and len(clean["test"]) == 1
+
+
+def test_shipped_splits_have_cross_split_duplicates():
+    _, rep = dedup({"train_1": load_wm811k("train_1"), "val": load_wm811k("val")})
+    assert all(len(g) >= 2 for g in rep.groups)
+
+
+def test_class_weights_match_sklearn_and_effective_number():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    y = load_wm811k("train_1").labels
+    present = np.unique(y)
+    w = class_weights(y, 9, "inverse")
+    assert np.allclose(w[present], compute_class_weight("balanced", classes=present, y=y))
+    assert w[5] == 0 and class_counts(y, 9)[5] == 0  # no Near-full in train_1
+    e = class_weights(y, 9, "effective", beta=0.99)
+    n = class_counts(y, 9)[present]
+    ref = (1 - 0.99) / (1 - 0.99 ** n)
+    assert np.allclose(e[present], ref / ref.sum() * len(present))
+    assert np.allclose(class_weights(y, 9, "effective", beta=0.0)[present], 1.0)  # beta=0: no re-weighting
+    with pytest.raises(DataError):
+        class_weights(y, 9, "sqrt")
+
+
+def test_lot_ordered_split_puts_latest_lots_in_val():
+    ws = load_wm811k("train_10")
+    fit, val = lot_ordered_split(ws, 0.25)
+    assert len(fit) + len(val) == len(ws) and abs(len(val) - 0.25 * len(ws)) <= 1
+    assert fit.source_index.max() < val.source_index.min()
+    with pytest.raises(DataError):
+        lot_ordered_split(WaferSet([np.ones((2, 2), np.uint8)], None), 0.5)
+
+
+def test_wafer_dataset_from_waferset():
+    from deepfab.data import WaferDataset
+
+    ds = WaferDataset.from_waferset(load_wm811k("train_1"), size=16)
+    x, y = ds[3]
+    assert tuple(x.shape) == (2, 16, 16) and y.dtype.is_floating_point is False and len(ds) == 549
+    with pytest.raises(DataError):
+        WaferDataset(np.zeros((3, 16, 16)), [0, 1, 2])
