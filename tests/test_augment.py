@@ -1,4 +1,4 @@
-"""Tests for deepfab.augment: the D4 group laws, augmentation invariants, seeding, dedup, SmallCNN."""
+"""Tests for deepfab.augment: the D4 group laws, augmentation invariants, seeding; SmallCNN."""
 from __future__ import annotations
 
 import itertools
@@ -17,12 +17,10 @@ from deepfab.augment import (
     RandomDihedral,
     RandomRotation,
     SaltPepper,
-    dedup_indices,
     dihedral,
     dihedral_batch,
     dihedral_compose,
     dihedral_inverse,
-    map_hash,
     orbit,
     wafer_augment,
 )
@@ -197,18 +195,6 @@ def test_generator_is_required_and_input_checked():
         DieNoise(drop=1.5)
     with pytest.raises(TypeError, match="callables"):
         Compose([RandomDihedral(), 3])
-
-
-# ---- dedup ---------------------------------------------------------------------------------
-
-def test_dedup_drops_train_copies_repeats_and_conflicts():
-    rng = np.random.default_rng(0)
-    a, b, c, d = (rng.integers(0, 3, size=(5, 6), dtype=np.uint8) for _ in range(4))
-    test_maps = [a, b, b.copy(), c, c.copy(), d]
-    labels = np.array([0, 1, 1, 2, 3, 4])  # c appears with labels 2 and 3: ambiguous
-    keep = dedup_indices(test_maps, labels, against=[[d.copy()]])
-    assert keep.tolist() == [0, 1]
-    assert map_hash(a) != map_hash(a.reshape(6, 5))  # same bytes, other shape
 
 
 # ---- SmallCNN ------------------------------------------------------------------------------

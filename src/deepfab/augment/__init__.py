@@ -5,15 +5,14 @@
     x_aug = aug(x, torch.Generator().manual_seed(0))     # x: (N, 2, S, S) from encode_maps
 
 Modules: ``dihedral`` (the group D4 on square maps), ``transforms`` (random, seeded, composable
-augmentations), ``dedup`` (content-hash de-duplication of test sets), ``invariance`` (D4
-agreement of a trained model, test-time augmentation), ``ablation`` (train the same model under
-several regularization settings and seeds, summarise mean and sd), ``plots`` (figures; drawing
-only). Introduced in lecture 2 (``deepfab run L02``).
+augmentations), ``invariance`` (D4 agreement of a trained model, test-time augmentation),
+``ablation`` (train the same model under several regularization settings and seeds, summarise
+mean and sd), ``plots`` (figures; drawing only). Test sets are de-duplicated against training
+with ``deepfab.data.dedup``. Introduced in lecture 2 (``deepfab run L02``).
 
 References: see each module.
 """
 from .ablation import Variant, recall_table, run_ablation, stratified_subset, summarize
-from .dedup import dedup_indices, map_hash
 from .dihedral import D4_NAMES, D4_ORDER, dihedral, dihedral_batch, dihedral_compose, dihedral_inverse, orbit
 from .invariance import d4_agreement, d4_logits, tta_predict
 from .transforms import (
@@ -31,8 +30,8 @@ from .transforms import (
 
 __all__ = [
     "D4_NAMES", "D4_ORDER", "Compose", "DieDropout", "DieNoise", "GaussianNoise", "RandomApply",
-    "RandomDihedral", "RandomRotation", "SaltPepper", "check_maps", "dedup_indices", "dihedral",
-    "dihedral_batch", "dihedral_compose", "dihedral_inverse", "map_hash", "orbit", "wafer_augment",
+    "RandomDihedral", "RandomRotation", "SaltPepper", "check_maps", "dihedral",
+    "dihedral_batch", "dihedral_compose", "dihedral_inverse", "orbit", "wafer_augment",
     "Variant", "run_ablation", "summarize", "recall_table", "stratified_subset", "d4_logits", "d4_agreement",
     "tta_predict",
 ]

@@ -20,6 +20,8 @@ H. Zhang et al., "mixup", ICLR 2018; S. Yun et al., "CutMix", ICCV 2019; C. Szeg
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -57,7 +59,7 @@ def _check_data(name, data):
 
 def run_ablation(variants, train, val, test, base_config: dict, seeds=(0,), label_names=None,
                  build: Callable = _small_cnn, model_kw: dict | None = None, score: Callable | None = None,
-                 log: Callable | None = print) -> list[dict]:
+                 log: Callable | None = print, quiet: bool = True) -> list[dict]:
     """Train each variant with each seed; one row per run with test accuracy, macro-F1,
     balanced accuracy, per-class recall (``recall/<class>``), epochs run and train seconds.
 
@@ -65,6 +67,11 @@ def run_ablation(variants, train, val, test, base_config: dict, seeds=(0,), labe
     ``base_config``: ``TrainConfig`` fields shared by all runs (a variant's ``config`` overrides
     them, ``seed`` is set per run); ``build(**model_kw, **variant.model)`` makes a fresh model;
     ``score(model, test) -> dict`` adds columns (e.g. D4 agreement) to each row.
+
+    ``fit`` returns the best-validation weights whenever it sees validation data, which is itself
+    early stopping; so ``val`` goes to ``fit`` only for runs with ``early_stopping_patience`` set,
+    and every other run is scored with its last-epoch weights. ``quiet`` keeps ``fit``'s
+    per-epoch lines out of the output (one line per run is logged instead).
     """
     import torch
 
@@ -85,12 +92,14 @@ def run_ablation(variants, train, val, test, base_config: dict, seeds=(0,), labe
             seed_everything(seed)  # the same initial weights for every variant with this seed
             model = build(**(model_kw or {}), **v.model)
             cfg = TrainConfig(**{**base_config, **v.config, "seed": seed})
+            val_data = val if cfg.early_stopping_patience is not None else None
             t0 = time.perf_counter()
-            res = fit(model, train, val_data=val, config=cfg, augment=v.augment, label_names=label_names)
+            with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+                res = fit(model, train, val_data=val_data, config=cfg, augment=v.augment, label_names=label_names)
             wall = time.perf_counter() - t0
             m = evaluate(res.model, test, label_names)
             row = {"variant": v.name, "seed": seed, "macro_f1": m["macro_f1"], "accuracy": m["accuracy"],
-                   "balanced_accuracy": m["balanced_accuracy"], "epochs_run": len(res.history),
+                   "balanced_accuracy": m["balanced_accuracy"], "epochs_run": res.epochs_run,
                    "best_epoch": res.best_epoch, "train_seconds": float(res.train_seconds), "wall_seconds": wall}
             row.update({f"recall/{c}": r for c, r in m["per_class_recall"].items()})
             if score is not None:
