@@ -104,7 +104,7 @@ def as_data(data, num_workers: int = 0, name: str = "train_data"):
         except (TypeError, RuntimeError) as exc:
             raise ValueError(f"{name} as a pair must be (X, y) arrays or tensors; {exc}") from None
     if isinstance(data, Dataset) or (hasattr(data, "__getitem__") and hasattr(data, "__len__")
-                                     and not isinstance(data, (tuple, list, np.ndarray, torch.Tensor))):
+                                     and not isinstance(data, (tuple, list, str, bytes, dict, np.ndarray, torch.Tensor))):
         return DatasetData(data, num_workers)
     raise ValueError(f"{name} must be a pair (X, y) of arrays/tensors or a torch Dataset; got {type(data).__name__}")
 

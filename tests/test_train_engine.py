@@ -1,0 +1,224 @@
+"""deepfab.train.fit/evaluate/predict on the CPU: determinism, best weights, early stopping, files, resume checks."""
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.utils.data import TensorDataset
+
+from deepfab.train import TrainConfig, evaluate, fit, predict
+from deepfab.train.checkpoint import rng_state, set_rng_state
+from deepfab.train.data import epoch_batches, sample_order
+
+torch.set_num_threads(1)
+
+
+def images(n=240, seed=0):
+    """Three classes of 2x8x8 'maps' (blob at a class-specific place), imbalanced 6:3:1."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(3, size=n, p=[0.6, 0.3, 0.1])
+    X = rng.normal(scale=0.7, size=(n, 2, 8, 8)).astype(np.float32)
+    for i, c in enumerate(y):
+        X[i, 1, 2 * c:2 * c + 3, 2:6] += 1.5
+    return X, y
+
+
+def net(seed=0, width=8):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Conv2d(2, width, 3, padding=1), torch.nn.ReLU(), torch.nn.Dropout(0.1),
+                               torch.nn.Flatten(), torch.nn.Linear(width * 64, 3))
+
+
+def flip(x, g):
+    """Random horizontal flips drawn from the engine's generator."""
+    m = torch.rand(x.shape[0], generator=g, device=x.device) < 0.5
+    return torch.where(m[:, None, None, None], x.flip(-1), x)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = images()
+    return (X[:180], y[:180]), (X[180:], y[180:])
+
+
+def cfg(**kw):
+    base = dict(epochs=3, batch_size=32, lr=3e-3, progress=False, seed=1)
+    return TrainConfig(**{**base, **kw})
+
+
+HEAVY = dict(mixup_alpha=0.2, cutmix_alpha=1.0, sampler="balanced", loss="focal", class_weights="balanced",
+             label_smoothing=0.05, grad_clip=1.0, scheduler="onecycle")
+
+
+def test_same_seed_same_history_and_weights(data):
+    train, val = data
+    runs = [fit(net(), train, val, cfg(**HEAVY), augment=flip) for _ in range(2)]
+    assert runs[0].history == runs[1].history
+    for a, b in zip(runs[0].model.state_dict().values(), runs[1].model.state_dict().values()):
+        assert torch.equal(a, b)
+    other = fit(net(), train, val, cfg(**{**HEAVY, "seed": 2}), augment=flip)
+    assert other.history != runs[0].history
+    assert not torch.are_deterministic_algorithms_enabled()   # the caller's setting is restored
+
+
+def test_learns_and_returns_best_validation_weights(data, tmp_path):
+    train, val = data
+    r = fit(net(), train, val, cfg(epochs=6, lr=1e-2, out_dir=tmp_path), label_names=["none", "ring", "edge"])
+    scores = [h["val_macro_f1"] for h in r.history]
+    assert r.best_epoch == int(np.argmax(scores)) + 1
+    assert r.best_metrics["macro_f1"] == max(scores) > 0.8
+    m = evaluate(r.model, val, label_names=["none", "ring", "edge"])
+    assert m["macro_f1"] == r.best_metrics["macro_f1"] and m["loss"] == pytest.approx(r.best_metrics["loss"])
+    best = torch.load(tmp_path / "best.pt", weights_only=True)
+    for k, v in r.model.state_dict().items():
+        assert torch.equal(best[k], v)
+    assert set(m["per_class_recall"]) == {"none", "ring", "edge"}
+
+
+def test_early_stopping_stops_after_patience(data):
+    train, val = data
+    # a learning rate too small to change any prediction: the monitor never improves after epoch 1
+    r = fit(net(), train, val, cfg(epochs=10, lr=1e-12, scheduler=None, early_stopping_patience=2))
+    assert r.stopped_early and r.epochs_run == 3 and len(r.history) == 3 and r.best_epoch == 1
+
+
+def test_files_written_and_loadable_with_weights_only(data, tmp_path):
+    train, val = data
+    c = cfg(out_dir=tmp_path, class_weights=[1.0, 2.0, 4.0])
+    r = fit(net(), train, val, c)
+    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    for key in ("model", "optimizer", "scheduler", "scaler", "epoch", "history", "best", "bad_epochs", "rng", "config"):
+        assert key in ck
+    assert set(ck["rng"]) >= {"python", "numpy", "torch", "gens"} and set(ck["rng"]["gens"]) == {"order", "mix", "augment"}
+    assert ck["finished"] and ck["epoch"] == 3
+    assert json.loads((tmp_path / "config.json").read_text()) == json.loads(json.dumps(c.to_dict()))
+    saved = json.loads((tmp_path / "history.json").read_text())
+    assert saved["history"] == r.history and saved["best_epoch"] == r.best_epoch
+    assert not list(tmp_path.glob(".*.tmp"))                  # no temp files left behind
+
+
+def test_resume_of_finished_run_returns_without_training(data, tmp_path, capsys):
+    train, val = data
+    r1 = fit(net(), train, val, cfg(out_dir=tmp_path))
+    capsys.readouterr()
+    r2 = fit(net(seed=5), train, val, cfg(out_dir=tmp_path, resume=True))
+    out = capsys.readouterr().out
+    assert "resumed" in out and not re.search(r"^epoch ", out, re.M)
+    assert r2.history == r1.history and r2.best_epoch == r1.best_epoch and r2.train_seconds == r1.train_seconds
+    for a, b in zip(r1.model.state_dict().values(), r2.model.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_resume_with_a_mismatch_raises_clearly(data, tmp_path):
+    train, val = data
+    fit(net(), train, val, cfg(epochs=1, out_dir=tmp_path))
+    with pytest.raises(ValueError, match=r"config differs \(lr: checkpoint 0.003 vs now 0.01\)"):
+        fit(net(), train, val, cfg(epochs=1, lr=1e-2, out_dir=tmp_path, resume=True))
+    with pytest.raises(ValueError, match="model does not match"):
+        fit(net(width=4), train, val, cfg(epochs=1, out_dir=tmp_path, resume=True))
+    with pytest.raises(ValueError, match="180 samples, train_data has 100"):
+        fit(net(), (train[0][:100], train[1][:100]), val, cfg(epochs=1, out_dir=tmp_path, resume=True))
+    (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable deepfab checkpoint"):
+        fit(net(), train, val, cfg(epochs=1, out_dir=tmp_path, resume=True))
+
+
+def test_resume_without_checkpoint_starts_fresh_and_equals_plain_run(data, tmp_path):
+    train, val = data
+    a = fit(net(), train, val, cfg(out_dir=tmp_path / "a", resume=True))
+    b = fit(net(), train, val, cfg())
+    assert a.history == b.history
+
+
+def test_dataset_input_gives_the_same_run_as_arrays(data):
+    train, val = data
+    as_ds = lambda d: TensorDataset(torch.as_tensor(d[0]), torch.as_tensor(d[1]))
+    a = fit(net(), train, val, cfg(sampler="balanced", class_weights="balanced"))
+    b = fit(net(), as_ds(train), as_ds(val), cfg(sampler="balanced", class_weights="balanced"))
+    assert a.history == b.history
+
+
+def test_epoch_line_has_fixed_columns(data, capsys):
+    train, val = data
+    fit(net(), train, val, cfg(epochs=2))
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("epoch ")]
+    num = r"\d+\.\d{4}"
+    pat = (rf"^epoch \d+/2: train_loss {num}, train_acc {num}, val_loss {num}, val_acc {num}, "
+           rf"val_macro_f1 {num}, lr \d\.\de[+-]\d\d, \d+\.\ds$")
+    assert len(lines) == 2 and all(re.match(pat, l) for l in lines), lines
+
+
+def test_augment_is_applied_to_training_batches(data):
+    train, val = data
+    seen = []
+
+    def blank(x, g):
+        seen.append(isinstance(g, torch.Generator))
+        return torch.zeros_like(x)                     # the network never sees a feature
+
+    r = fit(net(), train, val, cfg(epochs=2, lr=1e-2), augment=blank)
+    assert seen and all(seen) and len(seen) == 2 * 6   # 180 samples / 32 per batch = 6 steps per epoch
+    assert r.best_metrics["macro_f1"] < 0.5              # blind: no better than a constant guess
+
+
+def test_evaluate_and_predict_agree_with_plain_torch(data):
+    train, val = data
+    model = net()
+    X, y = torch.as_tensor(val[0]), torch.as_tensor(val[1])
+    model.eval()
+    with torch.no_grad():
+        logits = model(X)
+    m = evaluate(model, val, batch_size=7)
+    assert m["loss"] == pytest.approx(F.cross_entropy(logits, y).item(), rel=1e-5)
+    assert m["accuracy"] == pytest.approx((logits.argmax(1) == y).float().mean().item())
+    p = predict(model, X, batch_size=7)
+    assert p.shape == (60, 3) and p.dtype == np.float32
+    np.testing.assert_allclose(p, torch.softmax(logits, 1).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(predict(model, TensorDataset(X, y)), p, rtol=1e-6)
+
+
+@pytest.mark.parametrize("args, match", [
+    (dict(train_data=(np.zeros((5, 2, 8, 8)), np.zeros(4))), "X .* and y"),
+    (dict(train_data=(np.zeros((5, 2, 8, 8), np.float32), np.full(5, 7))), "< n_classes=3"),
+    (dict(train_data="wafers.npz"), "pair \\(X, y\\)"),
+    (dict(config=TrainConfig(early_stopping_patience=2, progress=False)), "needs val_data"),
+    (dict(config={"epochs": 2}), "must be a TrainConfig"),
+    (dict(augment=3), "augment must be callable"),
+])
+def test_fit_bad_input_raises_clear_errors(data, args, match):
+    kw = dict(train_data=data[0], config=cfg(epochs=1))
+    kw.update(args)
+    with pytest.raises(ValueError, match=match):
+        fit(net(), **kw)
+
+
+def test_balanced_sampler_order_is_balanced_and_seeded():
+    labels = np.array([0] * 900 + [1] * 90 + [2] * 10)
+    order = sample_order(1000, torch.Generator().manual_seed(0), labels)
+    counts = np.bincount(labels[order.numpy()], minlength=3)
+    assert counts.min() > 250                          # about 333 each instead of 900/90/10
+    assert torch.equal(order, sample_order(1000, torch.Generator().manual_seed(0), labels))
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_shards_of_each_global_batch_cover_it_in_order(world):
+    order = torch.randperm(103, generator=torch.Generator().manual_seed(0))
+    single = epoch_batches(order, 20)
+    per_rank = [epoch_batches(order, 20, r, world) for r in range(world)]
+    assert all(len(p) == len(single) for p in per_rank)
+    for step, glob in enumerate(single):
+        assert torch.equal(torch.cat([p[step] for p in per_rank]), glob)
+
+
+def test_rng_state_round_trip_restores_every_stream():
+    import random
+
+    gens = {"order": torch.Generator().manual_seed(3), "mix": np.random.default_rng(4)}
+    state = rng_state(gens)
+    draw = lambda: (random.random(), np.random.rand(), torch.rand(1).item(),
+                    torch.rand(1, generator=gens["order"]).item(), gens["mix"].random())
+    first = draw()
+    set_rng_state(state, gens)
+    assert draw() == first
