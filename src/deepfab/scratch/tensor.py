@@ -159,7 +159,7 @@ class Tensor(TensorOps):
                 stack.extend((child, False) for child in node._prev)
         for node in topo:  # leaves accumulate, intermediate nodes start from zero
             if node.grad is None or node._prev:
-                node.grad = np.zeros_like(node.data)
+                node.grad = np.zeros(node.data.shape)  # calloc: pages are zeroed lazily, no extra pass
         self.grad = np.ones_like(self.data)
         for node in reversed(topo):
             node._backward()
