@@ -1,0 +1,72 @@
+"""Tests for the ``deepfab`` command line: help, the lecture list, and one-line usage errors.
+
+    .venv/bin/python -m pytest tests/test_cli.py -q
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from deepfab import lectures
+from deepfab.cli import main
+
+
+def test_python_m_deepfab_help():
+    res = subprocess.run([sys.executable, "-m", "deepfab", "--help"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    for command in ("list", "run", "book"):
+        assert command in res.stdout
+
+
+def test_run_help_documents_the_options(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--smoke", "--out", "--device", "--seed", "--force", "--timeout"):
+        assert option in out
+
+
+def test_list_has_seventeen_lectures_in_both_languages(capsys):
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 17
+    for n, (line, lec) in enumerate(zip(lines, lectures.LECTURES)):
+        assert line.startswith(f"L{n:02d} ")
+        assert lec.title in line and f"{n}강 {lec.title_ko}" in line
+        assert re.search(r"\b(available|planned)\b", line).group(1) == ("available" if lec.available else "planned")
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["run", "L99"], "unknown lecture 'L99'"),
+    (["run", "foo"], "unknown lecture 'foo'"),
+])
+def test_unknown_lecture_is_one_line_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("deepfab: error: ") and message in err
+
+
+def test_planned_lecture_is_one_line_exit_2(capsys):
+    planned = [lec for lec in lectures.LECTURES if not lec.available]
+    if not planned:
+        pytest.skip("every lecture is available")
+    assert main(["run", planned[-1].id]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not available yet" in err
+
+
+def test_subprocess_exit_status_and_single_line():
+    res = subprocess.run([sys.executable, "-m", "deepfab", "run", "L42"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2
+    assert res.stderr.strip().count("\n") == 0 and "unknown lecture" in res.stderr
+
+
+def test_book_command_builds_an_index(tmp_path, capsys):
+    assert main(["book", "--out", str(tmp_path / "book"), "--runs", str(tmp_path / "no-runs")]) == 0
+    page = (tmp_path / "book" / "index.html").read_text()
+    assert page.count('class="lec"') == 17
+    assert "17 lectures" in capsys.readouterr().out
