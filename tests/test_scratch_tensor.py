@@ -200,6 +200,11 @@ def test_numpy_on_the_left_and_errors():
     assert isinstance(out, Tensor)
     out.sum().backward()
     np.testing.assert_allclose(t.grad, [3.0, 4.0])
+    m = Tensor(np.eye(2))
+    (np.array([[1.0, 2.0], [3.0, 4.0]]) @ m).sum().backward()  # ndarray @ Tensor -> __rmatmul__
+    np.testing.assert_allclose(m.grad, [[4.0, 4.0], [6.0, 6.0]])
+    np.testing.assert_allclose((t ** np.int64(2)).data, [1.0, 4.0])
+    assert Tensor(t).data is not t.data  # a new leaf owns a copy
     with pytest.raises(ValueError, match="scalar"):
         (t * 2).backward()
     with pytest.raises(TypeError, match="Python number"):

@@ -18,6 +18,7 @@ machine learning: a survey", JMLR 2018; Griewank & Walther, "Evaluating Derivati
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -47,6 +48,7 @@ class Tensor(TensorOps):
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, _children: tuple = (), _op: str = ""):
+        data = data.data if isinstance(data, Tensor) else data
         # leaves own a copy of the user's data; op results are fresh arrays already
         self.data = np.asarray(data, dtype=np.float64) if _children else np.array(data, dtype=np.float64)
         self.grad: np.ndarray | None = None
@@ -92,7 +94,7 @@ class Tensor(TensorOps):
         return out
 
     def __pow__(self, p):
-        if not isinstance(p, (int, float)):
+        if not isinstance(p, numbers.Real):
             raise TypeError(f"Tensor ** p needs a Python number p; got {type(p).__name__}")
         out = Tensor(self.data ** p, (self,), f"**{p}")
         def _backward():
@@ -139,7 +141,7 @@ class Tensor(TensorOps):
         return _as_tensor(other) @ self
 
     def __rpow__(self, base):
-        if not isinstance(base, (int, float)) or base <= 0:
+        if not isinstance(base, numbers.Real) or base <= 0:
             raise ValueError(f"base ** Tensor needs a positive Python number base; got {base!r}")
         return (self * math.log(base)).exp()
 
@@ -175,9 +177,6 @@ class Tensor(TensorOps):
 
     def item(self) -> float:
         return float(self.data)
-
-    def __len__(self) -> int:
-        return len(self.data)
 
     def __repr__(self) -> str:
         return f"Tensor({self.data!r}, op={self._op!r})" if self._op else f"Tensor({self.data!r})"
