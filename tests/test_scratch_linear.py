@@ -164,6 +164,8 @@ def test_logistic_labels_and_errors():
     np.testing.assert_allclose(clf.coef_, LogisticRegression().fit(X, y).coef_, rtol=1e-12)
     with pytest.raises(ValueError, match="C must be"):
         LogisticRegression(C=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="max_iter"):
+        LogisticRegression(max_iter=0).fit(X, y)
     with pytest.raises(ValueError, match="Only binary"):
         LogisticRegression().fit(X, np.arange(len(X)) % 3)
     Xs = np.r_[X[y > 0] + 20, X[y < 0] - 20]

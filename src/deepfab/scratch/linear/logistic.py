@@ -42,6 +42,10 @@ class LogisticRegression(BinaryLinearClassifier):
     def fit(self, X, y):
         if self.C is not None and not (np.isscalar(self.C) and np.isfinite(self.C) and self.C > 0):
             raise ValueError(f"C must be a positive finite float or None (no penalty); got {self.C!r}")
+        if not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 1:
+            raise ValueError(f"max_iter must be an int >= 1; got {self.max_iter!r}")
+        if not (np.isscalar(self.tol) and self.tol >= 0):
+            raise ValueError(f"tol must be a float >= 0; got {self.tol!r}")
         X, s = self._validate_binary(X, y)
         n, p = X.shape
         A = np.hstack([X, np.ones((n, 1))]) if self.fit_intercept else X  # x̃ rows
@@ -51,9 +55,9 @@ class LogisticRegression(BinaryLinearClassifier):
         def objective(theta):
             return c * np.sum(np.logaddexp(0.0, -s * (A @ theta))) + 0.5 * np.sum(reg * theta ** 2)
 
-        theta, f = np.zeros(A.shape[1]), None
+        theta = np.zeros(A.shape[1])
         f = objective(theta)
-        for self.n_iter_ in range(1, self.max_iter + 1):
+        for it in range(1, self.max_iter + 1):
             z = A @ theta
             grad = c * A.T @ (-s * expit(-s * z)) + reg * theta
             hess = c * (A.T * (expit(z) * expit(-z))) @ A + np.diag(reg)
@@ -70,6 +74,7 @@ class LogisticRegression(BinaryLinearClassifier):
         else:
             warnings.warn(f"Newton's method did not converge in max_iter={self.max_iter} steps "
                           "(without a penalty, separable data has no finite minimiser)", ConvergenceWarning)
+        self.n_iter_ = it
         self.coef_ = theta[:p]
         self.intercept_ = float(theta[p]) if self.fit_intercept else 0.0
         return self
