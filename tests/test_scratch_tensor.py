@@ -5,6 +5,8 @@ Run: .venv/bin/python -m pytest tests/test_scratch_tensor.py -q
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 from deepfab.scratch import Tensor
 
@@ -211,3 +213,19 @@ def test_numpy_on_the_left_and_errors():
         t ** t
     with pytest.raises(ValueError, match="positive"):
         (-2) ** t
+
+
+# -- property-based: random broadcastable shapes through a chain of ops --
+@settings(max_examples=40, deadline=None)
+@given(shapes=mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3),
+       seed=st.integers(0, 2 ** 16))
+def test_random_broadcast_chain_vs_torch(shapes, seed):
+    rng = np.random.default_rng(seed)
+    a, b, c = (rng.normal(size=s) for s in shapes.input_shapes)
+    c = np.abs(c) + 0.5
+    fn = lambda x, y, z: ((x * y - z).sigmoid() / z + (x + 1.0).cos() * y ** 2).sum()
+    (v, g), (rv, rg) = _run_both(fn, a, b, c)
+    np.testing.assert_allclose(v, rv, rtol=1e-12)
+    for got, ref, arr in zip(g, rg, (a, b, c)):
+        assert got.shape == np.shape(arr)
+        np.testing.assert_allclose(got, ref, rtol=1e-11, atol=1e-13)
