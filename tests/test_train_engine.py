@@ -116,7 +116,7 @@ def test_resume_with_a_mismatch_raises_clearly(data, tmp_path):
     fit(net(), train, val, cfg(epochs=1, out_dir=tmp_path))
     with pytest.raises(ValueError, match=r"config differs \(lr: checkpoint 0.003 vs now 0.01\)"):
         fit(net(), train, val, cfg(epochs=1, lr=1e-2, out_dir=tmp_path, resume=True))
-    with pytest.raises(ValueError, match="model does not match"):
+    with pytest.raises(ValueError, match="cannot load .*model does not match"):
         fit(net(width=4), train, val, cfg(epochs=1, out_dir=tmp_path, resume=True))
     with pytest.raises(ValueError, match="180 samples, train_data has 100"):
         fit(net(), (train[0][:100], train[1][:100]), val, cfg(epochs=1, out_dir=tmp_path, resume=True))
@@ -222,3 +222,37 @@ def test_rng_state_round_trip_restores_every_stream():
     first = draw()
     set_rng_state(state, gens)
     assert draw() == first
+
+
+def test_restore_best_false_keeps_the_last_epoch_and_load_weights_reads_files(data, tmp_path):
+    from deepfab.train import load_weights
+
+    train, val = data
+    last = fit(net(), train, val, cfg(epochs=4, lr=3e-2, out_dir=tmp_path, restore_best=False))
+    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    for k, v in last.model.state_dict().items():
+        assert torch.equal(ck["model"][k], v)
+    best = load_weights(net(seed=9), tmp_path / "best.pt")
+    assert evaluate(best, val)["macro_f1"] == last.best_metrics["macro_f1"]
+    again = fit(net(seed=9), train, val, cfg(epochs=4, lr=3e-2, out_dir=tmp_path, restore_best=False, resume=True))
+    for k, v in last.model.state_dict().items():
+        assert torch.equal(again.model.state_dict()[k], v)
+    with pytest.raises(ValueError, match="cannot load .*best.pt.*not in checkpoint"):
+        load_weights(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)),
+                     tmp_path / "best.pt")
+
+
+def test_progress_bar_choice_and_step_lines(data, capsys, monkeypatch):
+    import sys
+
+    from deepfab.train.progress import progress_enabled
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert progress_enabled(True, is_main=True)
+    assert not progress_enabled(False, is_main=True) and not progress_enabled(True, is_main=False)
+    monkeypatch.setenv("DEEPFAB_PROGRESS", "0")
+    assert not progress_enabled(True, is_main=True)
+    fit(net(), data[0], None, cfg(epochs=1, log_every=2))
+    out = capsys.readouterr().out
+    assert re.findall(r"^step (\d+): loss \d+\.\d{4}, lr \S+$", out, re.M) == ["2", "4", "6"]
+    assert re.search(r"^epoch 1/1: train_loss \d\.\d{4}, train_acc \d\.\d{4}, lr \S+, \S+s$", out, re.M)

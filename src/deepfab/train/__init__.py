@@ -15,6 +15,7 @@ sharding), ``checkpoint`` (atomic, RNG-complete), ``distributed`` (torchrun), ``
 References:
     See each module.
 """
+from .checkpoint import load_weights
 from .config import TrainConfig
 from .engine import FitResult, fit
 from .evaluate import evaluate, predict
@@ -22,5 +23,5 @@ from .losses import balanced_class_weights, soft_target_loss
 from .metrics import classification_metrics
 from .mixing import cutmix, mix_batch, mixup
 
-__all__ = ["TrainConfig", "FitResult", "fit", "evaluate", "predict", "classification_metrics",
+__all__ = ["TrainConfig", "FitResult", "fit", "evaluate", "predict", "classification_metrics", "load_weights",
            "balanced_class_weights", "soft_target_loss", "mix_batch", "mixup", "cutmix"]

@@ -126,5 +126,22 @@ def check_model_matches(model: torch.nn.Module, saved_state: dict, path) -> None
     problems += [f"{k}: checkpoint {then[k]} vs model {now[k]}" for k in now if k in then and now[k] != then[k]]
     if problems:
         shown = "; ".join(problems[:5]) + (f"; ... {len(problems) - 5} more" if len(problems) > 5 else "")
-        raise ValueError(f"cannot resume from {path}: the model does not match the checkpoint ({shown}). "
-                         "Use the same architecture, or a new out_dir / resume=False to start over.")
+        raise ValueError(f"cannot load {path}: the model does not match the checkpoint ({shown}). "
+                         "Use the same architecture (or, to train another one, a new out_dir or resume=False).")
+
+
+def load_weights(model: torch.nn.Module, path, map_location="cpu") -> torch.nn.Module:
+    """Load ``best.pt`` (a state_dict) or ``checkpoint.pt`` (its last-epoch ``model``) into ``model``.
+
+    Reads with ``weights_only=True``; a model of another shape raises ValueError naming the keys.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no weights at {path}")
+    obj = torch.load(path, map_location=map_location, weights_only=True)
+    state = obj["model"] if isinstance(obj, dict) and obj.get("format") == FORMAT else obj
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{path} holds no state_dict (expected best.pt or checkpoint.pt); got {type(obj).__name__}")
+    check_model_matches(model, state, path)
+    model.load_state_dict(state)
+    return model

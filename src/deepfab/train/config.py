@@ -31,7 +31,8 @@ AMP_MODES = ("auto", "off", "bf16", "fp16")
 # Fields that may differ between a run and its resumption: they change logging, speed or the
 # machine, never the arithmetic of the optimisation.
 RESUME_FREE_FIELDS = ("device", "amp", "out_dir", "resume", "num_workers",
-                      "progress", "log_every", "extra")
+                      "progress", "log_every", "extra",
+                      "restore_best")
 
 
 def _bad(name: str, rule: str, got: Any) -> ValueError:
@@ -66,6 +67,7 @@ class TrainConfig:
     progress: bool = True
     log_every: int | None = None      # also print a line every N optimiser steps
     grad_clip: float | None = None    # max global gradient L2 norm
+    restore_best: bool = True         # with val_data: return the best epoch's weights (else the last epoch's)
     extra: dict = field(default_factory=dict)  # free-form notes stored with the run (plain types)
 
     def __post_init__(self):
@@ -122,6 +124,8 @@ class TrainConfig:
             raise _bad("num_workers", "a non-negative int", self.num_workers)
         if not isinstance(self.resume, bool):
             raise _bad("resume", "True or False", self.resume)
+        if not isinstance(self.restore_best, bool):
+            raise _bad("restore_best", "True or False", self.restore_best)
         if not isinstance(self.progress, bool):
             raise _bad("progress", "True or False", self.progress)
         if self.out_dir is not None:

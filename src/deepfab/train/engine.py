@@ -46,7 +46,8 @@ from .progress import bar, epoch_line, progress_enabled, summary_line
 
 @dataclass
 class FitResult:
-    """What ``fit`` returns; ``model`` holds the best validation weights when there was validation data."""
+    """What ``fit`` returns; ``model`` holds the best validation weights when there was validation data
+    (unless ``restore_best=False``: then the last epoch's)."""
 
     model: torch.nn.Module
     history: list = field(default_factory=list)      # one dict per epoch (no wall times: same seed, same history)
@@ -161,8 +162,8 @@ def _fit(model, train, val, cfg, augment, label_names, on_epoch_end, info, devic
     elif out is not None and info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         write_json_atomic(out / "config.json", cfg.to_dict())
-    if st["finished"]:
-        return _result(module, st, out)
+    if st["finished"]:                                # _restore loaded the last epoch's weights
+        return _result(module, st, out, cfg.restore_best)
 
     net = module
     if info.enabled:
@@ -247,15 +248,15 @@ def _fit(model, train, val, cfg, augment, label_names, on_epoch_end, info, devic
             on_epoch_end(dict(record))
         if st["stopped_early"]:
             break
-    result = _result(module, st, out)
+    result = _result(module, st, out, cfg.restore_best)
     if info.is_main:
         print(summary_line(result.best_epoch, result.best_metrics, result.epochs_run,
                            result.train_seconds, result.stopped_early), flush=True)
     return result
 
 
-def _result(module, st, out) -> FitResult:
-    if st["best"]["state"] is not None:
+def _result(module, st, out, restore_best: bool = True) -> FitResult:
+    if restore_best and st["best"]["state"] is not None:
         module.load_state_dict(st["best"]["state"])   # best validation weights
     return FitResult(model=module, history=copy.deepcopy(st["history"]), best_epoch=st["best"]["epoch"],
                      best_metrics=copy.deepcopy(st["best"]["metrics"]), train_seconds=st["train_seconds"],
