@@ -151,10 +151,10 @@ def _clean(value, name):
 
 
 def _markdown_table(rows, cols, floatfmt):
-    def fmt(v):
-        return format(v, floatfmt) if isinstance(v, (float, np.floating)) else str(v)
+    def fmt(v):  # a "|" inside a cell (e.g. "|a-b|") must be escaped or it splits the cell
+        return (format(v, floatfmt) if isinstance(v, (float, np.floating)) else str(v)).replace("|", "\\|")
 
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines = ["| " + " | ".join(fmt(c) for c in cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in cols) + " |" for r in rows]
     return "\n".join(lines)
 
