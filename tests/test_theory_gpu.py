@@ -27,9 +27,10 @@ def test_auto_device_and_float32_sweep():
     assert all(t.result.dtype == np.float32 for t in out)
 
 
-def test_contraction_matrix_has_spectral_radius_one():
-    A, x0 = contraction_matrix(20, np.random.default_rng(2))
-    assert np.isclose(np.max(np.abs(np.linalg.eigvalsh(A))), 1.0)
+@pytest.mark.parametrize("n", [20, 600])
+def test_contraction_matrix_has_spectral_radius_one(n):
+    A, x0 = contraction_matrix(n, np.random.default_rng(2))
+    assert np.isclose(np.max(np.abs(np.linalg.eigvalsh(A))), 1.0, rtol=1e-9)
     assert np.isclose(np.linalg.norm(x0), 1.0)
 
 

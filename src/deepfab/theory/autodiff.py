@@ -5,10 +5,12 @@ Programming f is easy; programming its partial derivatives by hand is slow and e
 expression runs on numpy (for finite differences), on torch tensors (for torch.autograd) and on
 any autodiff type whose values have ``.sin() .cosh() .tanh() .log() .exp()`` methods.
 
-    from deepfab.theory.autodiff import seed_f, torch_grad, central_difference, torch_cost_ratio
+    from deepfab.theory.autodiff import seed_f, torch_grad, central_difference, scratch_grad
     torch_grad(1.0, 0.5, 2.0)             # (df/dx, df/dy, df/dz) by reverse mode
     central_difference(1.0, 0.5, 2.0)      # the same by (f(v + h e) - f(v - h e)) / 2h
-    torch_cost_ratio(n=100_000)            # time(value + gradient) / time(value), batched
+    scratch_grad(1.0, 0.5, 2.0)            # the same by the scratch Tensor's backward()
+
+The measured cost of a gradient relative to an evaluation is ``deepfab.scratch.bench.grad_eval_cost_ratio``.
 
 References:
     E. K. Ryu, lecture 0, "Computing derivatives" (2020): gradient costs roughly 5x an evaluation.
@@ -17,7 +19,6 @@ References:
 """
 from __future__ import annotations
 
-import time
 import types
 
 import numpy as np
@@ -58,37 +59,22 @@ def central_difference(x: float, y: float, z: float, h: float = 1e-6) -> np.ndar
     return g
 
 
-def _best_time(fn, repeats: int) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+def scratch_grad(x: float, y: float, z: float) -> np.ndarray:
+    """(df/dx, df/dy, df/dz) at one point by the scratch Tensor's reverse mode."""
+    from deepfab.scratch import Tensor
+
+    v = [Tensor(float(a)) for a in (x, y, z)]
+    seed_f(*v, ops="methods").backward()
+    return np.array([float(t.grad) for t in v])
 
 
-def torch_cost_ratio(n: int = 100_000, repeats: int = 5, seed: int = 0) -> dict:
-    """time(f and its gradient) / time(f) for f evaluated on ``n`` points at once (float64, CPU).
-
-    Batching makes the time count arithmetic rather than Python overhead, which is what the
-    seed's "roughly 5x" is about. Returns the two times (seconds, best of ``repeats``) and the ratio.
-    """
-    import torch
-
-    if n < 1 or repeats < 1:
-        raise ValueError(f"need n >= 1 and repeats >= 1; got n={n}, repeats={repeats}")
-    g = torch.Generator().manual_seed(seed)
-    pts = torch.rand(3, n, generator=g, dtype=torch.float64) + 0.5   # (3, n), z away from 0
-
-    def value_only():
-        with torch.no_grad():
-            seed_f(pts[0], pts[1], pts[2], ops=torch).sum()
-
-    def value_and_grad():
-        v = pts.clone().requires_grad_(True)
-        seed_f(v[0], v[1], v[2], ops=torch).sum().backward()
-
-    value_only(), value_and_grad()                                     # warm-up
-    t_f = _best_time(value_only, repeats)
-    t_g = _best_time(value_and_grad, repeats)
-    return {"n": n, "eval_s": t_f, "eval_and_grad_s": t_g, "ratio": t_g / t_f}
+def gradient_table(points, h: float = 1e-6) -> list[dict]:
+    """One row per point and partial derivative: scratch, torch.autograd, central difference."""
+    rows = []
+    for pt in points:
+        gs, gt, gf = scratch_grad(*pt), torch_grad(*pt), central_difference(*pt, h=h)
+        for k, name in enumerate("xyz"):
+            rows.append({"point": str(tuple(pt)), "partial": f"df/d{name}", "scratch": gs[k], "torch": gt[k],
+                         "finite diff": gf[k], "|scratch-torch|": abs(gs[k] - gt[k]),
+                         "|torch-fd|": abs(gt[k] - gf[k])})
+    return rows

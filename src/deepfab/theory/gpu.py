@@ -73,10 +73,19 @@ def contraction_matrix(n: int, rng: np.random.Generator, dtype=np.float64):
         raise ValueError(f"n must be a positive int; got {n!r}")
     g = rng.standard_normal((n, n))
     a = (g + g.T) / 2.0                       # (n, n) symmetric: real eigenvalues
-    a /= np.max(np.abs(np.linalg.eigvalsh(a)))
+    a /= spectral_radius(a)
     x0 = rng.standard_normal(n)
     x0 /= np.linalg.norm(x0)
     return a.astype(dtype), x0.astype(dtype)
+
+
+def spectral_radius(a) -> float:
+    """max |eigenvalue| of a symmetric matrix (dense solver up to n = 512, Lanczos above)."""
+    if a.shape[0] <= 512:
+        return float(np.max(np.abs(np.linalg.eigvalsh(a))))
+    from scipy.sparse.linalg import eigsh
+
+    return float(np.abs(eigsh(a, k=1, which="LM", return_eigenvectors=False, tol=1e-12)[0]))
 
 
 def _sync(device) -> None:
