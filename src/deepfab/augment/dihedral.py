@@ -20,6 +20,8 @@ T. Cohen, M. Welling, "Group Equivariant Convolutional Networks", ICML 2016.
 """
 from __future__ import annotations
 
+import numbers
+
 import torch
 
 D4_ORDER = 8
@@ -27,9 +29,9 @@ D4_NAMES = ("identity", "rot90", "rot180", "rot270", "flip", "flip.rot90", "flip
 
 
 def _check_element(k) -> int:
-    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < D4_ORDER:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k < D4_ORDER:
         raise ValueError(f"a D4 element is an int in 0..7 (rotation r + 4 * flip f); got {k!r}")
-    return k
+    return int(k)  # numpy integers too
 
 
 def _check_square(x: torch.Tensor) -> None:
