@@ -190,6 +190,19 @@ def test_styled_letters_become_characters():
     assert "\U0001D6C9" not in chars(r"\theta")          # plain letters stay plain
 
 
+def test_min_max_limits_go_under_in_display():
+    for tex in (r"\min_{\theta\in\Theta} f", r"\lim_{n\to\infty} a_n", r"\operatorname*{argmin}_w L"):
+        out, ok = tex_to_mathml(tex, display=True)
+        assert ok and '<munder><mo movablelimits="true">' in out and "<msub><mo" not in out
+        assert out.count("<munder>") == out.count("</munder>")
+
+
+def test_function_names_get_a_thin_space():
+    assert '<mi>log</mi><mspace width="0.1667em" /><mi>p</mi>' in tex_to_mathml(r"\log p")[0]
+    assert '</msup><mspace width="0.1667em" /><mi>x</mi>' in tex_to_mathml(r"\sin^2 x")[0]
+    assert "mspace" not in tex_to_mathml(r"\exp(x)")[0]           # none before a parenthesis
+
+
 @pytest.mark.parametrize("tex", [r"\frac{a}{", r"a^", r"\begin{aligned} a", r"\nosuchcommand{x}"])
 def test_bad_tex_degrades_to_visible_source(tex):
     out, ok = tex_to_mathml(tex)

@@ -21,8 +21,9 @@ from .mathml import MathSpans, protect_math
 # honours only the -webkit- keywords of text-align (checked in headless Chromium 156).
 EXTRA_CSS = """
 body { max-width: 1100px; margin: 0 auto; }
-math[display="block"] { display: block math; margin: 0.6em 0; font-size: 1.1em; overflow-x: auto; }
-math { font-size: 1.08em; }
+math { font-family: "STIX Two Math", "Cambria Math", "Latin Modern Math", "STIXGeneral", math; font-size: 1.08em; }
+math[display="block"] { display: block math; margin: 0.6em 0; padding: 0.15em 0; font-size: 1.1em;
+  overflow-x: auto; overflow-y: hidden; }
 math mtd[columnalign="right"] { text-align: right; text-align: -webkit-right; padding-right: 0; }
 math mtd[columnalign="left"] { text-align: left; text-align: -webkit-left; padding-left: 0; }
 math .mv-bold, math .mv-bold-italic { font-weight: bold; }

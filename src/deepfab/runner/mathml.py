@@ -83,6 +83,49 @@ def _fix_variants(mathml: str) -> str:
     return _VARIANT.sub(sub, mathml)
 
 
+_LIMIT_OPS = re.compile(r'<msub><mo(?: movablelimits="true")?>((?:min|max|lim|sup|inf|liminf|limsup|det|Pr|gcd|'
+                        r'arg(?:&#x02009;)?(?:min|max))|argmin|argmax)</mo>')
+_FUNCS = "sin|cos|tan|sec|csc|cot|sinh|cosh|tanh|coth|arcsin|arccos|arctan|log|ln|lg|exp|dim|ker|deg|hom"
+_FUNCTION = re.compile(rf"(<(msub|msup|msubsup)>)?<mi>(?:{_FUNCS})</mi>")
+_OPERAND = re.compile(r"<m(?:i|n|row|frac|sqrt|root|text|sub|sup|subsup|over|under|style)\b")
+
+
+def _close_of(mathml: str, start: int, tag: str):
+    """The end index of the ``<tag>`` element that opens at ``start`` (None if unbalanced)."""
+    depth = 0
+    for t in re.finditer(rf"</?{tag}\b[^>]*>", mathml[start:]):
+        depth += -1 if t.group(0).startswith("</") else 1
+        if depth == 0:
+            return start + t.end()
+    return None
+
+
+def _movable_limits(mathml: str) -> str:
+    # TeX puts the limits of \min_x under the operator in display math and beside it inline;
+    # MathML says the same with <munder> and movablelimits (latex2mathml writes a plain <msub>).
+    while (m := _LIMIT_OPS.search(mathml)) is not None:
+        end = _close_of(mathml, m.start(), "msub")
+        if end is None:
+            return mathml
+        inner = mathml[m.end():end - len("</msub>")]
+        mathml = (mathml[:m.start()] + f'<munder><mo movablelimits="true">{m.group(1)}</mo>{inner}</munder>'
+                  + mathml[end:])
+    return mathml
+
+
+def _function_space(mathml: str) -> str:
+    # TeX leaves a thin space between \log (or \sin^2) and an operand: "log p", not "logp".
+    out, pos = [], 0
+    for m in _FUNCTION.finditer(mathml):
+        if m.start() < pos:
+            continue
+        end = _close_of(mathml, m.start(), m.group(2)) if m.group(2) else m.end()
+        if end is not None and _OPERAND.match(mathml, end):
+            out.append(mathml[pos:end] + '<mspace width="0.1667em" />')
+            pos = end
+    return "".join(out) + mathml[pos:]
+
+
 def tex_to_mathml(tex: str, display: bool = False) -> tuple[str, bool]:
     """Convert one formula (without delimiters) to a ``<math>`` element: ``(html, ok)``.
 
@@ -99,7 +142,7 @@ def tex_to_mathml(tex: str, display: bool = False) -> tuple[str, bool]:
         delim = "$$" if display else "$"
         return f'<code class="tex-fallback" title="formula not rendered">{html.escape(delim + tex + delim)}</code>', False
     out = out.replace("<mi>&#x0007E;</mi>", "<mo>&#x0223C;</mo>")   # \sim is a relation, not "~"
-    return _fix_variants(out), True
+    return _function_space(_movable_limits(_fix_variants(out))), True
 
 
 @dataclass
