@@ -100,3 +100,39 @@ def test_render_map_colours():
     assert rgb[1, 0, 1] > rgb[1, 0, 0]                    # a pass die is green
     with pytest.raises(ValueError, match=r"\(2, S, S\)"):
         render_map(np.zeros((3, 4, 4)))
+
+
+def _toy_data(n, seed):
+    """Two separable classes of 8x8 'wafers': fail dies in the top half vs the bottom half."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 2, (n,), generator=g)
+    x = torch.zeros(n, 2, 8, 8)
+    x[:, 0] = 1.0
+    noise = (torch.rand(n, 8, 8, generator=g) < 0.6).float()
+    top = torch.zeros(8, 8)
+    top[:4] = 1.0
+    x[:, 1] = noise * torch.where(y[:, None, None] == 0, top, 1 - top)
+    return x, y
+
+
+def test_run_ablation_trains_scores_and_repeats():
+    from deepfab.augment import RandomDihedral, run_ablation
+
+    train, val, test = _toy_data(96, 0), _toy_data(48, 1), _toy_data(64, 2)
+    base = dict(epochs=2, batch_size=32, lr=1e-2, progress=False, device="cpu")
+    variants = [Variant("baseline"),
+                Variant("+es", augment=RandomDihedral(), config={"early_stopping_patience": 1}, model={"batchnorm": True})]
+    kw = dict(seeds=[0], label_names=["top", "bottom"], model_kw={"num_classes": 2, "width": 4}, log=None,
+              score=lambda m, t: {"n_test": len(t[1])})
+    rows = run_ablation(variants, train, val, test, base, **kw)
+    assert [(r["variant"], r["seed"]) for r in rows] == [("baseline", 0), ("+es", 0)]
+    for r in rows:
+        assert 0.0 <= r["macro_f1"] <= 1.0 and 0.0 <= r["accuracy"] <= 1.0
+        assert set(k for k in r if k.startswith("recall/")) == {"recall/top", "recall/bottom"}
+        assert r["n_test"] == 64
+    # only the early-stopping run sees validation data (and so has a best epoch chosen on it)
+    assert rows[0]["best_epoch"] == 2 and rows[0]["epochs_run"] == 2
+    again = run_ablation(variants[:1], train, val, test, base, **kw)
+    assert again[0]["macro_f1"] == rows[0]["macro_f1"] and again[0]["accuracy"] == rows[0]["accuracy"]
+    with pytest.raises(ValueError, match="unique"):
+        run_ablation([Variant("a"), Variant("a")], train, val, test, base, **kw)
