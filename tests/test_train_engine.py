@@ -256,3 +256,38 @@ def test_progress_bar_choice_and_step_lines(data, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert re.findall(r"^step (\d+): loss \d+\.\d{4}, lr \S+$", out, re.M) == ["2", "4", "6"]
     assert re.search(r"^epoch 1/1: train_loss \d\.\d{4}, train_acc \d\.\d{4}, lr \S+, \S+s$", out, re.M)
+
+
+@pytest.mark.parametrize("optimizer, scheduler", [("adamw", "cosine"), ("sgd", "step"), ("adam", "onecycle")])
+def test_fit_equals_a_plain_torch_loop(data, optimizer, scheduler):
+    """Oracle: the same order, loss, optimiser and schedule written out in plain torch."""
+    (X, y), _ = data
+    c = cfg(epochs=3, lr=1e-2, optimizer=optimizer, scheduler=scheduler, weight_decay=1e-3)
+    ours = fit(net(), (X, y), None, c)
+
+    model = net()
+    X, y = torch.as_tensor(X), torch.as_tensor(y)
+    params = list(model.parameters())
+    opt = {"adamw": lambda: torch.optim.AdamW(params, lr=1e-2, weight_decay=1e-3),
+           "adam": lambda: torch.optim.Adam(params, lr=1e-2, weight_decay=1e-3),
+           "sgd": lambda: torch.optim.SGD(params, lr=1e-2, momentum=0.9, nesterov=True, weight_decay=1e-3)}[optimizer]()
+    steps = 3 * 6
+    sched = {"cosine": lambda: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps),
+             "onecycle": lambda: torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-2, total_steps=steps),
+             "step": lambda: torch.optim.lr_scheduler.StepLR(opt, step_size=6, gamma=0.1)}[scheduler]()
+    g = torch.Generator().manual_seed(c.seed)
+    losses = []
+    for _ in range(3):
+        model.train()
+        total = 0.0
+        for idx in torch.randperm(len(y), generator=g).split(32):
+            loss = F.cross_entropy(model(X[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(idx)
+        losses.append(total / len(y))
+    np.testing.assert_allclose([h["train_loss"] for h in ours.history], losses, rtol=1e-5)
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(ours.model.state_dict()[k], v, rtol=1e-4, atol=1e-5)
