@@ -185,7 +185,7 @@ def _fit(model, train, val, cfg, augment, label_names, on_epoch_end, info, devic
         loss_acc = torch.zeros((), dtype=torch.float64, device=device)   # sum over batches of loss * global size
         correct = torch.zeros((), dtype=torch.int64, device=device)
         seen = 0
-        pbar = bar(len(batches), f"epoch {epoch + 1}/{cfg.epochs}", show)
+        pbar = bar(len(batches), f"train {epoch + 1}/{cfg.epochs}", show)
         for i, (xb, yb) in enumerate(it):
             xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True).long()
             if isinstance(train, DatasetData) and int(yb.max()) >= n_classes:

@@ -5,8 +5,10 @@ searched and parsed with ``grep '^epoch'``:
 
     epoch 3/10: train_loss 0.4132, train_acc 0.8571, val_loss 0.4410, val_acc 0.9012, val_macro_f1 0.8123, lr 1.0e-03, 12.3s
 
-The bar (tqdm, on stderr) shows only in a terminal or a Jupyter kernel, never in a log file;
-``DEEPFAB_PROGRESS=0`` turns it off everywhere.
+The bar (tqdm, on stderr) shows only in a terminal (cleared at the end of the epoch, when the
+epoch line takes its place) or in an interactive Jupyter kernel (kept, one finished bar per
+epoch). It never goes to a log file or into a lecture executed by ``deepfab run``, whose record is
+the epoch lines; ``DEEPFAB_PROGRESS=0`` turns it off everywhere.
 
 References:
     tqdm documentation (https://tqdm.github.io).
@@ -31,18 +33,20 @@ def _in_kernel() -> bool:
 
 
 def progress_enabled(requested: bool, is_main: bool) -> bool:
-    """True when a bar is wanted, this is rank 0, and stderr is a terminal or a notebook."""
+    """True when a bar is wanted, this is rank 0, and stderr is a terminal or an interactive notebook."""
     if not requested or not is_main or os.environ.get("DEEPFAB_PROGRESS", "1").strip() in ("0", "false", "no", "off"):
         return False
     try:
         tty = sys.stderr.isatty()
     except (AttributeError, ValueError):
         tty = False
-    return tty or _in_kernel()
+    # a kernel started by `deepfab run` (it sets DEEPFAB_LECTURE) renders to HTML: bars would be noise there
+    return tty or (_in_kernel() and "DEEPFAB_LECTURE" not in os.environ)
 
 
 def bar(total: int, desc: str, enabled: bool):
-    return tqdm(total=total, desc=desc, disable=not enabled, file=sys.stderr, leave=False,
+    """A per-epoch bar; in a notebook the finished bar stays (a cleared one leaves a blank stderr box)."""
+    return tqdm(total=total, desc=desc, disable=not enabled, file=sys.stderr, leave=_in_kernel(),
                 mininterval=0.5, dynamic_ncols=True)
 
 
