@@ -10,6 +10,7 @@ from deepfab.augment import (
     d4_agreement,
     d4_logits,
     dihedral,
+    paired_differences,
     recall_table,
     stratified_subset,
     summarize,
@@ -63,6 +64,25 @@ def test_summarize_mean_and_sample_sd():
     assert s[0]["macro_f1_mean"] == pytest.approx(0.5)
     assert s[0]["macro_f1_sd"] == pytest.approx(np.std([0.2, 0.4, 0.9], ddof=1))
     assert s[1]["macro_f1_sd"] == 0.0 and s[1]["seeds"] == 1
+
+
+def test_paired_differences_match_scipy_ttest_rel():
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.4, 0.6, 5)
+    other = base + rng.normal(0.03, 0.01, 5)
+    rows = [{"variant": "baseline", "seed": s, "macro_f1": v} for s, v in enumerate(base)]
+    rows += [{"variant": "x", "seed": s, "macro_f1": v} for s, v in enumerate(other)][::-1]  # order must not matter
+    (d,) = paired_differences(rows)
+    ref = stats.ttest_rel(other, base)
+    assert d["variant"] == "x" and d["n"] == 5
+    assert d["diff_mean"] == pytest.approx(np.mean(other - base))
+    assert d["t"] == pytest.approx(ref.statistic) and d["p"] == pytest.approx(ref.pvalue)
+    one = paired_differences([r for r in rows if r["seed"] == 0])
+    assert np.isnan(one[0]["p"]) and one[0]["diff_mean"] == pytest.approx(other[0] - base[0])
+    with pytest.raises(ValueError, match="baseline"):
+        paired_differences(rows, baseline="nope")
 
 
 def test_recall_table_means():

@@ -12,7 +12,7 @@ with ``deepfab.data.dedup``. Introduced in lecture 2 (``deepfab run L02``).
 
 References: see each module.
 """
-from .ablation import Variant, recall_table, run_ablation, stratified_subset, summarize
+from .ablation import Variant, paired_differences, recall_table, run_ablation, stratified_subset, summarize
 from .dihedral import D4_NAMES, D4_ORDER, dihedral, dihedral_batch, dihedral_compose, dihedral_inverse, orbit
 from .invariance import d4_agreement, d4_logits, tta_predict
 from .transforms import (
@@ -32,6 +32,6 @@ __all__ = [
     "D4_NAMES", "D4_ORDER", "Compose", "DieDropout", "DieNoise", "GaussianNoise", "RandomApply",
     "RandomDihedral", "RandomRotation", "SaltPepper", "check_maps", "dihedral",
     "dihedral_batch", "dihedral_compose", "dihedral_inverse", "orbit", "wafer_augment",
-    "Variant", "run_ablation", "summarize", "recall_table", "stratified_subset", "d4_logits", "d4_agreement",
+    "Variant", "run_ablation", "summarize", "paired_differences", "recall_table", "stratified_subset", "d4_logits", "d4_agreement",
     "tta_predict",
 ]

@@ -5,18 +5,21 @@ A ``Variant`` is a name plus what it changes: model options (``dropout``, ``batc
 ``SmallCNN``), ``TrainConfig`` fields (``mixup_alpha``, ``weight_decay``, ``loss``, ...) and an
 augmentation callable. ``run_ablation`` trains every (variant, seed) pair with
 ``deepfab.train.fit`` and scores it with ``deepfab.train.evaluate``; ``summarize`` turns the rows
-into one line per variant. Lecture 2 runs its small-data, full-data and class-imbalance tables
+into one line per variant; ``paired_differences`` compares each variant with the baseline seed
+by seed (paired t-test). Lecture 2 runs its small-data, full-data and class-imbalance tables
 through these; point them at your own maps the same way.
 
     base = dict(epochs=20, batch_size=64, lr=3e-3, weight_decay=0.0, scheduler="cosine")
     variants = [Variant("baseline"), Variant("+dropout", model={"dropout": 0.3})]
     rows = run_ablation(variants, (X, y), (Xv, yv), (Xt, yt), base, seeds=[0, 1], label_names=names)
     table = summarize(rows)
+    diffs = paired_differences(rows, "baseline", "macro_f1")
 
 References: S. Ioffe, C. Szegedy, ICML 2015 (BN); N. Srivastava et al., JMLR 2014 (dropout);
 H. Zhang et al., "mixup", ICLR 2018; S. Yun et al., "CutMix", ICCV 2019; C. Szegedy et al.,
 "Rethinking the Inception architecture" (label smoothing), CVPR 2016; I. Loshchilov, F. Hutter,
-"Decoupled weight decay regularization", ICLR 2019; T.-Y. Lin et al., "Focal loss", ICCV 2017.
+"Decoupled weight decay regularization", ICLR 2019; T.-Y. Lin et al., "Focal loss", ICCV 2017;
+"Student" (W. S. Gosset), "The probable error of a mean", Biometrika 6, 1908 (paired t-test).
 """
 from __future__ import annotations
 
@@ -130,6 +133,34 @@ def summarize(rows: list[dict], keys=("macro_f1", "accuracy", "balanced_accuracy
         s["epochs_run"] = float(np.mean([r["epochs_run"] for r in group]))
         s["train_seconds"] = float(np.mean([r["train_seconds"] for r in group]))
         out.append(s)
+    return out
+
+
+def paired_differences(rows: list[dict], baseline: str = "baseline", metric: str = "macro_f1") -> list[dict]:
+    """Each variant minus ``baseline`` on ``metric``, paired by seed (the same seed shares initial
+    weights and batch order, so the pairing removes most of the seed-to-seed spread).
+
+    One dict per non-baseline variant: ``diff_mean``, ``diff_sd`` (sample sd of the paired
+    differences), ``n`` (seeds in common), and the paired t-test ``t`` and two-sided ``p``
+    (``nan`` with fewer than two seeds, or when every difference is the same).
+    """
+    from scipy import stats
+
+    base = {r["seed"]: r[metric] for r in rows if r["variant"] == baseline}
+    if not base:
+        raise ValueError(f"no rows for the baseline variant {baseline!r}; variants: "
+                         f"{sorted({r['variant'] for r in rows})}")
+    out = []
+    for name in dict.fromkeys(r["variant"] for r in rows):
+        if name == baseline:
+            continue
+        d = np.array([r[metric] - base[r["seed"]] for r in rows if r["variant"] == name and r["seed"] in base])
+        if d.size == 0:
+            raise ValueError(f"variant {name!r} shares no seed with {baseline!r}")
+        sd = float(d.std(ddof=1)) if d.size > 1 else float("nan")
+        t = float(d.mean() / (sd / np.sqrt(d.size))) if d.size > 1 and sd > 0 else float("nan")
+        p = float(2 * stats.t.sf(abs(t), d.size - 1)) if np.isfinite(t) else float("nan")
+        out.append({"variant": name, "diff_mean": float(d.mean()), "diff_sd": sd, "n": int(d.size), "t": t, "p": p})
     return out
 
 
