@@ -25,6 +25,7 @@ def launch(cmd, out):
     return json.loads((out / "metrics.json").read_text()), torch.load(out / "weights.pt", weights_only=True)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not TORCHRUN.exists() and shutil.which("torchrun") is None, reason="torchrun not installed")
 def test_two_ranks_match_one_process(tmp_path):
     torchrun = str(TORCHRUN) if TORCHRUN.exists() else shutil.which("torchrun")

@@ -91,6 +91,7 @@ def kill_after(script, out, epochs, mid_epoch):
     return done
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_uninterrupted_result(script, reference, tmp_path):
     first = kill_after(script, tmp_path, 2, mid_epoch=True)           # killed inside epoch 3
     second = kill_after(script, tmp_path, first + 1, mid_epoch=False)  # resumed, killed between two epochs

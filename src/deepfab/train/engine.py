@@ -196,7 +196,7 @@ def _fit(model, train, val, cfg, augment, label_names, on_epoch_end, info, devic
             with autocast():
                 logits = net(xb)
             num, den = soft_target_loss(logits, tb, class_w, cfg.label_smoothing, gamma)
-            den = D.all_reduce_tensor_sum(den.detach(), info)             # weight of the whole global batch
+            den = D.all_reduce_tensor_sum(den.detach(), info).clamp_min(1e-12)  # weight of the global batch
             loss = num / den * info.world_size                            # DDP's mean of grads = grad of global mean
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
