@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from deepfab.theory.optim_paths import FAMILY, FUNCTIONS, scratch_path, surface, torch_path, tune_lr
+from deepfab.theory.optim_paths import (FAMILY, FUNCTIONS, scratch_path, start_sensitivity, surface, torch_path,
+                                       tune_lr)
 
 
 @pytest.mark.parametrize("name", sorted(FAMILY))
@@ -43,3 +44,11 @@ def test_surface_grid_and_errors():
         torch_path(FUNCTIONS["ravine"], (0, 0), "lbfgs", 3)
     with pytest.raises(ValueError, match="start must be a point"):
         torch_path(FUNCTIONS["ravine"], (0, 0, 0), "sgd", 3, lr=0.1)
+
+
+def test_tuned_lr_never_raises_the_loss_and_sensitivity_is_small_when_stable():
+    f = FUNCTIONS["rosenbrock"]
+    lr = tune_lr(f, (-1.5, 2.5), "momentum", 200)
+    p = torch_path(f, (-1.5, 2.5), "momentum", 200, lr=lr)
+    assert p.losses.max() <= p.losses[0]
+    assert start_sensitivity(f, (-1.5, 2.5), "momentum", 200, delta=1e-12, lr=lr) < 1e-9

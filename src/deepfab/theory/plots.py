@@ -66,7 +66,7 @@ def draw_perceptron(ax, X, y, a, b, a_true=None, b_true=None) -> None:
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_aspect("equal")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="best")
 
 
 def draw_decision_regions(ax, predict, X, y, title: str = "", grid: int = 150) -> None:
@@ -82,19 +82,18 @@ def draw_decision_regions(ax, predict, X, y, title: str = "", grid: int = 150) -
 
 
 def draw_power_timing(ax, timings) -> None:
-    """Stacked bars per (device, n): copy in, compute, copy out (milliseconds, log scale)."""
+    """Grouped bars per (device, n): copy in, compute, copy out (milliseconds, log scale)."""
     labels = [f"{t.device}\nn={t.n}" for t in timings]
     x = np.arange(len(timings))
-    bottom = np.zeros(len(timings))
-    for attr, color, name in [("to_device_s", "tab:orange", "host -> device"),
-                              ("compute_s", "tab:blue", "100 x (x = A x)"),
-                              ("to_host_s", "tab:green", "device -> host")]:
+    width = 0.27
+    for k, (attr, color, name) in enumerate([("to_device_s", "tab:orange", "host -> device (A, x0)"),
+                                             ("compute_s", "tab:blue", "100 x (x = A x)"),
+                                             ("to_host_s", "tab:green", "device -> host (x)")]):
         ms = np.array([1e3 * getattr(t, attr) for t in timings])
-        ax.bar(x, ms, bottom=bottom, color=color, label=name)
-        bottom += ms
+        ax.bar(x + (k - 1) * width, ms, width, color=color, label=name)
     ax.set_xticks(x, labels, fontsize=8)
     ax.set_yscale("log")
-    ax.set_ylabel("milliseconds (stacked)")
+    ax.set_ylabel("milliseconds")
     ax.legend(fontsize=8)
 
 
