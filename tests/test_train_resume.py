@@ -1,12 +1,14 @@
 """Kill -9 a training process (between epochs and mid-epoch), resume it, and get the uninterrupted run's result.
 
-Each run is a subprocess of the script below; the test kills it from outside with SIGKILL once
-``history.json`` shows enough finished epochs, then starts it again with ``resume=True``.
+Each run is a subprocess of the script below. The test kills it from outside with SIGKILL, first
+inside epoch 3 (once that epoch's third step is logged), then, resumed, between epochs 3 and 4
+(once ``history.json`` shows epoch 3), and finally lets a third start finish the run.
 The model has dropout, and the run uses mixup, a balanced sampler and an augmentation, so every
 random stream the checkpoint stores (torch, numpy, the engine's generators) matters.
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,7 +36,7 @@ def augment(x, g):
     return x + 0.05 * torch.randn(x.shape, generator=g)
 
 cfg = TrainConfig(epochs=%d, batch_size=20, lr=5e-3, mixup_alpha=0.3, sampler="balanced", seed=7,
-                  out_dir=out, resume=True, progress=False)
+                  out_dir=out, resume=True, progress=False, log_every=1)
 pause = lambda record: time.sleep(20 * slow)           # a window between two epochs
 fit(model, (X[:240], y[:240]), (X[240:], y[240:]), cfg, augment=augment, on_epoch_end=pause)
 ''' % EPOCHS
@@ -42,7 +44,8 @@ fit(model, (X[:240], y[:240]), (X[240:], y[240:]), cfg, augment=augment, on_epoc
 
 def run(script, out, slow):
     return subprocess.Popen([sys.executable, str(script), str(out), str(slow)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+                            stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"})
 
 
 def epochs_done(out):
@@ -73,29 +76,46 @@ def reference(script, tmp_path_factory):
     return final(out)
 
 
+STEPS = 12                              # 240 training samples / batch 20
+
+
+def steps_logged(log):
+    return [int(m) for m in re.findall(r"^step (\d+):", log, re.M)]
+
+
 def kill_after(script, out, epochs, mid_epoch):
-    """Start (or resume) the run, SIGKILL it once `epochs` epochs are saved; return the epochs saved then."""
+    """Start (or resume) the run and SIGKILL it after `epochs` saved epochs: inside the next epoch
+    (once its third step is logged) or between two epochs (during the pause after the save).
+    Returns the number of epochs the checkpoint holds."""
     p = run(script, out, 0.02)          # 12 steps of 20 ms: about 0.25 s an epoch, then a 0.4 s pause
-    deadline = time.time() + 90
-    while epochs_done(out) < epochs and p.poll() is None and time.time() < deadline:
-        time.sleep(0.005)
+    seen = []
     if mid_epoch:
-        time.sleep(0.5)                 # past the pause, inside the next epoch
+        target = f"step {epochs * STEPS + 3}:"
+        for line in p.stdout:
+            seen.append(line)
+            if line.startswith(target):
+                break
+    else:
+        deadline = time.time() + 90
+        while epochs_done(out) < epochs and p.poll() is None and time.time() < deadline:
+            time.sleep(0.005)
     os.kill(p.pid, signal.SIGKILL)
+    log = "".join(seen) + p.stdout.read()
     p.wait(timeout=30)
-    assert p.returncode == -signal.SIGKILL
+    assert p.returncode == -signal.SIGKILL, log
     done = epochs_done(out)
-    assert epochs <= done < EPOCHS, f"the run was not interrupted (killed after {done} epochs)"
+    assert done == epochs, f"expected the kill after epoch {epochs}, the checkpoint holds {done}\n{log}"
     ck = torch.load(out / "checkpoint.pt", weights_only=True)
     assert not ck["finished"] and ck["epoch"] == done
+    next_epoch_steps = [s for s in steps_logged(log) if s > done * STEPS]
+    assert bool(next_epoch_steps) == mid_epoch, log     # killed inside, or before, the next epoch
     return done
 
 
 @pytest.mark.slow
 def test_killed_run_resumes_to_the_uninterrupted_result(script, reference, tmp_path):
     first = kill_after(script, tmp_path, 2, mid_epoch=True)           # killed inside epoch 3
-    second = kill_after(script, tmp_path, first + 1, mid_epoch=False)  # resumed, killed between two epochs
-    assert second > first
+    second = kill_after(script, tmp_path, first + 1, mid_epoch=False)  # resumed, killed between epochs 3 and 4
 
     p = run(script, tmp_path, 0.0)
     log, _ = p.communicate(timeout=120)
