@@ -70,3 +70,26 @@ def test_book_command_builds_an_index(tmp_path, capsys):
     page = (tmp_path / "book" / "index.html").read_text()
     assert page.count('class="lec"') == 17
     assert "17 lectures" in capsys.readouterr().out
+
+
+def test_run_all_maps_every_available_lecture_to_its_folder(monkeypatch, tmp_path, capsys):
+    import deepfab.runner
+
+    calls = []
+
+    def fake_run(lec, **kw):                # records the call instead of executing the notebook
+        calls.append((lec.id, kw))
+        return 1 if lec.id == "L02" else 0
+
+    monkeypatch.setattr(deepfab.runner, "run_lecture", fake_run)
+    todo = lectures.available()
+    status = main(["run", "all", "--out", str(tmp_path), "--seed", "5"])
+    if not todo:
+        assert status == 2
+        return
+    assert [c[0] for c in calls] == [lec.id for lec in todo]
+    for lec_id, kw in calls:
+        assert kw["out"] == f"{tmp_path}/{lec_id}" and kw["smoke"] is False and kw["seed"] == 5
+    assert status == (1 if "L02" in [lec.id for lec in todo] else 0)
+    if len(todo) > 1:
+        assert "FAILED (exit 1)" in capsys.readouterr().out or "L02" not in [lec.id for lec in todo]

@@ -126,10 +126,26 @@ def test_output_folder_policy(tmp_path, fixture_lecture):
     assert not (out / "figures" / "old.png").exists()
     assert (out / "notes.txt").exists() and (out / "figures" / "fit.png").exists()
 
+    # A run killed half-way (config.json still says "running"): all but the files that were there go.
+    (out / "figures" / "stale.png").write_bytes(PNG_MAGIC)
+    (out / "config.json").write_text(json.dumps({"lecture": "L99", "status": "running",
+                                                 "preexisting": ["notes.txt"]}))
+    assert run_lecture(lec, out=out, smoke=True) == 0
+    assert not (out / "figures" / "stale.png").exists() and (out / "notes.txt").exists()
+
     with pytest.raises(UsageError, match="is a file"):
         run_lecture(lec, out=out / "notes.txt", smoke=True)
     with pytest.raises(UsageError, match="seed"):
         run_lecture(lec, out=tmp_path / "x", seed=-1)
+
+
+def test_cell_timeout_is_a_failure_naming_the_cell(tmp_path, fixture_lecture, capsys):
+    out = tmp_path / "slow"
+    assert run_lecture(fixture_lecture("lecture_slow"), out=out, smoke=True, timeout=2) == 1
+    assert "timed out after 2 s" in capsys.readouterr().err
+    config = json.loads((out / "config.json").read_text())
+    assert config["status"] == "failed" and config["error"]["first_line"] == "import time"
+    assert (out / "L99.html").is_file() and (out / "L99.ipynb").is_file()
 
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")

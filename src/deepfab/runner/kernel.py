@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -31,6 +31,14 @@ class _ThisPythonKernelSpecs(KernelSpecManager):
         return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
                           display_name=f"Python {sys.version_info.major}.{sys.version_info.minor} (deepfab)",
                           language="python", resource_dir="")
+
+
+class ThisPythonKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels always run this interpreter (nbclient owns and stops it)."""
+
+    def __init__(self, **kw):
+        kw.setdefault("kernel_spec_manager", _ThisPythonKernelSpecs())
+        super().__init__(**kw)
 
 
 def first_line(source: str) -> str:
@@ -109,15 +117,18 @@ def execute_notebook(nb, label: str, cwd: str, env: dict, timeout: int | None = 
     code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
     records = {i: CellRecord(i, n + 1, first_line(c.source)) for n, (i, c) in enumerate(code)}
     result = Execution(cells=list(records.values()))
-    km = KernelManager(kernel_name="python3", kernel_spec_manager=_ThisPythonKernelSpecs())
-    client = _ProgressClient(nb, label, records, echo=echo, km=km, timeout=timeout, startup_timeout=180,
+    client = _ProgressClient(nb, label, records, echo=echo, kernel_manager_class=ThisPythonKernelManager,
+                             kernel_name="python3", timeout=timeout, startup_timeout=180,
                              allow_errors=False, record_timing=True, coalesce_streams=True,
                              shutdown_kernel="immediate", resources={"metadata": {"path": cwd}},
                              # the kernel's own log (transport notices) is noise in a lecture's output
                              extra_arguments=["--IPKernelApp.log_level=ERROR"])
     try:
         client.execute(env=env)
-    except (CellExecutionError, CellTimeoutError, DeadKernelError, KeyboardInterrupt) as exc:
+    except (Exception, KeyboardInterrupt) as exc:   # a cell error, a timeout, a dead kernel, Ctrl-C
+        if getattr(client, "_async_cleanup_kernel_future", None) is not None:
+            exc = KeyboardInterrupt()      # nbclient's SIGINT/SIGTERM handler has shut the kernel down
+        result.status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         running = [r for r in records.values() if r.status in ("running", "error")]
         rec = running[0] if running else None
         if rec is not None:
@@ -131,10 +142,11 @@ def execute_notebook(nb, label: str, cwd: str, env: dict, timeout: int | None = 
             message = "the kernel died (out of memory, or a crash in native code)"
         elif isinstance(exc, KeyboardInterrupt):
             message = "interrupted"
-        result.status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        elif not isinstance(exc, CellExecutionError):
+            message = f"{type(exc).__name__}: {exc}"
         result.error = {"cell": f"{rec.number}/{len(records)}" if rec else "?",
                         "index": rec.index if rec else None,
                         "first_line": rec.first_line if rec else "",
-                        "message": message or str(exc).strip().splitlines()[-1],
+                        "message": message or (str(exc).strip().splitlines() or [type(exc).__name__])[-1],
                         "traceback": tb}
     return result

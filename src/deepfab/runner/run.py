@@ -11,7 +11,8 @@ A run of lecture L03 writes into ``runs/L03/`` (or ``--out``):
 
 Existing folders. A folder whose ``config.json`` says it is a run of the same lecture is a
 previous run: the files that run listed are deleted first (so no stale figure or metric
-survives) and anything else in the folder is kept. Any other non-empty folder is refused with
+survives) and anything else in the folder is kept (``config.json`` is written as soon as a run
+starts, with the files already there, so a run killed half-way is recognised too). Any other non-empty folder is refused with
 exit status 2 unless ``force=True`` (``--force``); with it, the files the run writes are
 overwritten and nothing else is touched. Nothing a user had is deleted without asking.
 
@@ -33,6 +34,7 @@ from pathlib import Path
 
 import nbformat
 
+from ..lecture import write_json_atomic
 from .html import header_html, notebook_to_html
 from .kernel import execute_notebook
 
@@ -73,7 +75,12 @@ def prepare_out(out: Path, lecture_id: str, force: bool = False) -> None:
     except (OSError, ValueError):
         pass
     if isinstance(previous, dict) and previous.get("lecture") == lecture_id:
-        for rel in previous.get("files", []):
+        if previous.get("status") == "running":     # killed mid-run: all but what was there before
+            kept = set(previous.get("preexisting", []))
+            owned = [rel for rel in _files(out) if rel not in kept]
+        else:
+            owned = previous.get("files", [])
+        for rel in owned:
             path = (out / rel).resolve()
             if path.is_file() and out.resolve() in path.parents:
                 path.unlink()
@@ -141,6 +148,9 @@ def run_lecture(lec, out=None, smoke: bool = False, seed: int = 0, device: str =
     print(f"[{lec.id}] {lec.title}: {mode} run, seed {seed}, device {resolved} -> {out}", flush=True)
 
     started, t0 = _now(), time.perf_counter()
+    # Marks the folder as this lecture's run even if the process is killed before the end.
+    write_json_atomic(out / "config.json", {"lecture": lec.id, "status": "running", "started": started,
+                                            "preexisting": sorted(before)})
     result = execute_notebook(nb, lec.id, cwd=str(out), env=env, timeout=timeout, echo=echo)
     wall = time.perf_counter() - t0
 
@@ -160,9 +170,8 @@ def run_lecture(lec, out=None, smoke: bool = False, seed: int = 0, device: str =
     (out / f"{lec.id}.html").write_text(page, encoding="utf-8")
     info["math_not_rendered"] = failed_math
     after = _files(out)
+    info["preexisting"] = sorted(f for f in before if after.get(f) == before[f])
     info["files"] = sorted({"config.json"} | {f for f, t in after.items() if before.get(f) != t})
-    from ..lecture import write_json_atomic
-
     write_json_atomic(out / "config.json", info)
 
     for tex in failed_math:
