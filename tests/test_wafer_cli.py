@@ -1,0 +1,166 @@
+"""``deepfab wafer`` end to end: train, resume, eval (JSON), predict (CSV), explain (PNG), bad input.
+
+Tiny budgets: WM-811K train_1 (549 maps), one or two epochs of a ResNet of width 4 at 16 px.
+
+Run: .venv/bin/python -m pytest tests/test_wafer_cli.py -q
+"""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from deepfab.cli import main
+from deepfab.data import WaferSet, load_wm811k, write_wafer_npz
+from deepfab.wafer import load_model
+
+TINY = ["--data", "wm811k:train_1", "--width", "4", "--size", "16", "--seed", "3"]
+
+
+def _train(out, *extra):
+    return main(["wafer", "train", *TINY, "--out", str(out), *extra])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wafer") / "model"
+    assert _train(out, "--epochs", "2") == 0
+    return out
+
+
+def _one_error_line(capsys, *words):
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("deepfab: error:"), err
+    for w in words:
+        assert w in err, err
+
+
+def test_train_writes_a_loadable_model_folder(trained):
+    for name in ("model.pt", "config.json", "metrics.json", "checkpoints/checkpoint.pt"):
+        assert (trained / name).is_file(), name
+    state = torch.load(trained / "model.pt", weights_only=True)
+    assert all(isinstance(v, torch.Tensor) for v in state.values())
+    cfg = json.loads((trained / "config.json").read_text())
+    assert cfg["arch"] == "resnet" and cfg["arch_kwargs"] == {"width": 4} and cfg["input_size"] == 16
+    assert cfg["label_names"][-1] == "none" and len(cfg["label_names"]) == 9
+    assert cfg["data"][0]["spec"] == "wm811k:train_1" and len(cfg["data"][0]["sha256"]) == 64
+    assert cfg["command"].startswith("deepfab wafer train --data wm811k:train_1") and "--epochs 2" in cfg["command"]
+    metrics = json.loads((trained / "metrics.json").read_text())
+    assert metrics["epochs_run"] == 2 and len(metrics["history"]) == 2 and metrics["n_train"] == 549
+
+
+def test_train_refuses_to_overwrite_then_force(trained, tmp_path, capsys):
+    assert _train(trained, "--epochs", "2") == 2
+    _one_error_line(capsys, "already holds a trained model", "--force")
+    copy = tmp_path / "copy"
+    shutil.copytree(trained, copy)
+    assert _train(copy, "--epochs", "1", "--force") == 0
+    assert json.loads((copy / "metrics.json").read_text())["epochs_run"] == 1
+
+
+def test_interrupted_run_resumes_to_the_same_weights(trained, tmp_path, monkeypatch):
+    import deepfab.wafer.training as training
+
+    real_fit = training.fit
+
+    def fit_stopping_after_epoch_1(*args, **kw):
+        def stop(record):
+            if record["epoch"] == 1:
+                raise KeyboardInterrupt
+        return real_fit(*args, on_epoch_end=stop, **kw)
+
+    out = tmp_path / "run"
+    monkeypatch.setattr(training, "fit", fit_stopping_after_epoch_1)
+    assert _train(out, "--epochs", "2") == 130           # interrupted after the epoch-1 checkpoint
+    assert not (out / "model.pt").exists() and (out / "checkpoints" / "checkpoint.pt").exists()
+    monkeypatch.setattr(training, "fit", real_fit)
+    assert _train(out, "--epochs", "2") == 2             # an unfinished run is not silently overwritten
+    assert _train(out, "--epochs", "2", "--resume") == 0
+    a = torch.load(out / "model.pt", weights_only=True)
+    b = torch.load(trained / "model.pt", weights_only=True)
+    for k in b:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6, msg=k)
+
+
+def test_eval_json_is_one_object_and_agrees_with_predict(trained, tmp_path, capsys):
+    png = tmp_path / "cm.png"
+    assert main(["wafer", "eval", "--model", str(trained), "--data", "wm811k:train_1", "--json",
+                 "--out-png", str(png)]) == 0
+    out = json.loads(capsys.readouterr().out)               # the whole of stdout is one JSON object
+    assert set(out) == {"accuracy", "macro_f1", "per_class_recall"}
+    names = load_model(trained).label_names
+    assert list(out["per_class_recall"]) == names
+    assert 0 <= out["macro_f1"] <= 1 and all(0 <= v <= 1 for v in out["per_class_recall"].values())
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    csv_path = tmp_path / "p.csv"
+    assert main(["wafer", "predict", "--model", str(trained), "--data", "wm811k:train_1", "--out", str(csv_path)]) == 0
+    rows = list(csv.DictReader(open(csv_path)))
+    acc = np.mean([r["predicted"] == r["true"] for r in rows])
+    assert out["accuracy"] == pytest.approx(acc)
+    scratch = [r for r in rows if r["true"] == "Scratch"]
+    assert out["per_class_recall"]["Scratch"] == pytest.approx(np.mean([r["predicted"] == "Scratch" for r in scratch]))
+
+
+def test_predict_csv_columns_rows_and_probabilities(trained, tmp_path):
+    ws = load_wm811k("train_1").subset(np.arange(40))
+    unlabelled = write_wafer_npz(tmp_path / "mine.npz", WaferSet(ws.maps, None))
+    out = tmp_path / "preds.csv"
+    assert main(["wafer", "predict", "--model", str(trained), "--data", str(unlabelled), "--out", str(out)]) == 0
+    with open(out) as f:
+        header = next(csv.reader(f))
+        rows = list(csv.DictReader(open(out)))
+    names = load_model(trained).label_names
+    assert header == ["index", "predicted", "probability"] + [f"p_{n}" for n in names]
+    assert len(rows) == 40 and [int(r["index"]) for r in rows] == list(range(40))
+    for r in rows:
+        p = np.array([float(r[f"p_{n}"]) for n in names])
+        assert p.sum() == pytest.approx(1.0, abs=1e-4)
+        assert r["predicted"] == names[int(p.argmax())] and float(r["probability"]) == pytest.approx(p.max())
+    probs = load_model(trained).predict_proba(ws.maps)   # the library gives the same numbers
+    np.testing.assert_allclose(probs[:, 0], [float(r["p_Center"]) for r in rows], atol=1e-5)
+
+
+def test_explain_writes_a_png(trained, tmp_path, capsys):
+    png = tmp_path / "sub" / "cam.png"
+    assert main(["wafer", "explain", "--model", str(trained), "--data", "wm811k:train_1", "--index", "5",
+                 "--out", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "true " in capsys.readouterr().out
+
+
+def test_unknown_model_folder(tmp_path, capsys):
+    assert main(["wafer", "eval", "--model", str(tmp_path / "nope"), "--data", "wm811k:train_1"]) == 2
+    _one_error_line(capsys, "no such folder")
+
+
+def test_weights_of_another_architecture(trained, tmp_path, capsys):
+    other = tmp_path / "other"
+    shutil.copytree(trained, other)
+    cfg = json.loads((other / "config.json").read_text())
+    cfg["arch_kwargs"] = {"width": 8}
+    (other / "config.json").write_text(json.dumps(cfg))
+    assert main(["wafer", "predict", "--model", str(other), "--data", "wm811k:train_1", "--out",
+                 str(tmp_path / "p.csv")]) == 2
+    _one_error_line(capsys, "do not fit the architecture")
+
+
+def test_maps_the_data_layer_rejects(trained, tmp_path, capsys):
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, maps_flat=np.array([0, 1, 3, 2], np.uint8), shapes=np.array([[2, 2]]), offsets=np.array([0, 4]))
+    assert main(["wafer", "predict", "--model", str(trained), "--data", str(bad), "--out", str(tmp_path / "p.csv")]) == 2
+    _one_error_line(capsys, "found 3")
+    assert main(["wafer", "train", "--data", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "m")]) == 2
+    _one_error_line(capsys, "no such file")
+
+
+def test_index_out_of_range_and_unlabelled_eval(trained, tmp_path, capsys):
+    assert main(["wafer", "explain", "--model", str(trained), "--data", "wm811k:train_1", "--index", "549",
+                 "--out", str(tmp_path / "x.png")]) == 2
+    _one_error_line(capsys, "--index must be in 0..548")
+    unlabelled = write_wafer_npz(tmp_path / "u.npz", WaferSet(load_wm811k("train_1").maps[:5], None))
+    assert main(["wafer", "eval", "--model", str(trained), "--data", str(unlabelled)]) == 2
+    _one_error_line(capsys, "has no labels")
