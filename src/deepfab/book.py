@@ -71,7 +71,10 @@ def _fmt(value) -> str:
 
 
 def _metrics_table(metrics: dict) -> str:
-    rows = [f"<tr><td>{html.escape(k)}</td><td class=num>{_fmt(v)}</td></tr>" for k, v in _flat_metrics(metrics)]
+    from .runner import is_timing_metric
+
+    flat = sorted(_flat_metrics(metrics), key=lambda kv: is_timing_metric(kv[0]))   # wall-clock numbers last
+    rows = [f"<tr><td>{html.escape(k)}</td><td class=num>{_fmt(v)}</td></tr>" for k, v in flat]
     if not rows:
         return '<div class="facts">no metrics recorded</div>'
     table = "<table>" + "".join(rows[:MAX_METRICS]) + "</table>"
