@@ -712,7 +712,9 @@ ctx.figure(fig, "optimizer_paths")
 # %% [markdown]
 # On the ravine, plain SGD crawls along the shallow direction (its step is capped by the steep
 # one), momentum and Nesterov accelerate along it, and the adaptive methods rescale each
-# coordinate. On Rosenbrock, methods differ mostly in how they follow the curved valley floor. The
+# coordinate — and because this ravine is aligned with the axes, a per-coordinate step size is
+# exactly the right preconditioner, which is why RMSprop races to machine precision here (rotate
+# the ravine and that advantage shrinks). On Rosenbrock, methods differ mostly in how they follow the curved valley floor. The
 # scratch paths coincide with `torch.optim`'s to rounding — the same update rules, the same
 # conventions (e.g. PyTorch's momentum buffer starts at the first gradient) — except where the run
 # itself is chaotic: an adaptive method that zig-zags across the narrow valley amplifies a
