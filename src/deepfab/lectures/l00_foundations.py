@@ -598,8 +598,8 @@ ctx.table([{"engine": "scratch Tensor (vs numpy evaluation)", "eval_s": cost["nu
             "eval+grad_s": cost["scratch_grad_s"], "ratio": cost["scratch_ratio"]},
            {"engine": "torch.autograd (vs torch evaluation)", "eval_s": cost["torch_eval_s"],
             "eval+grad_s": cost["torch_grad_s"], "ratio": cost["torch_ratio"]}], "grad_cost")
-ctx.metric("autodiff/grad_cost_ratio_torch", cost["torch_ratio"])
-ctx.metric("autodiff/grad_cost_ratio_scratch", cost["scratch_ratio"])
+ctx.metric("timing/autodiff_grad_cost_ratio_torch", cost["torch_ratio"])
+ctx.metric("timing/autodiff_grad_cost_ratio_scratch", cost["scratch_ratio"])
 
 # %% [markdown]
 # torch.autograd lands in the range of the seed's "roughly 5×". The scratch Tensor pays
@@ -775,7 +775,9 @@ for n in ctx.pick(real=[256, 1024, 2048, 4096], smoke=[64, 256]):
         tm = power_apply(A, x0, steps=100, device=dev, repeats=ctx.pick(real=3, smoke=1))
         err = float(np.max(np.abs(tm.result - ref)) / np.max(np.abs(ref)))
         timings.append(tm)
-        ctx.metric(f"gpu/{tm.device}/n{n}/compute_over_transfer", tm.compute_s / tm.transfer_s)
+        ctx.metric(f"timing/gpu_{tm.device}_n{n}_compute_over_transfer", tm.compute_s / tm.transfer_s)
+        ctx.metric(f"timing/gpu_{tm.device}_n{n}_compute_ms", 1e3 * tm.compute_s)
+        ctx.metric(f"timing/gpu_{tm.device}_n{n}_transfer_ms", 1e3 * tm.transfer_s)
         ctx.metric(f"gpu/{tm.device}/n{n}/rel_error_vs_float64", err)
 A_small, x_small = contraction_matrix(32, rng)
 check = power_apply(A_small, x_small, steps=100, device=devices[-1], repeats=1)
