@@ -7,12 +7,14 @@ metrics are excluded from the comparison by ``deepfab.runner.is_timing_metric``:
 ``timing/``, or with a part containing ``time``, ``seconds``, ``speed``, ``latency`` or
 ``throughput``, or ending in ``_s`` / ``_ms``.
 
-    .venv/bin/python -m pytest tests/test_lectures_common.py -q
+    .venv/bin/python -m pytest tests/test_lectures_common.py -q          # every available lecture
+    .venv/bin/python -m pytest tests/test_lectures_common.py -q -k L00   # one lecture
 """
 from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -21,7 +23,9 @@ from deepfab.lectures import available
 from deepfab.runner import is_timing_metric, run_lecture
 
 LECTURES = available()
-SMOKE_BUDGET_S = 90      # the target is < 60 s on a 2-core CPU; headroom for a shared, loaded machine
+# The target is < 60 s on a 2-core CPU; 90 s leaves headroom for a loaded machine, and a slower
+# machine can set DEEPFAB_SMOKE_BUDGET_S.
+SMOKE_BUDGET_S = float(os.environ.get("DEEPFAB_SMOKE_BUDGET_S", "90"))
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
