@@ -23,11 +23,23 @@ from torch.utils.data import DataLoader, Dataset
 
 
 class TensorData:
-    """(X, y) held as tensors; ``batch(idx)`` indexes them directly (no loader overhead)."""
+    """(X, y) held as tensors; ``batch(idx)`` indexes them directly (no loader overhead).
 
-    def __init__(self, X, y):
+    ``dense=True`` takes targets of any shape (N, ...), e.g. segmentation masks (N, 1, H, W), for
+    ``fit(..., loss_fn=...)``; they are kept as float32 (bool and float64 converted), with no labels.
+    """
+
+    def __init__(self, X, y, dense: bool = False):
         X = torch.as_tensor(X)
         y = torch.as_tensor(y)
+        self.dense = bool(dense)
+        if self.dense:
+            if X.ndim < 1 or y.ndim < 1 or X.shape[0] != y.shape[0] or X.shape[0] == 0:
+                raise ValueError(f"data must be (X, Y) with X (N, ...) and Y (N, ...), N >= 1; "
+                                 f"got X {tuple(X.shape)}, Y {tuple(y.shape)}")
+            self.X = X.float() if X.dtype != torch.float32 else X
+            self.y = y.float() if y.dtype in (torch.bool, torch.float64, torch.float16, torch.bfloat16) else y
+            return
         if X.ndim < 1 or y.ndim != 1 or X.shape[0] != y.shape[0]:
             raise ValueError(f"data must be (X, y) with X (N, ...) and y (N,); got X {tuple(X.shape)}, y {tuple(y.shape)}")
         if X.shape[0] == 0:
@@ -46,6 +58,8 @@ class TensorData:
         return int(self.y.shape[0])
 
     def labels(self) -> np.ndarray:
+        if self.dense:
+            raise ValueError("dense targets (fit with loss_fn) have no class labels")
         return self.y.numpy()
 
     def to(self, device) -> "TensorData":
@@ -96,11 +110,11 @@ class DatasetData:
         return torch.stack([torch.as_tensor(x) for x in xs]), torch.as_tensor(np.asarray(ys))
 
 
-def as_data(data, num_workers: int = 0, name: str = "train_data"):
-    """Wrap ``(X, y)`` or a Dataset; anything else raises ValueError."""
+def as_data(data, num_workers: int = 0, name: str = "train_data", dense: bool = False):
+    """Wrap ``(X, y)`` or a Dataset; anything else raises ValueError. ``dense``: see ``TensorData``."""
     if isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(data, Dataset):
         try:
-            return TensorData(*data)
+            return TensorData(*data, dense=dense)
         except (TypeError, RuntimeError) as exc:
             raise ValueError(f"{name} as a pair must be (X, y) arrays or tensors; {exc}") from None
     if isinstance(data, Dataset) or (hasattr(data, "__getitem__") and hasattr(data, "__len__")

@@ -15,6 +15,11 @@ gradients), clip, step, schedule per step; then validate, track the best epoch, 
 checkpoint, print one line. The same seed gives the same history on the CPU; a run killed at
 any point and restarted with ``resume=True`` ends where the uninterrupted run ends.
 
+Dense prediction (lecture 4, segmentation): ``fit(..., loss_fn=f, metrics_fn=g)`` trains on
+targets of any shape ``(N, ...)`` with ``f(outputs, targets) -> mean loss`` in place of the
+classification loss; validation records ``val_loss = f`` on the whole validation set and
+``val_<k>`` for each ``k`` of ``g(outputs, targets) -> {k: float}``; ``monitor`` must be ``"val_loss"``.
+
 References:
     Goyal et al., "Accurate, Large Minibatch SGD" (global-batch gradient averaging), 2017.
     Micikevicius et al., "Mixed Precision Training", ICLR 2018.
@@ -101,11 +106,13 @@ def _better(score: float, best: float | None, mode: str) -> bool:
 
 
 def fit(model: torch.nn.Module, train_data, val_data=None, config: TrainConfig | None = None,
-        augment=None, label_names=None, on_epoch_end=None) -> FitResult:
+        augment=None, label_names=None, on_epoch_end=None, loss_fn=None, metrics_fn=None) -> FitResult:
     """Train ``model`` on ``train_data`` (``(X, y)`` or a Dataset); see the module docstring.
 
     ``augment(x_batch, generator) -> x_batch`` runs on training batches on the device.
     ``on_epoch_end(record)`` is called on every rank after each epoch's checkpoint is written.
+    ``loss_fn(outputs, targets) -> scalar`` (batch mean) replaces the classification loss, for
+    dense targets; ``metrics_fn(outputs, targets) -> dict`` adds validation metrics to it.
     """
     cfg = config if config is not None else TrainConfig()
     if not isinstance(cfg, TrainConfig):
@@ -115,19 +122,44 @@ def fit(model: torch.nn.Module, train_data, val_data=None, config: TrainConfig |
         raise ValueError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     if augment is not None and not callable(augment):
         raise ValueError(f"augment must be callable(x_batch, generator) or None; got {type(augment).__name__}")
-    train = as_data(train_data, cfg.num_workers, "train_data")
-    val = as_data(val_data, 0, "val_data") if val_data is not None else None
+    _check_custom_loss(loss_fn, metrics_fn, cfg, val_data is not None)
+    dense = loss_fn is not None
+    train = as_data(train_data, cfg.num_workers, "train_data", dense=dense)
+    val = as_data(val_data, 0, "val_data", dense=dense) if val_data is not None else None
     if cfg.early_stopping_patience is not None and val is None:
         raise ValueError("early_stopping_patience needs val_data to monitor; got val_data=None")
     info, device = D.setup(resolve_device(cfg.device))
     with _deterministic(device.type == "cpu"):
-        return _fit(model, train, val, cfg, augment, label_names, on_epoch_end, info, device)
+        return _fit(model, train, val, cfg, augment, label_names, on_epoch_end, info, device, loss_fn, metrics_fn)
 
 
-def _fit(model, train, val, cfg, augment, label_names, on_epoch_end, info, device) -> FitResult:
+def _check_custom_loss(loss_fn, metrics_fn, cfg, has_val: bool) -> None:
+    """A custom loss replaces the classification machinery: its options must be off."""
+    if loss_fn is None:
+        if metrics_fn is not None:
+            raise ValueError("metrics_fn needs loss_fn (it scores dense outputs); got loss_fn=None")
+        return
+    if not callable(loss_fn) or (metrics_fn is not None and not callable(metrics_fn)):
+        raise ValueError(f"loss_fn and metrics_fn must be callable(outputs, targets); "
+                         f"got {type(loss_fn).__name__} and {type(metrics_fn).__name__}")
+    clash = {k: v for k, v in (("loss", cfg.loss if cfg.loss != "ce" else None),
+                               ("label_smoothing", cfg.label_smoothing or None),
+                               ("class_weights", cfg.class_weights), ("sampler", cfg.sampler),
+                               ("mixup_alpha", cfg.mixup_alpha or None), ("cutmix_alpha", cfg.cutmix_alpha or None))
+             if v is not None}
+    if clash:
+        raise ValueError(f"with loss_fn, the classification options must be left at their defaults; got {clash}")
+    if has_val and cfg.monitor != "val_loss":
+        raise ValueError(f"with loss_fn, TrainConfig.monitor must be 'val_loss'; got {cfg.monitor!r}")
+
+
+def _fit(model, train, val, cfg, augment, label_names, on_epoch_end, info, device, loss_fn=None,
+         metrics_fn=None) -> FitResult:
     module = model.to(device)
-    n_classes = _n_classes(module, train, device)
-    need_labels = cfg.sampler == "balanced" or cfg.class_weights == "balanced" or isinstance(train, TensorData)
+    dense = loss_fn is not None
+    n_classes = None if dense else _n_classes(module, train, device)
+    need_labels = not dense and (cfg.sampler == "balanced" or cfg.class_weights == "balanced"
+                                 or isinstance(train, TensorData))
     labels = train.labels() if need_labels else None
     if labels is not None and labels.max() >= n_classes:
         raise ValueError(f"train labels must be < n_classes={n_classes} (the model's output width); got {labels.max()}")
@@ -187,15 +219,22 @@ def _fit(model, train, val, cfg, augment, label_names, on_epoch_end, info, devic
         seen = 0
         pbar = bar(len(batches), f"train {epoch + 1}/{cfg.epochs}", show)
         for i, (xb, yb) in enumerate(it):
-            xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True).long()
-            if isinstance(train, DatasetData) and int(yb.max()) >= n_classes:
+            xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
+            yb = yb if dense else yb.long()
+            if not dense and isinstance(train, DatasetData) and int(yb.max()) >= n_classes:
                 raise ValueError(f"train labels must be < n_classes={n_classes}; got {int(yb.max())}")
             if augment is not None:
                 xb = augment(xb, gens["augment"])
-            xb, tb = mix_batch(xb, yb, n_classes, cfg.mixup_alpha, cfg.cutmix_alpha, gens["mix"])
-            with autocast():
-                logits = net(xb)
-            num, den = soft_target_loss(logits, tb, class_w, cfg.label_smoothing, gamma)
+            if dense:
+                with autocast():
+                    logits = net(xb)
+                bsz = torch.tensor(float(yb.shape[0]), device=device)
+                num, den = loss_fn(logits.float(), yb) * bsz, bsz       # batch mean -> (sum, weight)
+            else:
+                xb, tb = mix_batch(xb, yb, n_classes, cfg.mixup_alpha, cfg.cutmix_alpha, gens["mix"])
+                with autocast():
+                    logits = net(xb)
+                num, den = soft_target_loss(logits, tb, class_w, cfg.label_smoothing, gamma)
             den = D.all_reduce_tensor_sum(den.detach(), info).clamp_min(1e-12)  # weight of the global batch
             loss = num / den * info.world_size                            # DDP's mean of grads = grad of global mean
             opt.zero_grad(set_to_none=True)
@@ -209,7 +248,8 @@ def _fit(model, train, val, cfg, augment, label_names, on_epoch_end, info, devic
                 sched.step()
             step += 1
             loss_acc += (num.detach() / den).double() * gsizes[i]
-            correct += (logits.detach().argmax(1) == yb).sum()
+            if not dense:
+                correct += (logits.detach().argmax(1) == yb).sum()
             seen += int(yb.shape[0])
             pbar.update(1)
             if cfg.log_every and step % cfg.log_every == 0 and info.is_main:
@@ -217,11 +257,18 @@ def _fit(model, train, val, cfg, augment, label_names, on_epoch_end, info, devic
         pbar.close()
         tot_loss, tot_correct, tot_seen = D.all_reduce_sum([loss_acc.item(), float(correct.item()), float(seen)],
                                                            info, device)
-        record = {"epoch": epoch + 1, "train_loss": tot_loss / sum(gsizes), "train_accuracy": tot_correct / tot_seen}
-        if val is not None:
+        record = {"epoch": epoch + 1, "train_loss": tot_loss / sum(gsizes)}
+        if not dense:
+            record["train_accuracy"] = tot_correct / tot_seen
+        if val is not None and dense:
+            m = _dense_metrics(*forward_logits(net, val, device, max(512, cfg.batch_size), info, dense=True),
+                               loss_fn, metrics_fn)
+            record.update({f"val_{k}": v for k, v in m.items()})
+        elif val is not None:
             m = metrics_from_logits(*forward_logits(net, val, device, max(512, cfg.batch_size), info), label_names)
             record.update(val_loss=m["loss"], val_accuracy=m["accuracy"], val_macro_f1=m["macro_f1"],
                           val_balanced_accuracy=m["balanced_accuracy"])
+        if val is not None:
             best = st["best"]
             if _better(record[cfg.monitor], best["score"], mode):
                 st["best"] = {"epoch": epoch + 1, "score": record[cfg.monitor], "metrics": m,
@@ -253,6 +300,16 @@ def _fit(model, train, val, cfg, augment, label_names, on_epoch_end, info, devic
         print(summary_line(result.best_epoch, result.best_metrics, result.epochs_run,
                            result.train_seconds, result.stopped_early), flush=True)
     return result
+
+
+def _dense_metrics(outputs: torch.Tensor, targets: torch.Tensor, loss_fn, metrics_fn) -> dict:
+    """Validation of a custom-loss fit: ``loss`` over the whole set, then ``metrics_fn``'s numbers."""
+    m = {"loss": float(loss_fn(outputs, targets))}
+    extra = metrics_fn(outputs, targets) if metrics_fn is not None else {}
+    if not isinstance(extra, dict) or "loss" in extra:
+        raise ValueError(f"metrics_fn must return a dict of floats without a 'loss' key; got {extra!r}")
+    m.update({str(k): float(v) for k, v in extra.items()})
+    return m
 
 
 def _result(module, st, out, restore_best: bool = True) -> FitResult:

@@ -35,8 +35,11 @@ def _as_eval_data(data, name: str):
     return as_data(data, 0, name)
 
 
-def forward_logits(model, data, device, batch_size: int = 512, info: DistInfo | None = None):
-    """Logits (N, C) float32 and labels (N,) on the CPU, in data order; eval mode, no grad."""
+def forward_logits(model, data, device, batch_size: int = 512, info: DistInfo | None = None, dense: bool = False):
+    """Logits (N, C) float32 and labels (N,) on the CPU, in data order; eval mode, no grad.
+
+    ``dense=True``: outputs and targets of any shape (N, ...) (e.g. per-pixel logits and masks).
+    """
     info = info or DistInfo()
     model = unwrap(model)
     n = len(data)
@@ -53,20 +56,23 @@ def forward_logits(model, data, device, batch_size: int = 512, info: DistInfo | 
         with torch.no_grad():
             for xb, yb in batches:
                 out = model(xb.to(device, non_blocking=True))
-                if not isinstance(out, torch.Tensor) or out.ndim != 2:
+                if not isinstance(out, torch.Tensor) or (out.ndim != 2 and not dense):
                     got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
                     raise ValueError(f"model must return logits of shape (B, n_classes); got {got}")
                 outs.append(out.float().cpu())
-                ys.append(torch.as_tensor(yb).long().cpu())
+                yb = torch.as_tensor(yb)
+                ys.append(yb.cpu() if dense else yb.long().cpu())
     finally:
         model.train(was_training)
     logits = torch.cat(outs) if outs else torch.zeros(0, 0)
     y = torch.cat(ys) if ys else torch.zeros(0, dtype=torch.long)
     if info.enabled:
         parts = gather_objects((mine.numpy(), logits.numpy(), y.numpy()), info)
-        width = max(p[1].shape[1] for p in parts if p[1].size) if any(p[1].size for p in parts) else 0
-        logits_all = torch.zeros(n, width)
-        y_all = torch.zeros(n, dtype=torch.long)
+        full = [p for p in parts if p[1].size]
+        tail = full[0][1].shape[1:] if full else (0,)
+        logits_all = torch.zeros((n, *tail))
+        y_all = torch.zeros((n, *full[0][2].shape[1:]), dtype=torch.from_numpy(full[0][2]).dtype) if full \
+            else torch.zeros(n, dtype=torch.long)
         for idx, lg, yy in parts:
             if len(idx):
                 logits_all[torch.from_numpy(idx)] = torch.from_numpy(lg)

@@ -52,10 +52,14 @@ def bar(total: int, desc: str, enabled: bool):
 
 def epoch_line(record: dict, epochs: int, seconds: float) -> str:
     """The per-epoch log line; validation columns appear when the run has validation data."""
-    parts = [f"train_loss {record['train_loss']:.4f}", f"train_acc {record['train_accuracy']:.4f}"]
-    if "val_loss" in record:
+    parts = [f"train_loss {record['train_loss']:.4f}"]
+    if "train_accuracy" in record:
+        parts.append(f"train_acc {record['train_accuracy']:.4f}")
+    if "val_accuracy" in record:
         parts += [f"val_loss {record['val_loss']:.4f}", f"val_acc {record['val_accuracy']:.4f}",
                   f"val_macro_f1 {record['val_macro_f1']:.4f}"]
+    elif "val_loss" in record:                       # a custom-loss fit: its own validation metrics
+        parts += [f"{k} {v:.4f}" for k, v in record.items() if k.startswith("val_")]
     parts += [f"lr {record['lr']:.1e}", f"{seconds:.1f}s"]
     return f"epoch {record['epoch']}/{epochs}: " + ", ".join(parts)
 
@@ -65,5 +69,7 @@ def summary_line(best_epoch, best_metrics: dict, epochs_run: int, seconds: float
     head = f"done: {epochs_run} epochs in {seconds:.1f}s" + (" (stopped early)" if stopped_early else "")
     if not best_metrics:
         return head
+    if "accuracy" not in best_metrics:               # a custom-loss fit
+        return f"{head}; best epoch {best_epoch}: " + ", ".join(f"val_{k} {v:.4f}" for k, v in best_metrics.items())
     return (f"{head}; best epoch {best_epoch}: val_loss {best_metrics['loss']:.4f}, "
             f"val_acc {best_metrics['accuracy']:.4f}, val_macro_f1 {best_metrics['macro_f1']:.4f}")
