@@ -425,7 +425,7 @@ print("tensor", tuple(t.shape), t.dtype, t.device, "| autograd grad", w_demo.gra
 
 torch.manual_seed(SEED)
 model = torch.nn.Linear(data.X_train.shape[1], 1).to(device)           # nn.Module: w^T x + b
-opt = torch.optim.SGD(model.parameters(), lr=0.05, weight_decay=l2)   # same penalty as C = 0.01
+opt = torch.optim.SGD(model.parameters(), lr=0.05, weight_decay=l2)   # ~ C = 0.01 (torch decays b too)
 Xd = torch.as_tensor(data.X_train, dtype=torch.float32, device=device)
 yd = torch.as_tensor(data.y_train, dtype=torch.float32, device=device)
 gen = torch.Generator().manual_seed(SEED)
