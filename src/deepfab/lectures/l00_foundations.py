@@ -608,10 +608,12 @@ ctx.metric("timing/autodiff_grad_cost_ratio_torch", cost["torch_ratio"])
 ctx.metric("timing/autodiff_grad_cost_ratio_scratch", cost["scratch_ratio"])
 
 # %% [markdown]
-# torch.autograd lands in the range of the seed's "roughly 5×". The scratch Tensor pays
-# noticeably more: every node allocates fresh arrays, the backward closures re-read their inputs,
-# and its baseline is a single fused-as-possible numpy expression — the cheap-gradient principle
-# bounds *operations*, and an engine's memory traffic decides how close the clock gets to it. Backprop can be used in PyTorch without understanding it, but a shallow
+# The ratios are wall-clock measurements (best of several runs, one thread), so they move from run
+# to run with the machine's load — the scratch engine, which allocates fresh arrays for every node
+# and every gradient, is the more sensitive to memory pressure. What holds in every run is the
+# seed's point: the whole gradient costs a small multiple of one evaluation (the seed's "roughly
+# 5×"), not one evaluation per input. The cheap-gradient principle bounds *operations*; an
+# engine's memory traffic decides how close the clock gets to that bound. Backprop can be used in PyTorch without understanding it, but a shallow
 # understanding pays off in lecture 3 (gradients with respect to the *input* for saliency maps)
 # and lecture 5 (adversarial attacks).
 
