@@ -11,7 +11,10 @@ the lecture gets the defaults (real mode, seed 0, device auto, ``runs/<lecture>/
     ctx.table(rows, "arch_table")        # list of dicts: shown as a table, saved as CSV
 
 Every headline number a lecture states goes through ``ctx.metric`` so that ``metrics.json`` and
-the text agree.
+the text agree. Wall-clock numbers vary between runs, so the same-seed check of the common lecture
+suite skips them: name them under ``timing/`` (or with ``time``, ``seconds``, ``speed``,
+``latency`` or ``throughput`` in a ``/``-part, or ending in ``_s``/``_ms``); see
+``deepfab.runner.is_timing_metric``.
 """
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ def write_json_atomic(path: Path, obj: Any) -> None:
     with os.fdopen(fd, "w") as f:
         json.dump(obj, f, indent=2, sort_keys=True, default=_to_builtin)
         f.write("\n")
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 
@@ -96,8 +100,12 @@ class Context:
         write_json_atomic(self.out / "metrics.json", self.metrics)
         return value
 
-    def figure(self, fig, name: str, show: bool = True) -> Path:
-        """Save ``fig`` as ``figures/<name>.png``, display it inline, and close it."""
+    def figure(self, fig, name: str, show: bool = True) -> None:
+        """Save ``fig`` as ``figures/<name>.png``, display it inline, and close it.
+
+        Returns None so that a cell ending in ``ctx.figure(...)`` shows the figure only; the file
+        is ``ctx.figures_dir / f"{name}.png"``.
+        """
         import matplotlib.pyplot as plt
 
         if not name.replace("_", "").replace("-", "").isalnum():
@@ -107,7 +115,6 @@ class Context:
         plt.close(fig)
         if show:
             _display_png(path)
-        return path
 
     def table(self, rows: list[dict], name: str | None = None, floatfmt: str = ".4g"):
         """Show a list of dicts as a table (and save ``<name>.csv`` beside the figures)."""
