@@ -1,0 +1,384 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lecture 1 — CNN architectures
+#
+# *1강 CNN architectures.* Lecture 0 built a multi-layer perceptron. A wafer map, though, is an
+# image: a defect is a *spatial* pattern (a ring at the edge, a scratch, a blob in the centre), and
+# the same pattern means the same thing wherever on the wafer it sits. Convolutional networks
+# build that prior in. This lecture derives the building blocks — convolution, receptive field,
+# $1\times1$ convolution, pooling, batch normalization, residual connections, inception modules,
+# depthwise-separable convolution, dense connectivity — and follows the ImageNet lineage
+# LeNet-5 → AlexNet → VGG → NiN → GoogLeNet → ResNet → MobileNet / DenseNet. Each architecture
+# lives in `deepfab.models` (plain PyTorch); their sizes and costs are counted with
+# `deepfab.models.complexity` and checked against PyTorch's own flop counter; then all eight are
+# trained on **real WM-811K wafer maps** with the course's training engine `deepfab.train.fit`
+# under one budget, and compared on macro-F1, accuracy, parameters, multiply-adds and CPU time.
+#
+# Run it: `deepfab run L01` (the real run, about ten minutes on two CPU cores) or
+# `deepfab run L01 --smoke` (a tiny budget for tests). Every headline number is in
+# `runs/L01/metrics.json`.
+#
+# **References.** Y. LeCun, L. Bottou, Y. Bengio, P. Haffner, *Gradient-based learning applied to
+# document recognition*, Proc. IEEE 1998 · A. Krizhevsky, I. Sutskever, G. Hinton, *ImageNet
+# classification with deep convolutional neural networks*, NeurIPS 2012 · K. Simonyan,
+# A. Zisserman, *Very deep convolutional networks*, ICLR 2015 · M. Lin, Q. Chen, S. Yan, *Network
+# in network*, ICLR 2014 · C. Szegedy et al., *Going deeper with convolutions*, CVPR 2015 · S. Ioffe,
+# C. Szegedy, *Batch normalization*, ICML 2015 · K. He, X. Zhang, S. Ren, J. Sun, *Deep residual
+# learning*, CVPR 2016 · A. Howard et al., *MobileNets*, arXiv:1704.04861 · G. Huang et al.,
+# *Densely connected convolutional networks*, CVPR 2017 · A. Araujo, W. Norris, J. Sim, *Computing
+# receptive fields of CNNs*, Distill 2019 · M.-J. Wu, J.-S. R. Jang, J.-L. Chen, *Wafer map failure
+# pattern recognition and similarity ranking for large-scale data sets*, IEEE TSM 28(1), 2015.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from deepfab.data import encode_maps, load_wm811k
+from deepfab.lecture import Context
+from deepfab.models import ARCHS, build_model
+from deepfab.models.complexity import count_flops, count_params, flops_breakdown, receptive_field
+from deepfab.models.depth_probe import grad_norm_vs_depth
+from deepfab.models.zoo_bench import compare_architectures, prepare_wm811k
+from deepfab.models.zoo_plots import draw_confusion, draw_cost_scatter, draw_curves, draw_filters, draw_rf_growth
+from deepfab.train import TrainConfig
+
+ctx = Context.from_env("L01")
+torch.set_num_threads(2)  # the course's reference machine has two CPU cores
+SIZE = 32                 # wafer maps are encoded at 32 x 32 (see "Data" below)
+
+# %% [markdown]
+# ## 1. Convolution
+#
+# A convolutional layer maps $C_\text{in}$ input channels to $C_\text{out}$ output channels with a
+# bank of $k\times k$ kernels $W\in\mathbb R^{C_\text{out}\times C_\text{in}\times k\times k}$:
+#
+# $$y_{o,i,j} = b_o + \sum_{c=1}^{C_\text{in}}\sum_{u=0}^{k-1}\sum_{v=0}^{k-1} W_{o,c,u,v}\,x_{c,\,s i+u-p,\,s j+v-p},$$
+#
+# with stride $s$ and zero padding $p$ (deep-learning libraries compute this cross-correlation
+# and call it convolution). Two priors are built in: **locality** (each output sees a $k\times k$
+# window) and **weight sharing** (the same kernel at every position, so a pattern is detected
+# wherever it is — translation equivariance). An $H\times W$ input gives
+# $H_\text{out} = \lfloor (H + 2p - k)/s\rfloor + 1$, and the layer has
+#
+# $$\#\text{params} = C_\text{out}C_\text{in}k^2 + C_\text{out},\qquad
+# \text{MACs} = H_\text{out}W_\text{out}\,C_\text{out}C_\text{in}k^2$$
+#
+# (multiply-adds; the bias adds are not counted). A fully connected layer on the same input would
+# need $H W C_\text{in}\cdot H_\text{out}W_\text{out}C_\text{out}$ weights. We check the formulas
+# against `deepfab.models.complexity`, and the multiply-add counter against PyTorch's
+# `FlopCounterMode`, which reports *flops* = 2 × MACs (one multiply and one add).
+
+# %%
+conv = nn.Conv2d(2, 16, 5, stride=1, padding=2)
+h_out = (SIZE + 2 * 2 - 5) // 1 + 1
+by_formula = {"params": 16 * 2 * 25 + 16, "macs": h_out * h_out * 16 * 2 * 25}
+counted = {"params": count_params(conv), "macs": count_flops(conv, (2, SIZE, SIZE))}
+with FlopCounterMode(display=False) as fc, torch.no_grad():
+    conv(torch.zeros(1, 2, SIZE, SIZE))
+print(f"5x5 conv 2->16 on {SIZE}x{SIZE}: formula {by_formula}, counted {counted}, "
+      f"FlopCounterMode {fc.get_total_flops()} flops = 2 x {fc.get_total_flops() // 2}")
+ctx.metric("theory/conv_formula_matches_counter", by_formula == counted and fc.get_total_flops() == 2 * counted["macs"])
+
+# %% [markdown]
+# ## 2. Receptive field
+#
+# The receptive field of a unit is the patch of input pixels it can see. Stacking layers with
+# kernel $k_l$, stride $s_l$ and dilation $d_l$ grows it as
+#
+# $$r_l = r_{l-1} + (k_l - 1)\,d_l\,j_{l-1},\qquad j_l = j_{l-1}\,s_l,\qquad r_0 = j_0 = 1,$$
+#
+# where the *jump* $j_l$ is the distance, in input pixels, between neighbouring units of layer $l$.
+# Stride-1 $3\times3$ convs add only 2 pixels each ($L$ of them see $2L+1$), while every stride-2
+# layer doubles the step of all later layers: downsampling is what makes a receptive field grow
+# fast. A classifier must see the whole defect — an Edge-Ring spans the whole wafer — so on a
+# $32\times32$ map the last layers should see about 32 pixels or more. Two $3\times3$ convs see
+# what one $5\times5$ sees, with $2\cdot 9C^2 = 18C^2$ instead of $25C^2$ weights and one more
+# nonlinearity: the VGG argument.
+
+# %%
+chains = {name: [r["rf"] for r in receptive_field(build_model(name))] for name in ("lenet", "alexnet", "vgg", "nin")}
+chains["8 x conv3x3 (stride 1)"] = [r["rf"] for r in receptive_field([(3, 1)] * 8)]
+chains["(conv3x3, pool2) x 4"] = [r["rf"] for r in receptive_field([(3, 1), (2, 2)] * 4)]
+for name, rfs in chains.items():
+    print(f"{name:24s} receptive field after each conv/pool layer: {rfs}")
+fig, ax = plt.subplots(figsize=(6.5, 4))
+draw_rf_growth(ax, chains)
+ax.axhline(SIZE, color="gray", ls="--", lw=1)
+ax.text(1, SIZE * 1.08, f"map size {SIZE}", fontsize=8, color="gray")
+ctx.figure(fig, "receptive_field_growth")
+ctx.metric("theory/rf_vgg_final", chains["vgg"][-1])
+ctx.metric("theory/rf_lenet_final", chains["lenet"][-1])
+
+# %% [markdown]
+# ## 3. $1\times1$ convolution, pooling and batch normalization
+#
+# A **$1\times1$ convolution** is a fully connected layer applied at every pixel: it mixes channels,
+# not positions, for $C_\text{in}C_\text{out}$ multiply-adds per pixel. NiN uses it to put a small
+# MLP behind every conv ("mlpconv"); GoogLeNet, ResNet's bottlenecks and MobileNet use it to change
+# the channel count cheaply.
+#
+# **Pooling** summarises a window with a fixed function — max ("is the pattern anywhere here?")
+# or average — with no weights. A $2\times2$ stride-2 pool quarters the cost of everything after
+# it and doubles the jump. *Global* average pooling over the whole map turns $C$ maps into $C$
+# numbers; NiN and every later net here use it instead of large fully connected layers.
+#
+# **Batch normalization** standardises each channel over the batch and the spatial positions,
+# then rescales:
+#
+# $$\hat x = \frac{x - \mu_\mathcal{B}}{\sqrt{\sigma^2_\mathcal{B} + \epsilon}},\qquad y = \gamma\hat x + \beta .$$
+#
+# At inference $\mu,\sigma^2$ are running averages, so BN is a per-channel affine map (one
+# multiply-add per element, and it can be folded into the preceding conv). It keeps activations
+# in a stable range whatever the earlier weights do, which allows larger learning rates and makes
+# deep nets trainable from a plain random initialisation; we use it in VGG and in every net from
+# GoogLeNet on.
+
+# %% [markdown]
+# ## 4. The architectures
+#
+# All eight take a $(N, 2, S, S)$ wafer map (channel 0: wafer area, channel 1: fail dies) and
+# return 9 logits. Widths are scaled down from the ImageNet originals so that each trains in about
+# a minute on two CPU cores; the design of each is kept.
+#
+# | net (year) | idea | here |
+# |---|---|---|
+# | LeNet-5 (1998) | conv → subsample → conv → subsample → fully connected | two $5\times5$ convs, tanh, average pooling, 120-84-9 |
+# | AlexNet (2012) | deeper, ReLU, overlapping max pooling, dropout, GPUs | 5 convs ($5\times5$ then $3\times3$), $3\times3$/2 max pools, dropout FC |
+# | VGG (2014) | only $3\times3$ convs, width doubles after each pool | VGG-11 layout "A" at 1/4 width, with BN |
+# | NiN (2014) | mlpconv ($k\times k$ then two $1\times1$), global average pooling, no FC | 4 mlpconv blocks, last emits one map per class |
+# | GoogLeNet (2015) | Inception: parallel $1\times1$, $3\times3$, $5\times5$, pool paths, $1\times1$ reductions | inception 3a–5a at 1/8 width |
+# | ResNet (2016) | residual blocks $y = x + F(x)$ | basic blocks, ResNet-10 layout (one block per stage) |
+# | MobileNet (2017) | depthwise-separable convs | v1 layout at small width |
+# | DenseNet (2017) | every layer sees all earlier feature maps (concatenation) | DenseNet-BC, growth 12, three blocks of 4 |
+#
+# **Inception.** Which kernel size is right for a defect depends on its scale, so a module runs
+# $1\times1$, $3\times3$ and $5\times5$ convs and a pooling path side by side and concatenates
+# them; $1\times1$ "reduce" convs in front of the big kernels keep the cost down.
+#
+# **Residual connection.** A block computes $y = x + F(x)$ instead of $y = F(x)$. If the best
+# thing a block can do is nothing, it only has to drive $F$ to zero, not learn an identity
+# through two nonlinear layers. And backpropagation through $L$ blocks gives
+#
+# $$\frac{\partial \mathcal L}{\partial x_0} = \frac{\partial \mathcal L}{\partial x_L}\prod_{l=1}^{L}\Big(I + \frac{\partial F_l}{\partial x_{l-1}}\Big),$$
+#
+# which expands into a sum over paths that includes the direct path $\partial\mathcal L/\partial x_L$:
+# the first layer is never more than one step from the loss, so its gradient neither vanishes nor
+# explodes with depth as the product of $L$ random Jacobians in a plain net does. We measure that
+# below on real wafer maps.
+#
+# **Depthwise-separable convolution.** A standard $k\times k$ conv costs $HWk^2C_\text{in}C_\text{out}$.
+# MobileNet factorises it into a depthwise $k\times k$ conv (one filter per channel,
+# $HWk^2C_\text{in}$) and a pointwise $1\times1$ conv ($HWC_\text{in}C_\text{out}$), a cost ratio of
+#
+# $$\frac{HWk^2C_\text{in} + HWC_\text{in}C_\text{out}}{HWk^2C_\text{in}C_\text{out}} = \frac{1}{C_\text{out}} + \frac{1}{k^2}.$$
+#
+# **Dense connectivity.** In a dense block, layer $l$ receives the concatenation
+# $[x_0, x_1, \dots, x_{l-1}]$ and adds $k$ new channels (the *growth rate*); features are reused
+# instead of re-learned, so each layer can be narrow. Transitions ($1\times1$ conv halving the
+# channels, $2\times2$ average pool) keep the width in check.
+
+# %%
+cin = cout = 64
+standard = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+separable = nn.Sequential(nn.Conv2d(cin, cin, 3, padding=1, groups=cin, bias=False), nn.Conv2d(cin, cout, 1, bias=False))
+ratio = count_flops(separable, (cin, 16, 16)) / count_flops(standard, (cin, 16, 16))
+print(f"depthwise-separable / standard 3x3 conv, {cin}->{cout} channels: measured {ratio:.4f}, "
+      f"formula 1/C_out + 1/k^2 = {1 / cout + 1 / 9:.4f}")
+ctx.metric("theory/separable_cost_ratio", ratio)
+
+# %%
+x_probe = torch.from_numpy(encode_maps(load_wm811k("train_1").maps[:64], SIZE))
+y_probe = torch.from_numpy(load_wm811k("train_1").labels[:64])
+depths = ctx.pick(real=(1, 2, 4, 8, 16, 32), smoke=(1, 8))
+probe = grad_norm_vs_depth(x_probe, y_probe, depths=depths, seed=ctx.seed)
+fig, ax = plt.subplots(figsize=(5.5, 3.6))
+for kind in ("plain", "residual"):
+    rows = [r for r in probe if r["kind"] == kind]
+    ax.plot([r["depth"] for r in rows], [r["grad_norm"] for r in rows], marker="o", label=kind)
+ax.set_xscale("log", base=2)
+ax.set_yscale("log")
+ax.set_xlabel("blocks (two 3x3 conv-BN-ReLU each)")
+ax.set_ylabel("gradient norm at the first conv")
+ax.set_title("at initialisation, 64 WM-811K maps")
+ax.grid(alpha=0.3)
+ax.legend()
+ctx.figure(fig, "residual_gradient_vs_depth")
+g = {(r["kind"], r["depth"]): r["grad_norm"] for r in probe}
+growth = {kind: g[(kind, depths[-1])] / g[(kind, depths[0])] for kind in ("plain", "residual")}
+print(f"first-layer gradient norm, depth {depths[-1]} / depth {depths[0]}: plain x{growth['plain']:.1f}, "
+      f"residual x{growth['residual']:.2f}")
+ctx.metric("theory/grad_growth_plain", growth["plain"])
+ctx.metric("theory/grad_growth_residual", growth["residual"])
+
+# %% [markdown]
+# With batch norm in every block, the plain stack's first-layer gradient *grows* geometrically
+# with depth (the gradient explosion that mean-field analyses of BN nets predict): each
+# conv-BN-ReLU map multiplies the backward signal by a factor above one. The same blocks with
+# identity shortcuts keep it within a small factor at every depth, because the direct path
+# carries the loss gradient to the first layer unchanged. The numbers printed above are this
+# run's.
+#
+# ## 5. Sizes and costs of the eight nets
+#
+# Parameters and multiply-adds per $32\times32$ map; the conv + linear part is checked against
+# `FlopCounterMode` (its flops must be exactly twice our conv + linear MACs).
+
+# %%
+cost_rows = []
+for name in ARCHS:
+    net = build_model(name).eval()
+    f = flops_breakdown(net, (2, SIZE, SIZE))
+    with FlopCounterMode(display=False) as fc, torch.no_grad():
+        net(torch.zeros(1, 2, SIZE, SIZE))
+    cost_rows.append({"arch": name, "params": count_params(net), "MACs (M)": round(f["total"] / 1e6, 3),
+                      "conv+linear MACs": f["conv"] + f["linear"], "FlopCounterMode flops": fc.get_total_flops(),
+                      "agree": fc.get_total_flops() == 2 * (f["conv"] + f["linear"])})
+ctx.table(cost_rows, "arch_costs")
+ctx.metric("theory/flop_counter_agrees_all", all(r["agree"] for r in cost_rows))
+
+# %% [markdown]
+# ## 6. Data: WM-811K
+#
+# WM-811K (Wu, Jang & Chen 2015) holds wafer maps from a real fab labelled with eight defect
+# patterns and `none`. The maps have many sizes; `encode_maps` turns each into two
+# $32\times32$ channels (wafer area, fail dies) by a max over each target cell, so a scratch one
+# die wide survives. $32\times32$ rather than $48$ or $64$: it costs $2.25\times$ / $4\times$ fewer
+# multiply-adds, which is what lets eight architectures train within ten CPU minutes; all the nets
+# accept 48 and 64 too.
+#
+# Protocol (`deepfab.models.zoo_bench.prepare_wm811k`): byte-identical maps are removed across
+# train / val / test first (a test map that is also a training map measures memory; identical
+# maps with two labels have no right answer). Training uses the `train_29` split with every class
+# capped (more `none` maps than the others, so that the net also learns how common defect-free
+# wafers are, but far fewer than their raw share); validation and test are uniform random subsets
+# of `val` and `test`, so their class mix — `none` about 60 % — is the fab's. Model selection
+# (best epoch, best architecture) uses validation macro-F1 only; the test subset is scored once.
+
+# %%
+plan = ctx.pick(
+    real=dict(train_split="train_29", per_class=400, caps={"none": 1000}, n_val=2000, n_test=3000,
+              epochs=5, batch_size=64),
+    smoke=dict(train_split="train_1", per_class=10, caps={"none": 15}, n_val=60, n_test=100, epochs=1, batch_size=32),
+)
+zoo = ctx.pick(real=list(ARCHS), smoke=["lenet", "alexnet", "resnet"])  # smoke: three nets, to stay fast
+data = prepare_wm811k(size=SIZE, train_split=plan["train_split"], per_class=plan["per_class"], caps=plan["caps"],
+                      n_val=plan["n_val"], n_test=plan["n_test"], seed=ctx.seed, cache_dir=ctx.out / "cache")
+names = data.label_names
+ctx.table([{"split": k, "maps": sum(v), **dict(zip(names, v))} for k, v in data.info["counts"].items()], "data_counts")
+print("identical maps dropped per split:", data.info["duplicates_dropped"])
+ctx.metric("data/train_maps", len(data.y_train))
+ctx.metric("data/test_maps", len(data.y_test))
+
+# %% [markdown]
+# ## 7. Training all eight under one budget
+#
+# Same data, same seed before each build, same recipe for all: AdamW (learning rate
+# $2\cdot10^{-3}$, weight decay $10^{-4}$), one-cycle schedule, cross-entropy, a few epochs; the
+# engine keeps the epoch with the best validation macro-F1. The recipe is not tuned per
+# architecture — this is a comparison under equal budget, not each net's best result.
+
+# %%
+cfg = TrainConfig(epochs=plan["epochs"], batch_size=plan["batch_size"], lr=2e-3, optimizer="adamw", weight_decay=1e-4,
+                  scheduler="onecycle", loss="ce", seed=ctx.seed, device=str(ctx.device), progress=False)
+results = compare_architectures(zoo, data, cfg)
+
+# %%
+rows = []
+for r in results:
+    rows.append({"arch": r.name, "test macro-F1": round(r.test["macro_f1"], 4), "test accuracy": round(r.test["accuracy"], 4),
+                 "val macro-F1": round(r.val["macro_f1"], 4), "params": r.params, "MACs (M)": round(r.macs / 1e6, 2),
+                 "train seconds": round(r.train_seconds, 1), "best epoch": r.best_epoch})
+    ctx.metric(f"{r.name}/test_macro_f1", r.test["macro_f1"])
+    ctx.metric(f"{r.name}/test_accuracy", r.test["accuracy"])
+    ctx.metric(f"{r.name}/params", r.params)
+    ctx.metric(f"{r.name}/macs", r.macs)
+    ctx.metric(f"{r.name}/train_seconds", r.train_seconds)
+ctx.table(rows, "zoo_results")
+ctx.metric("zoo/train_seconds_total", float(sum(r.train_seconds for r in results)))
+
+best = max(results, key=lambda r: r.val["macro_f1"])  # chosen on validation, reported on test
+lenet = next(r for r in results if r.name == "lenet")
+print(f"best architecture by validation macro-F1: {best.name}; test macro-F1 {best.test['macro_f1']:.4f}, "
+      f"accuracy {best.test['accuracy']:.4f} on {best.test['n']} test maps "
+      f"(LeNet-5: macro-F1 {lenet.test['macro_f1']:.4f}, accuracy {lenet.test['accuracy']:.4f})")
+ctx.metric("best/arch", best.name)
+ctx.metric("best/test_macro_f1", best.test["macro_f1"])
+ctx.metric("best/test_accuracy", best.test["accuracy"])
+ctx.metric("best/per_class_recall", best.test["per_class_recall"])
+ctx.table([{"class": c, "test maps": best.test["support"][c], "recall": round(best.test["per_class_recall"][c], 3),
+            "precision": round(best.test["per_class_precision"][c], 3)} for c in names], "best_per_class")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+draw_curves(axes[0], {r.name: r.history for r in results}, "val_macro_f1", "validation macro-F1 per epoch")
+draw_curves(axes[1], {r.name: r.history for r in results}, "train_loss", "training loss per epoch")
+ctx.figure(fig, "training_curves")
+
+fig, ax = plt.subplots(figsize=(7, 4.5))
+draw_cost_scatter(ax, [{"name": r.name, "params": r.params, "macs": r.macs, "macro_f1": r.test["macro_f1"]} for r in results])
+ctx.figure(fig, "macro_f1_vs_macs")
+
+fig, ax = plt.subplots(figsize=(5.5, 5))
+draw_confusion(ax, best.test["confusion"], names, f"{best.name}: test confusion (rows: true class)")
+ctx.figure(fig, "confusion_best")
+
+# %% [markdown]
+# The first-layer $5\times5$ kernels of the AlexNet-style net, one row per input channel (wafer
+# area, fail dies): kernels that respond to the fail-die channel with a centre-surround or an
+# oriented edge are the "blob" and "line" detectors that later layers combine into Center,
+# Scratch or Edge-Ring evidence.
+
+# %%
+alex = next(r for r in results if r.name == "alexnet").model
+w1 = alex.features[0].weight.detach().cpu()  # (32, 2, 5, 5)
+fig, axes = plt.subplots(2, 16, figsize=(12, 1.8))
+draw_filters(axes, w1[:16])
+fig.suptitle("AlexNet-style net: first 16 first-layer kernels (top: wafer channel, bottom: fail-die channel)", fontsize=9)
+ctx.figure(fig, "first_layer_filters")
+
+# %% [markdown]
+# ## 8. What the run shows, and how it compares
+#
+# The table and the scatter plot above are this run's numbers. What to read in them:
+#
+# * **Cost is not accuracy.** Parameters, multiply-adds and CPU time rank the nets differently:
+#   MobileNet has few multiply-adds, GoogLeNet very few parameters, yet both pay on a CPU for
+#   their many small operations (depthwise convs, concatenations), and DenseNet's concatenations
+#   cost memory traffic that no multiply-add count sees. A fab choosing a model for an inline
+#   tool should measure latency on that tool (lecture 12), not count FLOPs.
+# * **The lineage in miniature.** On ImageNet each step from LeNet to ResNet / DenseNet cut the
+#   top-5 error substantially (AlexNet about 15 %, VGG about 7 %, GoogLeNet about 7 %, ResNet
+#   about 4 % as reported by their authors). On $32\times32$ wafer maps with a few thousand
+#   training maps and a few CPU epochs the differences between the post-2012 nets are much
+#   smaller than on ImageNet and partly within the noise of one seed; the scale of the task, not
+#   the architecture, is the bottleneck. The printed comparison of LeNet-5 with the best net shows
+#   how much the modern recipe (ReLU, depth, batch norm, global pooling) buys here.
+# * **Imbalance.** Accuracy sits well above macro-F1 because `none` is most of the test set;
+#   the per-class recall table shows which patterns are still missed (Loc and Edge-Loc are
+#   confused with each other and with `none`; Near-full has only a handful of test maps, so its
+#   recall is a coarse estimate).
+#
+# **Published WM-811K results, honestly.** Wu et al. (2015) classified the labelled maps with an
+# SVM on hand-crafted density, geometry and Radon features. Later CNN papers report roughly 95 %
+# to 99 % accuracy (e.g. Wang & Chen, QREI 2020; Wang, Chou & Amogne, QREI 2022), but they train
+# on tens of thousands of maps for many GPU epochs, often with heavy augmentation and with
+# different splits, and accuracy on the raw label mix is dominated by `none`; few report
+# macro-F1. This lecture trains on a few thousand capped maps for a few CPU epochs and scores a
+# de-duplicated test subset, so its accuracy is below those figures — the gap is budget, data and
+# augmentation (lecture 2), not a different kind of model. The numbers here are what the same
+# code gives on your own maps with the same budget; `deepfab wafer train` runs it on the full
+# splits.
