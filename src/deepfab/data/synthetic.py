@@ -4,7 +4,10 @@ Lecture 4 segments the masks (real maps come without them); lectures 9 and 14 us
 generated maps for theory demos. A map is a die grid, 0 = no die, 1 = pass, 2 = fail, cut to
 the wafer's ellipse. A pattern marks a region of dies (the mask); inside it dies fail with
 probability ``density``; every die on the wafer also fails with probability ``noise``, which is
-what real maps look like (WM-811K "none" maps have ~15% failing dies scattered at random).
+what real maps look like. On WM-811K that background rate falls with the number of dies: a
+26-die-wide "none" map has a median ~16% failing dies, a 50-wide one ~4% (smaller dies catch
+fewer random defects), so by default ``noise`` is drawn for a 26-die wafer and scaled by
+(26 / diameter)^2.
 
     from deepfab.data.synthetic import make_wafer, make_dataset
     m, mask = make_wafer("Scratch", size=40, rng=np.random.default_rng(0), length=1.2)
@@ -12,7 +15,7 @@ what real maps look like (WM-811K "none" maps have ~15% failing dies scattered a
     maps, masks, labels = make_dataset(50, size=32, seed=0)            # (450, 32, 32) uint8, bool, int64
 
 Parameters (all optional; unset ones are drawn from ranges seen on real maps):
-  noise     background fail probability per die          density  fail probability inside the pattern
+  noise     background fail probability per die (as is)  density  fail probability inside the pattern
   radius    Center/Loc blob radius (fraction of wafer)   center   (dy, dx) blob centre offset (Center, Loc)
   inner     Donut inner radius, ``width`` ring width      width    Edge-Ring/Edge-Loc/Donut band width
   angle     Edge-Loc/Loc/Scratch direction (radians)     span     Edge-Loc angular extent (radians)
@@ -73,10 +76,10 @@ def _blob(u, v, rng, p, r0_lo, r0_hi, rad_lo, rad_hi):
 
 def _scratch(u, v, h, w, rng, p):
     """A one-die-wide arc: points along a circle segment at sub-die spacing, snapped to dies."""
-    length = _draw(p, rng, "length", 0.5, 1.4)
+    length = _draw(p, rng, "length", 0.8, 2.0)
     ang = _draw(p, rng, "angle", 0, np.pi)
     bend = _draw(p, rng, "bend", -1.2, 1.2)
-    start = rng.uniform(-0.6, 0.6, size=2)              # (u, v) of the scratch midpoint
+    start = rng.uniform(-0.4, 0.4, size=2)              # (u, v) of the scratch midpoint
     n = int(max(h, w) * length * 2) + 2                 # ~4 points per die along the arc
     s = np.linspace(-length / 2, length / 2, n)
     heading = ang + bend * s                            # curvature = bend per unit length
@@ -108,13 +111,15 @@ def pattern_mask(pattern: str, u, v, r, theta, rng, p) -> np.ndarray:
         width = _draw(p, rng, "width", 1.2, 2.5) * 2 / max(h, w)   # 1-2.5 dies wide
         return r * _wobble(theta, rng, 0.03) > 1 - width
     if pattern == "Edge-Loc":
-        width = _draw(p, rng, "width", 0.12, 0.35)
-        ang, span = _draw(p, rng, "angle", -np.pi, np.pi), _draw(p, rng, "span", 0.4, 1.3)
+        width = _draw(p, rng, "width", 0.15, 0.4)
+        ang, span = _draw(p, rng, "angle", -np.pi, np.pi), _draw(p, rng, "span", 0.6, 1.6)
         dtheta = np.angle(np.exp(1j * (theta - ang)))   # wrapped to (-pi, pi]
-        edge = 1 - width * np.clip(1 - (dtheta / (span / 2)) ** 2, 0, 1) * _wobble(theta, rng, 0.4)
+        edge = 1 - width * np.clip(1 - np.abs(dtheta / (span / 2)) ** 3, 0, 1) * _wobble(theta, rng, 0.4)
         return (np.abs(dtheta) < span / 2) & (r > edge)
     if pattern == "Loc":
-        return _blob(u, v, rng, p, 0.25, 0.7, 0.1, 0.25)
+        p = dict(p)
+        p.setdefault("radius", rng.uniform(0.1, 0.25))
+        return _blob(u, v, rng, p, 0.2, 0.8 - p["radius"], 0, 0)  # inside the wafer, off the edge
     if pattern in ("Near-full", "Random"):
         return np.ones((h, w), bool)
     if pattern == "Scratch":
@@ -124,7 +129,8 @@ def pattern_mask(pattern: str, u, v, r, theta, rng, p) -> np.ndarray:
     raise DataError(f"unknown wafer pattern {pattern!r}; expected one of {', '.join(PATTERNS)}")
 
 
-_DENSITY = {"Near-full": (0.8, 0.98), "Random": (0.3, 0.6), "Scratch": (0.75, 1.0)}
+_DENSITY = {"Near-full": (0.85, 1.0), "Random": (0.3, 0.6), "Scratch": (0.75, 1.0), "Edge-Loc": (0.7, 1.0),
+            "Loc": (0.7, 1.0)}
 
 
 def make_wafer(pattern, size=32, rng=None, **params) -> tuple[np.ndarray, np.ndarray]:
@@ -143,7 +149,10 @@ def make_wafer(pattern, size=32, rng=None, **params) -> tuple[np.ndarray, np.nda
     wafer = r <= 1.0 + 0.5 / max(h, w)                    # the die centres inside the ellipse
     holes = float(params.get("holes", rng.choice([0.0, rng.uniform(0, 0.02)], p=[0.7, 0.3])))
     wafer &= rng.random((h, w)) >= holes
-    noise = _draw(params, rng, "noise", 0.02, 0.2)
+    if "noise" in params:
+        noise = float(params["noise"])
+    else:  # per-die rate for a 26-die wafer, scaled by die area (about 1 / diameter^2)
+        noise = rng.uniform(0.03, 0.22) * min(1.0, (26.0 / np.sqrt(h * w)) ** 2)
     fail = rng.random((h, w)) < noise
     mask = np.zeros((h, w), bool)
     for pat in pats:
@@ -156,28 +165,44 @@ def make_wafer(pattern, size=32, rng=None, **params) -> tuple[np.ndarray, np.nda
     return m, mask & wafer
 
 
+def wm811k_grids(split: str = "train_29") -> dict[str, np.ndarray]:
+    """Die grids (H, W) of the real WM-811K maps of each class: {class name: (n, 2) int64}."""
+    from .wm811k import load_wm811k
+
+    ws = load_wm811k(split)
+    shapes = np.array([m.shape for m in ws.maps], dtype=np.int64)
+    return {name: shapes[ws.labels == c] for c, name in enumerate(ws.label_names)}
+
+
 def make_dataset(n_per_class: int, patterns=PATTERNS, size=32, seed: int = 0, **params):
     """``n_per_class`` maps of each pattern: (maps, masks, labels).
 
-    ``size`` an int gives (N, S, S) arrays; a range ``(lo, hi)`` draws each wafer's diameter in it
-    (and an aspect ratio near 1, as on real maps) and gives lists of variable-size maps and masks.
-    A pattern may be a tuple of types (a mixed class). ``labels`` index into ``patterns``.
+    ``size`` an int gives (N, S, S) arrays. A range ``(lo, hi)`` draws each wafer's diameter in it
+    (aspect ratio near 1); ``"wm811k"`` draws each die grid from the real WM-811K maps of the same
+    class (on WM-811K, die grids differ by class: most "none" maps are 26 dies wide, Edge-Ring maps
+    about 50); both give lists of variable-size maps and masks. A pattern may be a tuple of types
+    (a mixed class; with "wm811k" its grids come from all classes). ``labels`` index into ``patterns``.
     """
     rng = np.random.default_rng(seed)
+    grids = wm811k_grids() if isinstance(size, str) else None
+    if grids is not None and size != "wm811k":
+        raise DataError(f"size must be an int, a (lo, hi) range or 'wm811k'; got {size!r}")
     maps, masks, labels = [], [], []
     for k, pat in enumerate(patterns):
         for _ in range(n_per_class):
-            if np.isscalar(size):
-                s, p = size, params
+            if grids is not None:
+                pool = grids[pat] if isinstance(pat, str) and len(grids.get(pat, ())) else np.concatenate(list(grids.values()))
+                s = tuple(int(v) for v in pool[rng.integers(len(pool))])
+            elif np.isscalar(size):
+                s = size
             else:
                 d = int(rng.integers(size[0], size[1] + 1))
                 s = (d, int(np.clip(round(d * rng.uniform(0.9, 1.1)), 4, None)))
-                p = params
-            m, mk = make_wafer(pat, size=s, rng=rng, **p)
+            m, mk = make_wafer(pat, size=s, rng=rng, **params)
             maps.append(m)
             masks.append(mk)
             labels.append(k)
     labels = np.array(labels, dtype=np.int64)
-    if np.isscalar(size):
+    if grids is None and np.isscalar(size):
         return np.stack(maps), np.stack(masks), labels
     return maps, masks, labels
