@@ -335,6 +335,10 @@ ctx.figure(fig, "macro_f1_vs_macs")
 fig, ax = plt.subplots(figsize=(5.5, 5))
 draw_confusion(ax, best.test["confusion"], names, f"{best.name}: test confusion (rows: true class)")
 ctx.figure(fig, "confusion_best")
+cm = np.array(best.test["confusion"])
+off = sorted(((cm[i, j], names[i], names[j]) for i in range(len(names)) for j in range(len(names)) if i != j), reverse=True)
+print(f"{best.name}: most frequent test confusions (true -> predicted): "
+      + "; ".join(f"{t} -> {p}: {n}" for n, t, p in off[:5] if n > 0))
 
 # %% [markdown]
 # The first-layer $5\times5$ kernels of the AlexNet-style net, one row per input channel (wafer
@@ -355,10 +359,11 @@ ctx.figure(fig, "first_layer_filters")
 #
 # The table and the scatter plot above are this run's numbers. What to read in them:
 #
-# * **Cost is not accuracy.** Parameters, multiply-adds and CPU time rank the nets differently:
-#   MobileNet has few multiply-adds, GoogLeNet very few parameters, yet both pay on a CPU for
-#   their many small operations (depthwise convs, concatenations), and DenseNet's concatenations
-#   cost memory traffic that no multiply-add count sees. A fab choosing a model for an inline
+# * **Cost is not accuracy.** Parameters, multiply-adds and CPU time rank the nets differently
+#   (compare the columns of the table): MobileNet has few multiply-adds and GoogLeNet very few
+#   parameters, yet per multiply-add they are the slowest on a CPU, because their many small
+#   operations (depthwise convs, concatenations) are limited by memory traffic and per-operation
+#   overhead that no multiply-add count sees (`benchmarks/bench_cnn_zoo.py` measures this). A fab choosing a model for an inline
 #   tool should measure latency on that tool (lecture 12), not count FLOPs.
 # * **The lineage in miniature.** On ImageNet each step from LeNet to ResNet / DenseNet cut the
 #   top-5 error substantially (AlexNet about 15 %, VGG about 7 %, GoogLeNet about 7 %, ResNet
@@ -367,10 +372,12 @@ ctx.figure(fig, "first_layer_filters")
 #   smaller than on ImageNet and partly within the noise of one seed; the scale of the task, not
 #   the architecture, is the bottleneck. The printed comparison of LeNet-5 with the best net shows
 #   how much the modern recipe (ReLU, depth, batch norm, global pooling) buys here.
-# * **Imbalance.** Accuracy sits well above macro-F1 because `none` is most of the test set;
-#   the per-class recall table shows which patterns are still missed (Loc and Edge-Loc are
-#   confused with each other and with `none`; Near-full has only a handful of test maps, so its
-#   recall is a coarse estimate).
+# * **Imbalance.** `none` is most of the test set, so accuracy mostly measures how well
+#   defect-free wafers are recognised, and macro-F1 (each class counts once) is the harder
+#   number. The per-class recall table and the printed list of the most frequent confusions show
+#   which patterns are still missed; the local patterns (Loc, Edge-Loc, Scratch) have no fixed
+#   place or shape and are the usual suspects. Near-full has only a handful of test maps, so its
+#   recall is a coarse estimate.
 #
 # **Published WM-811K results, honestly.** Wu et al. (2015) classified the labelled maps with an
 # SVM on hand-crafted density, geometry and Radon features. Later CNN papers report roughly 95 %

@@ -37,7 +37,7 @@ def draw_cost_scatter(ax, rows: list, score: str = "macro_f1", title: str = "") 
         ax.annotate(f"{r['name']}\n{r['params'] / 1e3:.0f}k params", (xm, ym), fontsize=7,
                     xytext=(6, 4), textcoords="offset points")
     ax.set_xscale("log")
-    ax.set_xlabel("multiply-adds per 32x32 map (millions, log)" if not title else "multiply-adds (millions, log)")
+    ax.set_xlabel("multiply-adds per map (millions, log scale)")
     ax.set_ylabel(f"test {score}")
     ax.set_title(title or f"test {score} vs compute (marker area ~ parameters)")
     ax.grid(alpha=0.3)
