@@ -64,7 +64,8 @@ def run_ablation(variants, train, val, test, base_config: dict, seeds=(0,), labe
                  build: Callable = _small_cnn, model_kw: dict | None = None, score: Callable | None = None,
                  log: Callable | None = print, quiet: bool = True) -> list[dict]:
     """Train each variant with each seed; one row per run with test accuracy, macro-F1,
-    balanced accuracy, per-class recall (``recall/<class>``), epochs run and train seconds.
+    balanced accuracy, per-class recall (``recall/<class>``), last-epoch train accuracy, epochs
+    run and train seconds.
 
     ``train``, ``val``, ``test``: pairs ``(X, y)`` (tensors or arrays, X (N, 2, S, S));
     ``base_config``: ``TrainConfig`` fields shared by all runs (a variant's ``config`` overrides
@@ -103,7 +104,9 @@ def run_ablation(variants, train, val, test, base_config: dict, seeds=(0,), labe
             m = evaluate(res.model, test, label_names)
             row = {"variant": v.name, "seed": seed, "macro_f1": m["macro_f1"], "accuracy": m["accuracy"],
                    "balanced_accuracy": m["balanced_accuracy"], "epochs_run": res.epochs_run,
-                   "best_epoch": res.best_epoch, "train_seconds": float(res.train_seconds), "wall_seconds": wall}
+                   "best_epoch": res.best_epoch, "train_seconds": float(res.train_seconds), "wall_seconds": wall,
+                   # last epoch, on the (augmented, mixed) batches it trained on: the overfitting gauge
+                   "train_accuracy": float(res.history[-1]["train_accuracy"])}
             row.update({f"recall/{c}": r for c, r in m["per_class_recall"].items()})
             if score is not None:
                 row.update(score(res.model, test))

@@ -72,7 +72,8 @@ def plot_ablation(summaries: dict, metric: str = "macro_f1", ax=None, title: str
         a.set_yticks(y, names, fontsize=8)
         lo = max(0.0, float((mean - sd).min()) - 0.05)
         a.set_xlim(lo, min(1.0, float((mean + sd).max()) + 0.03))
-        a.set_xlabel(f"test {metric.replace('_', '-')} (mean ± sd over seeds)", fontsize=8)
+        label = {"macro_f1": "macro-F1", "balanced_accuracy": "balanced accuracy"}.get(metric, metric)
+        a.set_xlabel(f"test {label} (mean ± sd over seeds)", fontsize=8)
         a.set_title(regime, fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
