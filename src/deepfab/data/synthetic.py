@@ -111,8 +111,8 @@ def pattern_mask(pattern: str, u, v, r, theta, rng, p) -> np.ndarray:
         width = _draw(p, rng, "width", 1.2, 2.5) * 2 / max(h, w)   # 1-2.5 dies wide
         return r * _wobble(theta, rng, 0.03) > 1 - width
     if pattern == "Edge-Loc":
-        width = _draw(p, rng, "width", 0.15, 0.4)
-        ang, span = _draw(p, rng, "angle", -np.pi, np.pi), _draw(p, rng, "span", 0.6, 1.6)
+        width = _draw(p, rng, "width", 0.2, 0.4)
+        ang, span = _draw(p, rng, "angle", -np.pi, np.pi), _draw(p, rng, "span", 1.0, 2.4)
         dtheta = np.angle(np.exp(1j * (theta - ang)))   # wrapped to (-pi, pi]
         edge = 1 - width * np.clip(1 - np.abs(dtheta / (span / 2)) ** 3, 0, 1) * _wobble(theta, rng, 0.4)
         return (np.abs(dtheta) < span / 2) & (r > edge)
@@ -129,7 +129,7 @@ def pattern_mask(pattern: str, u, v, r, theta, rng, p) -> np.ndarray:
     raise DataError(f"unknown wafer pattern {pattern!r}; expected one of {', '.join(PATTERNS)}")
 
 
-_DENSITY = {"Near-full": (0.85, 1.0), "Random": (0.3, 0.6), "Scratch": (0.75, 1.0), "Edge-Loc": (0.7, 1.0),
+_DENSITY = {"Near-full": (0.85, 1.0), "Random": (0.3, 0.6), "Scratch": (0.75, 1.0), "Edge-Loc": (0.8, 1.0),
             "Loc": (0.7, 1.0)}
 
 
@@ -152,7 +152,7 @@ def make_wafer(pattern, size=32, rng=None, **params) -> tuple[np.ndarray, np.nda
     if "noise" in params:
         noise = float(params["noise"])
     else:  # per-die rate for a 26-die wafer, scaled by die area (about 1 / diameter^2)
-        noise = rng.uniform(0.03, 0.22) * min(1.0, (26.0 / np.sqrt(h * w)) ** 2)
+        noise = rng.uniform(0.06, 0.24) * min(1.0, (26.0 / np.sqrt(h * w)) ** 2)
     fail = rng.random((h, w)) < noise
     mask = np.zeros((h, w), bool)
     for pat in pats:
