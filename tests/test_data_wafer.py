@@ -176,3 +176,13 @@ def test_wafer_dataset_from_waferset():
     assert tuple(x.shape) == (2, 16, 16) and y.dtype.is_floating_point is False and len(ds) == 549
     with pytest.raises(DataError):
         WaferDataset(np.zeros((3, 16, 16)), [0, 1, 2])
+
+
+def test_batched_encoding_equals_one_map_at_a_time():
+    ws = load_wm811k("train_1")
+    maps = ws.maps[:120]
+    together = encode_maps(maps, 24)
+    alone = np.concatenate([encode_maps([m], 24) for m in maps])
+    assert np.array_equal(together, alone)
+    with pytest.raises(DataError, match="non-empty 2-D"):
+        encode_maps([np.zeros((0, 3), np.uint8)], 8)

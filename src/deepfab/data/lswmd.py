@@ -61,13 +61,14 @@ def read_lswmd(path: str | Path, trust_pickle: bool = False, label_names=WM811K_
     lot = np.array([int(re.sub(r"\D", "", str(s)) or -1) for s in df["lotName"]], dtype=np.int64)
     order = np.lexsort((df["waferIndex"].to_numpy(np.float64), lot))  # by lot, then wafer in lot
     names = list(label_names)
+    col_maps, col_types = df["waferMap"].to_numpy(), df["failureType"].to_numpy()  # plain arrays: fast rows
     maps, labels = [], []
-    for rank, i in enumerate(order):
-        m = np.asarray(df["waferMap"].iloc[i])
+    for i in order:
+        m = np.asarray(col_maps[i])
         if m.ndim != 2 or (m.size and (m.min() < 0 or m.max() > 2)):
             raise DataError(f"{path}: row {i}: waferMap must be a 2-D array of 0/1/2; got shape {m.shape}")
         maps.append(m.astype(np.uint8))
-        ft = _scalar(df["failureType"].iloc[i])
+        ft = _scalar(col_types[i])
         if ft is not None and ft not in names:
             raise DataError(f"{path}: row {i}: unknown failureType {ft!r}; expected one of {', '.join(names)}")
         labels.append(-1 if ft is None else names.index(ft))

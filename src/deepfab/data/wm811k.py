@@ -126,11 +126,21 @@ def encode_maps(maps: list[np.ndarray], size: int = 32) -> np.ndarray:
     import torch
     import torch.nn.functional as F
 
+    if not isinstance(size, (int, np.integer)) or size < 1:
+        raise DataError(f"size must be a positive int; got {size!r}")
     out = np.empty((len(maps), 2, size, size), dtype=np.float32)
+    by_shape: dict[tuple, list[int]] = {}
     for i, m in enumerate(maps):
-        t = torch.from_numpy(np.stack([m > 0, m == 2]).astype(np.float32))[None]  # (1, 2, H, W)
-        h, w = m.shape
-        if h < size or w < size:  # enlarge with nearest repetition first, then pool exactly
-            t = F.interpolate(t, size=(max(h, size), max(w, size)), mode="nearest")
-        out[i] = F.adaptive_max_pool2d(t, size)[0].numpy()
+        m = np.asarray(m)
+        if m.ndim != 2 or m.size == 0:
+            raise DataError(f"map {i}: expected a non-empty 2-D wafer map; got shape {m.shape}")
+        by_shape.setdefault(m.shape, []).append(i)
+    for (h, w), idx in by_shape.items():  # maps of one shape go through together, in chunks
+        for j in range(0, len(idx), 1024):
+            chunk = idx[j:j + 1024]
+            m = np.stack([np.asarray(maps[i]) for i in chunk])                      # (B, H, W)
+            t = torch.from_numpy(np.stack([m > 0, m == 2], axis=1).astype(np.float32))  # (B, 2, H, W)
+            if h < size or w < size:  # enlarge with nearest repetition first, then pool exactly
+                t = F.interpolate(t, size=(max(h, size), max(w, size)), mode="nearest")
+            out[chunk] = F.adaptive_max_pool2d(t, size).numpy()
     return out
