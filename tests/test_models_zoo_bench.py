@@ -87,3 +87,20 @@ def test_residual_keeps_first_layer_gradient_bounded():
     torch.manual_seed(0)
     res = stack(3, residual=True)  # same weights: the two differ only by the shortcuts
     assert all(torch.equal(v, res.state_dict()[k]) for k, v in plain.state_dict().items())
+
+
+def test_bootstrap_interval_brackets_the_point_estimate_and_shrinks_with_more_maps():
+    from deepfab.models.zoo_bench import bootstrap_macro_f1
+    from deepfab.train import classification_metrics
+
+    cm = np.array([[40, 5, 5], [4, 30, 6], [2, 3, 15]])
+    k = 3
+    pairs = np.repeat(np.arange(k * k), cm.ravel())
+    point = classification_metrics(pairs // k, pairs % k)["macro_f1"]
+    lo, hi = bootstrap_macro_f1(cm, n_boot=400, seed=0)
+    assert lo < point < hi
+    lo10, hi10 = bootstrap_macro_f1(cm * 10, n_boot=400, seed=0)
+    assert hi10 - lo10 < 0.6 * (hi - lo)  # width ~ 1/sqrt(n): ten times the maps, ~0.32 the width
+    assert bootstrap_macro_f1(cm, n_boot=50, seed=3) == bootstrap_macro_f1(cm, n_boot=50, seed=3)
+    with pytest.raises(ValueError, match="square matrix"):
+        bootstrap_macro_f1(np.ones((2, 3)))

@@ -5,6 +5,7 @@ Lecture 1 calls this; so can a user who wants the same comparison on their own b
     data = prepare_wm811k(size=32, per_class=500, n_val=2000, n_test=3000, seed=0, cache_dir="runs/cache")
     results = compare_architectures(["lenet", "resnet"], data, TrainConfig(epochs=4, seed=0))
     results[0].test["macro_f1"], results[0].params, results[0].macs, results[0].train_seconds
+    lo, hi = bootstrap_macro_f1(results[0].test["confusion"], seed=0)   # 95 % interval over test maps
 
 Data protocol: the training set is one shipped split with every class capped at ``per_class``
 maps (so the rare classes weigh more than in the raw 60 %-``none`` split); validation and test
@@ -148,3 +149,29 @@ def compare_architectures(names, data: ZooData, config, model_kw: dict | None = 
         results.append(ZooResult(name, params, macs, fr.train_seconds, fr.best_epoch, fr.history, fr.best_metrics,
                                  test, fr.model if keep_models else None))
     return results
+
+
+def bootstrap_macro_f1(confusion, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of macro-F1 over the test maps, rebuilt from a confusion matrix.
+
+    The matrix holds every (true, predicted) pair, so resampling maps with replacement needs no
+    predictions; each resample is scored by ``deepfab.train.classification_metrics``. It measures
+    the noise of a finite test set only, not that of the training seed.
+    """
+    from ..train import classification_metrics
+
+    cm = np.asarray(confusion, dtype=np.int64)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.sum() < 1 or (cm < 0).any():
+        raise ValueError(f"confusion must be a square matrix of non-negative counts; got shape {cm.shape}")
+    if not 0 < level < 1 or n_boot < 1:
+        raise ValueError(f"level must be in (0, 1) and n_boot >= 1; got {level}, {n_boot}")
+    k = cm.shape[0]
+    pairs = np.repeat(np.arange(k * k), cm.ravel())         # one entry per test map: true * k + pred
+    rng = np.random.default_rng(seed)
+    names = [str(i) for i in range(k)]
+    scores = np.empty(n_boot)
+    for b in range(n_boot):
+        draw = pairs[rng.integers(0, pairs.size, pairs.size)]
+        scores[b] = classification_metrics(draw // k, draw % k, names)["macro_f1"]
+    lo, hi = np.quantile(scores, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
