@@ -82,3 +82,17 @@ def test_bad_layer_and_target_raise():
         grad_cam(net, batch(), 0, layer=net.head[1])  # Flatten: (N, D)
     with pytest.raises(ValueError, match="class indices in 0..8"):
         grad_cam(net, batch(), -1)
+
+
+def test_wafer_tool_grad_cam_is_the_symmetry_average_of_this_one():
+    from deepfab.augment.dihedral import dihedral, dihedral_inverse
+    from deepfab.wafer.explain import grad_cam as wafer_grad_cam
+
+    net = small_net().float()
+    x = batch(1).float()[0]
+    layer = last_spatial_layer(net, x[None])
+    views = [dihedral(grad_cam(net, dihedral(x, k)[None], 5, layer=layer)[0], dihedral_inverse(k)) for k in range(8)]
+    ref = torch.stack(views).mean(0)
+    assert torch.allclose(wafer_grad_cam(net, x, 5), ref / ref.max(), atol=1e-6)
+    one = grad_cam(net, x[None], 5, layer=layer)[0]
+    assert torch.allclose(wafer_grad_cam(net, x, 5, symmetrize=False), one / one.max(), atol=1e-6)

@@ -1,0 +1,473 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lecture 3 — Network visualization
+#
+# A wafer-map classifier that reaches a good macro-F1 is still a black box to the engineer who
+# has to act on its calls. This lecture opens the box of a CNN trained on real WM-811K maps
+# (Wu, Jang & Chen, IEEE TSM 2015) and asks, one tool at a time, what it has learned:
+#
+# 1. **filters and activation maps** — what the first layers respond to (Zeiler & Fergus 2014);
+# 2. **saliency** — the gradient of a class score with respect to the input (Simonyan et al.
+#    2014) and its de-noised average, SmoothGrad (Smilkov et al. 2017);
+# 3. **Grad-CAM** — class evidence located with a convolutional layer's gradients
+#    (Selvaraju et al. 2017);
+# 4. **class-model visualization** — the input that maximizes a class score (Simonyan et al. 2014);
+# 5. **embeddings** — the penultimate layer, projected to 2-D with PCA and t-SNE.
+#
+# Pictures persuade too easily, so every method is also **measured**: the pointing game
+# (Zhang et al. 2018) on synthetic wafer maps whose defect masks are known, the model
+# randomization sanity check (Adebayo et al. 2018), and agreement with captum's implementations
+# of the same methods on the same network.
+#
+# The code is `deepfab.explain` (`saliency`, `gradcam`, `features`, `actmax`, `pointing`,
+# `sanity`); the network is trained with the course's engine `deepfab.train`. Run it with
+# `deepfab run L03` (several minutes on a 2-core CPU) or `deepfab run L03 --smoke`.
+
+# %%
+import time
+
+import numpy as np
+import torch
+from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Saliency
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+
+from deepfab.augment import RandomDihedral, stratified_subset
+from deepfab.data import dedup, encode_maps, load_wm811k
+from deepfab.data.synthetic import make_dataset
+from deepfab.explain import (capture, class_model, embed, first_conv_weights, grad_cam, integrated_gradients,
+                             knn_accuracy, normalize_maps, pointing_game, random_hit_rate, randomized_copy,
+                             rank_correlation, rates_by_group, saliency_map, smoothgrad, vanilla_gradient)
+from deepfab.explain.plots import plot_curves, plot_embedding, plot_filters, plot_grid, plot_rates, wafer_image
+from deepfab.lecture import Context
+from deepfab.models.small import SmallCNN
+from deepfab.train import TrainConfig, evaluate, fit
+
+ctx = Context.from_env("L03")
+torch.set_num_threads(2)
+t_start = time.perf_counter()
+SIZE = 32  # encoded maps: (2, SIZE, SIZE), channel 0 wafer area, channel 1 fail dies
+plan = ctx.pick(
+    real=dict(train="train_10", epochs=20, n_val=1000, n_test=2000, n_check=16, ig_steps=32, n_synth=40, n_sg=16,
+              n_sanity=300, am_steps=200, n_embed=1500, tsne_iter=1000),
+    smoke=dict(train="train_1", epochs=1, n_val=150, n_test=200, n_check=4, ig_steps=8, n_synth=4, n_sg=3,
+               n_sanity=24, am_steps=10, n_embed=100, tsne_iter=250),
+)
+
+# %% [markdown]
+# ## 1. The network to be explained
+#
+# `SmallCNN` (three blocks of conv 3×3 → batch norm → ReLU → max-pool 2, widths 16, 32, 64, on
+# 32 × 32 maps; then one linear layer on the 4 × 4 × 64 feature grid, which keeps *where* on the
+# wafer a feature fired — Center and Loc differ only in place) trained on the WM-811K `train_10` split with the
+# course's engine: AdamW, one-cycle schedule, the eight square symmetries as augmentation
+# (lecture 2) and class-balanced loss weights, because "none" is about 60% of the maps and
+# Near-full well under 1%. Duplicated maps are removed across splits before anything is scored.
+# The model is not the point of this lecture, but explanations of a bad model explain nothing,
+# so its test accuracy, macro-F1 and per-class recall come first.
+
+# %%
+splits = {"train": load_wm811k(plan["train"]), "val": load_wm811k("val"), "test": load_wm811k("test")}
+clean, report = dedup(splits)
+names = list(clean["train"].label_names)
+
+
+def encoded(ws, idx=None):
+    ws = ws if idx is None else ws.subset(idx)
+    return torch.from_numpy(encode_maps(ws.maps, SIZE)), torch.from_numpy(ws.labels)
+
+
+train = encoded(clean["train"])
+val = encoded(clean["val"], stratified_subset(clean["val"].labels, plan["n_val"], seed=0))
+test = encoded(clean["test"], stratified_subset(clean["test"].labels, plan["n_test"], seed=0))
+print(report.summary())
+print(f"train {len(train[1])} maps, val {len(val[1])}, test {len(test[1])}, encoded at {SIZE} x {SIZE}")
+
+model = SmallCNN(2, len(names), width=16, batchnorm=True, head_pool=4)
+cfg = TrainConfig(epochs=plan["epochs"], batch_size=64, lr=3e-3, scheduler="onecycle", class_weights="balanced",
+                  seed=ctx.seed, device=str(ctx.device), progress=False)
+result = fit(model, train, val, cfg, augment=RandomDihedral(), label_names=names)
+model = result.model.cpu().eval()
+scores = evaluate(model, test, label_names=names, device="cpu")
+ctx.metric("model/test_accuracy", scores["accuracy"])
+ctx.metric("model/test_macro_f1", scores["macro_f1"])
+ctx.metric("model/test_recall", scores["per_class_recall"])
+ctx.metric("model/train_seconds", result.train_seconds)
+print(f"test accuracy {scores['accuracy']:.3f}, macro-F1 {scores['macro_f1']:.3f} "
+      f"(best epoch {result.best_epoch} of {result.epochs_run}, {result.train_seconds:.0f} s)")
+ctx.table([{"class": c, "recall": scores["per_class_recall"][c], "support": scores["support"][c]} for c in names],
+          "test_recall")
+
+# %% [markdown]
+# ## 2. First-layer filters and activation maps
+#
+# A convolutional layer computes $A^k = \mathrm{ReLU}(w^k * x + b^k)$, one map per filter
+# $w^k \in \mathbb R^{C \times 3 \times 3}$. In the first layer $w^k$ lives in input space and
+# can be drawn directly (Zeiler & Fergus 2014; Krizhevsky et al. 2012 showed edge and colour
+# detectors on ImageNet). Wafer maps have two input channels, the wafer area and the fail dies,
+# so each filter is two 3×3 stencils: a filter that is positive on the fail channel and
+# negative around the centre counts isolated fail dies; one with a gradient across the wafer
+# channel responds to the wafer edge.
+
+# %%
+ctx.figure(plot_filters(first_conv_weights(model), ["wafer area", "fail dies"]), "filters_layer1")
+
+# %% [markdown]
+# Activation maps are read with forward hooks (`deepfab.explain.capture`) without touching the
+# model. For one test wafer of four classes: the map, then the four most active channels of the
+# first block (full resolution) and of the third block (an eighth of the area, after two
+# poolings). Early channels follow local texture (fail dies, the wafer edge); late channels are
+# coarse and fire on whole regions — the ring of an Edge-Ring wafer, the blob of a Center wafer.
+
+# %%
+show_classes = ["Center", "Edge-Ring", "Scratch", "Loc"]
+xt, yt = test
+picks = [int(np.flatnonzero(yt.numpy() == names.index(c))[0]) for c in show_classes]
+acts = capture(model, xt[picks], ["features.2", "features.10"])  # ReLU of block 1 (N,16,S,S), block 3 (N,64,S/4,S/4)
+rows = []
+for i in range(len(picks)):
+    row = [wafer_image(xt[picks[i]])]
+    for name in ("features.2", "features.10"):
+        a = acts[name][i]
+        top = a.flatten(1).mean(1).argsort(descending=True)[:4]  # the four channels with the largest mean
+        row += [a[k] for k in top]
+    rows.append(row)
+cols = ["wafer"] + [f"block 1 ch{k}" for k in range(1, 5)] + [f"block 3 ch{k}" for k in range(1, 5)]
+ctx.figure(plot_grid(rows, show_classes, cols, cmaps=["gray"] + ["magma"] * 8,
+                     suptitle="activation maps: the four most active channels of blocks 1 and 3"), "activations")
+
+# %% [markdown]
+# ## 3. Saliency: the gradient as a sensitivity
+#
+# Near an input $x_0$ the class score (the logit, before softmax) is approximately linear,
+#
+# $$S_c(x) \approx S_c(x_0) + \nabla_x S_c(x_0)^\top (x - x_0),$$
+#
+# so $|\partial S_c/\partial x_{ij}|$ says how much the score would change if pixel $(i,j)$
+# changed: Simonyan et al. (2014) draw $M_{ij} = \max_{\text{channel}} |\partial S_c / \partial x_{\text{channel},ij}|$
+# as the **saliency map**. It is a *local* statement about an infinitesimal change; a ReLU network
+# is piecewise linear, and the gradient jumps between linear pieces, which makes saliency maps
+# speckled. **SmoothGrad** (Smilkov et al. 2017) averages the gradient over noisy copies,
+#
+# $$\hat M_c(x) = \frac1n \sum_{i=1}^{n} \nabla_x S_c\big(x + \varepsilon_i\big), \qquad
+#   \varepsilon_i \sim \mathcal N\big(0, \sigma^2 (x_{\max} - x_{\min})^2 I\big),$$
+#
+# a Monte-Carlo estimate of the gradient of the score smoothed by a Gaussian kernel. Integrated
+# gradients (Sundararajan et al. 2017; lecture 15) sum the gradient along the path from a
+# baseline $x'$ (here: no wafer at all) so that the attributions add up to $S_c(x) - S_c(x')$.
+#
+# First the check that our implementations compute what captum computes on this trained network:
+# the same gradients, and integrated gradients with the same quadrature (midpoint rule).
+
+# %%
+xs, ys = xt[:plan["n_check"]], yt[:plan["n_check"]]
+ours_g = vanilla_gradient(model, xs, ys)
+theirs_g = Saliency(model).attribute(xs.clone().requires_grad_(), target=ys, abs=False)
+ours_ig = integrated_gradients(model, xs, ys, steps=plan["ig_steps"])
+theirs_ig = IntegratedGradients(model).attribute(xs.clone().requires_grad_(), target=ys, n_steps=plan["ig_steps"],
+                                                 method="riemann_middle")
+
+
+def agreement(a, b):
+    a, b = a.detach().flatten().double(), b.detach().flatten().double()
+    return float((a - b).abs().max()), float(np.corrcoef(a.numpy(), b.numpy())[0, 1]), float(b.abs().max())
+
+
+for label, (a, b) in {"saliency": (ours_g, theirs_g), "integrated_gradients": (ours_ig, theirs_ig)}.items():
+    diff, corr, scale = agreement(a, b)
+    ctx.metric(f"captum/{label}_max_abs_diff", diff)
+    ctx.metric(f"captum/{label}_correlation", corr)
+    print(f"{label:22s} vs captum: max |diff| {diff:.2e} (values up to {scale:.2e}), correlation {corr:.6f}")
+with torch.no_grad():
+    gap = (model(xs) - model(torch.zeros_like(xs))).gather(1, ys[:, None])[:, 0]
+completeness = float(((ours_ig.sum(dim=(1, 2, 3)) - gap).abs() / gap.abs().clamp_min(1e-6)).median())
+ctx.metric("saliency/ig_completeness_rel_error", completeness)
+print(f"integrated gradients: median relative gap between sum of attributions and S(x) - S(0): {completeness:.3f}")
+
+# %% [markdown]
+# ## 4. Grad-CAM
+#
+# Saliency lives in input space and inherits its noise. Grad-CAM (Selvaraju et al. 2017) asks a
+# convolutional layer instead: with activations $A^k \in \mathbb R^{h\times w}$ and class score
+# $y^c$,
+#
+# $$\alpha_k^c = \frac{1}{hw} \sum_{i,j} \frac{\partial y^c}{\partial A^k_{ij}}, \qquad
+#   L^c_{\text{Grad-CAM}} = \mathrm{ReLU}\Big(\sum_k \alpha_k^c A^k\Big),$$
+#
+# upsampled to the input. $\alpha_k^c$ is how much channel $k$ matters for class $c$ (for a
+# network that ends in global average pooling and one linear layer, $\alpha_k^c$ is the class
+# weight $w_{ck}$ divided by $hw$ and Grad-CAM is exactly CAM, Zhou et al. 2016; our head keeps a
+# 4 × 4 grid, so here the weights also depend on the input); the ReLU keeps
+# the evidence *for* the class. We use the last ReLU before the final pooling (8 × 8 at 32 px),
+# as the paper uses VGG's last convolutional layer. Again, first the agreement with captum's
+# `LayerGradCam` and bilinear upsampling on the same layer.
+
+# %%
+layer = model.features[-2]  # last ReLU before the final max-pool: (N, 64, SIZE/4, SIZE/4)
+ours_cam = grad_cam(model, xs, ys, layer=layer)
+coarse = LayerGradCam(model, layer).attribute(xs.clone().requires_grad_(), target=ys, relu_attributions=True)
+theirs_cam = LayerAttribution.interpolate(coarse, (SIZE, SIZE), interpolate_mode="bilinear")[:, 0]
+diff, corr, scale = agreement(ours_cam, theirs_cam)
+ctx.metric("captum/gradcam_max_abs_diff", diff)
+ctx.metric("captum/gradcam_correlation", corr)
+print(f"Grad-CAM vs captum LayerGradCam + interpolate: max |diff| {diff:.2e} (values up to {scale:.2e}), "
+      f"correlation {corr:.6f}")
+
+# %% [markdown]
+# Six test wafers of six classes: the map, the vanilla-gradient saliency, SmoothGrad
+# ($n$ noisy copies, $\sigma = 0.15$), integrated gradients (fail channel) and Grad-CAM, each for
+# the true class. The gradient is speckled and lights up single dies, SmoothGrad is cleaner,
+# and Grad-CAM is a coarse blob that sits on the pattern.
+
+# %%
+show = ["Center", "Donut", "Edge-Loc", "Edge-Ring", "Loc", "Scratch"]
+idx = [int(np.flatnonzero(yt.numpy() == names.index(c))[0]) for c in show]
+xb, yb = xt[idx], yt[idx]
+pred = model(xb).argmax(1)
+maps = {
+    "gradient": saliency_map(vanilla_gradient(model, xb, yb)),
+    "SmoothGrad": saliency_map(smoothgrad(model, xb, yb, n=plan["n_sg"], sigma=0.15, seed=ctx.seed)),
+    "integrated grad.": integrated_gradients(model, xb, yb, steps=plan["ig_steps"])[:, 1].abs(),
+    "Grad-CAM": grad_cam(model, xb, yb, layer=layer),
+}
+rows = [[wafer_image(xb[i])] + [m[i] for m in maps.values()] for i in range(len(idx))]
+titles = [f"{c} (pred {names[int(p)]})" for c, p in zip(show, pred)]
+ctx.figure(plot_grid(rows, titles, ["wafer"] + list(maps), cmaps=["gray"] + ["inferno"] * 4, size=1.8),
+           "saliency_gradcam")
+
+# %% [markdown]
+# ## 5. Does Grad-CAM point at the defect? The pointing game
+#
+# Real WM-811K maps carry a class label but no outline of the defect, so we score localization on
+# synthetic maps from `deepfab.data.synthetic`, which draws the six localized WM-811K patterns
+# with a per-die **defect mask** and realistic background fails on die grids of real sizes. The **pointing game** (Zhang et
+# al. 2018) scores a map as a *hit* when the maximum of the attribution map falls inside the
+# object — here the defect mask dilated by one cell of the 32 × 32 grid (the tolerance) — and reports
+#
+# $$\text{hit rate} = \frac{\#\text{hits}}{\#\text{hits} + \#\text{misses}}$$
+#
+# per pattern type. The maximum is taken over the dies on the wafer. A uniformly random die on
+# the wafer hits with probability equal to the dilated mask's share of the wafer: that is the
+# chance level each method must beat. Edge-Ring masks cover much of the rim and have a high
+# chance level; a Scratch is one die wide and has a low one. The network never saw a synthetic
+# map; its accuracy on them is printed too.
+
+# %%
+patterns = ["Center", "Donut", "Edge-Loc", "Edge-Ring", "Loc", "Scratch"]
+# die grids drawn from real WM-811K maps of the same class, encoded exactly as the real ones; each
+# mask is pooled to the 32 x 32 grid the way fail dies are (a cell is "defect" if any of its dies is)
+s_maps, s_masks, s_lab = make_dataset(plan["n_synth"], patterns=patterns, size="wm811k", seed=ctx.seed + 1)
+xsyn = torch.from_numpy(encode_maps(s_maps, SIZE))
+s_masks = encode_maps([np.where(mk, 2, 1) for mk in s_masks], SIZE)[:, 1] > 0.5   # (N, S, S) bool
+ysyn = torch.tensor([names.index(patterns[k]) for k in s_lab])
+wafer = (xsyn[:, 0] > 0.5).numpy()                       # (N, S, S): the cells on the wafer
+with torch.no_grad():
+    syn_pred = model(xsyn).argmax(1)
+syn_acc = rates_by_group((syn_pred == ysyn).numpy(), s_lab, patterns)
+ctx.metric("pointing/synthetic_accuracy", syn_acc)
+print("accuracy of the WM-811K model on the synthetic maps:", {k: round(v, 2) for k, v in syn_acc.items()})
+
+
+def attribution_maps(net):
+    return {
+        "Grad-CAM": grad_cam(net, xsyn, ysyn, layer=net.features[-2]),
+        "gradient": saliency_map(vanilla_gradient(net, xsyn, ysyn)),
+        "SmoothGrad": saliency_map(smoothgrad(net, xsyn, ysyn, n=plan["n_sg"], sigma=0.15, seed=ctx.seed)),
+    }
+
+
+attr = attribution_maps(model)
+rates = {m: rates_by_group(pointing_game(a, s_masks, valid=wafer, tolerance=1), s_lab, patterns)
+         for m, a in attr.items()}
+rates["random die"] = rates_by_group(random_hit_rate(s_masks, wafer, tolerance=1), s_lab, patterns)
+for m, r in rates.items():
+    ctx.metric(f"pointing/{m.replace(' ', '_').replace('-', '').lower()}", r)
+ctx.table([{"pattern": p, **{m: r[p] for m, r in rates.items()}} for p in patterns + ["all"]], "pointing_game")
+ctx.figure(plot_rates(rates, "pointing-game hit rate",
+                      title=f"pointing game on {len(s_lab)} synthetic maps (tolerance 1 cell)"), "pointing_game")
+
+# %% [markdown]
+# Where the maxima land, for the first synthetic map of each pattern: the map, its defect mask,
+# and Grad-CAM with its maximum marked.
+
+# %%
+first = [int(np.flatnonzero(s_lab == k)[0]) for k in range(len(patterns))]
+rows = [[wafer_image(xsyn[i]), s_masks[i].astype(float), normalize_maps(attr["Grad-CAM"][i:i + 1])[0],
+         attr["gradient"][i]] for i in first]
+ctx.figure(plot_grid(rows, patterns, ["synthetic wafer", "defect mask", "Grad-CAM", "gradient"],
+                     cmaps=["gray", "gray", "inferno", "inferno"]), "pointing_examples")
+
+# %% [markdown]
+# ## 6. Sanity check: randomize the model
+#
+# Adebayo et al. (2018) found that some saliency methods give nearly the same picture for a
+# trained network and for the same network with random weights — such a picture explains the
+# input, not the model. The **model randomization test** re-initializes every layer and compares
+# the maps by Spearman rank correlation over the wafer's dies; a method that depends on what the
+# network learned must give a low correlation. We also rerun the pointing game with the random
+# network: its hits show how much of the score comes from the input alone.
+
+# %%
+rand_model = randomized_copy(model, seed=ctx.seed + 100).eval()
+n_s = plan["n_sanity"]
+xsan, ysan = xt[:n_s], yt[:n_s]
+valid = (xsan[:, 0] > 0.5).numpy()
+rho = {
+    "Grad-CAM": rank_correlation(grad_cam(model, xsan, ysan, layer=layer),
+                                 grad_cam(rand_model, xsan, ysan, layer=rand_model.features[-2]), valid),
+    "gradient": rank_correlation(saliency_map(vanilla_gradient(model, xsan, ysan)),
+                                 saliency_map(vanilla_gradient(rand_model, xsan, ysan)), valid),
+}
+for m, r in rho.items():
+    ctx.metric(f"sanity/{m.replace('-', '').lower()}_spearman_trained_vs_random", float(np.nanmean(r)))
+    print(f"{m:9s}: mean Spearman rank correlation trained vs random weights {np.nanmean(r):+.3f} "
+          f"({np.isfinite(r).sum()} of {len(r)} maps not constant)")
+rand_attr = attribution_maps(rand_model)
+for m in ("Grad-CAM", "gradient"):
+    hit = rates_by_group(pointing_game(rand_attr[m], s_masks, valid=wafer, tolerance=1), s_lab, patterns)
+    ctx.metric(f"sanity/pointing_{m.replace('-', '').lower()}_random_model", hit["all"])
+    print(f"pointing game, random weights, {m}: {hit['all']:.3f} (trained {rates[m]['all']:.3f})")
+rows = [[wafer_image(xsan[i]), normalize_maps(grad_cam(model, xsan[i:i + 1], ysan[i:i + 1], layer=layer))[0],
+         normalize_maps(grad_cam(rand_model, xsan[i:i + 1], ysan[i:i + 1], layer=rand_model.features[-2]))[0]]
+        for i in range(4)]
+ctx.figure(plot_grid(rows, [names[int(c)] for c in ysan[:4]], ["wafer", "Grad-CAM trained", "Grad-CAM random"],
+                     cmaps=["gray", "inferno", "inferno"]), "sanity_randomization")
+
+# %% [markdown]
+# ## 7. Class-model visualization: activation maximization
+#
+# What input does the network consider the *most* Center-like? Simonyan et al. (2014) answer by
+# gradient ascent on the input,
+#
+# $$x^\star_c = \arg\max_x \; S_c(x) - \lambda_2 \lVert x \rVert_2^2 - \lambda_{TV}\,\mathrm{TV}(x),
+#   \qquad \mathrm{TV}(x) = \sum_{i,j} (x_{i+1,j} - x_{ij})^2 + (x_{i,j+1} - x_{ij})^2,$$
+#
+# with the logit $S_c$, not the softmax probability (which can also be raised by pushing the
+# other classes down). Unregularized, the ascent finds high-frequency patterns no wafer has;
+# the $L_2$ penalty keeps the input small, total variation keeps it smooth (Mahendran & Vedaldi
+# 2015), and a random shift of up to two pixels at every step ("jitter", Mordvintsev et al. 2015)
+# stops it relying on exact pixel positions. For wafer maps we hold the wafer-area channel at a
+# real circular wafer and optimize only the fail channel, inside the wafer and within $[0, 1]$,
+# starting from a uniform 10% fail level, so the result reads as a fail-die map.
+
+# %%
+yy, xx = np.mgrid[:SIZE, :SIZE]
+disk = torch.from_numpy(np.hypot(yy - (SIZE - 1) / 2, xx - (SIZE - 1) / 2) <= SIZE / 2 - 0.5)
+x0 = torch.stack([disk.float(), 0.1 * disk.float()])
+am = {c: class_model(model, k, x0, steps=plan["am_steps"], lr=0.05, l2=1e-3, tv=3e-2, jitter=2,
+                     free_channels=[1], support=disk, seed=ctx.seed) for k, c in enumerate(names)}
+ctx.metric("actmax/class_probability", {c: r.prob for c, r in am.items()})
+with torch.no_grad():
+    start_p = torch.softmax(model(x0[None]), 1)[0]
+print("softmax probability of the target class: start -> class model")
+for k, (c, r) in enumerate(am.items()):
+    print(f"  {c:10s} {float(start_p[k]):.3f} -> {r.prob:.3f}   (logit {r.score:+.2f})")
+ctx.figure(plot_grid([[r.x[1] for r in am.values()]], ["fail channel"],
+                     [f"{c}\np={r.prob:.2f}" for c, r in am.items()], cmaps=["inferno"] * len(names), size=1.6),
+           "class_models")
+ctx.figure(plot_curves({c: r.history for c, r in am.items()}, "step", "regularized objective",
+                       title="activation maximization"), "class_model_objective")
+
+# %% [markdown]
+# ## 8. The penultimate layer: embeddings
+#
+# The last linear layer maps the 1024-dimensional feature vector $z(x)$ (the 4 × 4 × 64 grid) to
+# the class scores, $S(x) = W z(x) + b$; the network has learned $z$ so that the classes are linearly
+# separable in it. PCA projects $z$ on its two directions of largest variance; t-SNE (van der
+# Maaten & Hinton 2008) keeps neighbourhoods instead of distances, so its clusters are
+# meaningful but distances between them are not. As a number, the leave-one-out 5-nearest-
+# neighbour accuracy in the embedding, against the same on the raw encoded pixels: if the
+# network has learned a better geometry for defect patterns, neighbours in $z$ share the class
+# more often.
+
+# %%
+ie = stratified_subset(yt.numpy(), plan["n_embed"], seed=ctx.seed)
+z = embed(model, xt[ie]).numpy()                         # (n, 1024): input of the last linear layer
+ye = yt[ie].numpy()
+knn_z = knn_accuracy(z, ye, k=5)
+knn_x = knn_accuracy(xt[ie].flatten(1).numpy(), ye, k=5)
+ctx.metric("embedding/knn5_accuracy_penultimate", knn_z)
+ctx.metric("embedding/knn5_accuracy_pixels", knn_x)
+print(f"leave-one-out 5-NN accuracy: penultimate layer {knn_z:.3f}, raw pixels {knn_x:.3f} ({len(ye)} test maps)")
+z_pca = PCA(2, random_state=ctx.seed).fit_transform(z)
+z_tsne = TSNE(2, perplexity=min(30, len(ye) // 4), init="pca", max_iter=plan["tsne_iter"],
+              random_state=ctx.seed).fit_transform(z)
+ctx.figure(plot_embedding({"PCA": z_pca, "t-SNE": z_tsne}, ye, names,
+                          title="penultimate-layer embeddings of WM-811K test maps"), "embeddings")
+
+# %% [markdown]
+# ## 9. What the numbers say
+#
+# The summary below is printed from the run. How to read it against the literature:
+#
+# - **Agreement with captum**: gradients and Grad-CAM equal captum's to float32 rounding;
+#   integrated gradients too, with the same midpoint quadrature. The from-scratch code is correct,
+#   so any disappointment below is about the methods, not the implementation.
+# - **Pointing game**: Zhang et al. (2018) report pointing accuracy on VOC and COCO of far above the
+#   centre-point baseline for gradient-based maps; here the chance level is a random die on the
+#   wafer. Grad-CAM should beat chance on every localized pattern; it is coarse (one cell of its
+#   8 × 8 grid is 4 × 4 pixels), which hurts on one-die-wide Scratches. The vanilla gradient has
+#   the resolution but points at single noisy dies; SmoothGrad sits in between.
+# - **Sanity check**: Adebayo et al. (2018) found that Grad-CAM and the gradient pass the model
+#   randomization test on ImageNet (low rank correlation); a low correlation here says the same.
+#   The pointing game with random weights is the input-only share of the score.
+# - **Class models** are the least quantitative tool: a high target probability says the ascent
+#   succeeded, not that the picture is what a human would draw.
+#
+# Shortfalls: the network sees 32 × 32 maps, so Grad-CAM is an 8 × 8 map; the synthetic maps
+# are a stand-in for real defect outlines that WM-811K does not have, and the network was not
+# trained on them (its accuracy on them is printed above).
+
+# %%
+m = ctx.metrics
+summary = [
+    {"quantity": "test macro-F1 (WM-811K)", "value": m["model/test_macro_f1"]},
+    {"quantity": "test accuracy", "value": m["model/test_accuracy"]},
+    {"quantity": "Grad-CAM vs captum, max |diff|", "value": m["captum/gradcam_max_abs_diff"]},
+    {"quantity": "saliency vs captum, max |diff|", "value": m["captum/saliency_max_abs_diff"]},
+    {"quantity": "IG vs captum, max |diff|", "value": m["captum/integrated_gradients_max_abs_diff"]},
+    {"quantity": "pointing game, Grad-CAM (mean over patterns)", "value": m["pointing/gradcam"]["all"]},
+    {"quantity": "pointing game, gradient", "value": m["pointing/gradient"]["all"]},
+    {"quantity": "pointing game, SmoothGrad", "value": m["pointing/smoothgrad"]["all"]},
+    {"quantity": "pointing game, random die (chance)", "value": m["pointing/random_die"]["all"]},
+    {"quantity": "Grad-CAM Spearman, trained vs random weights", "value": m["sanity/gradcam_spearman_trained_vs_random"]},
+    {"quantity": "5-NN accuracy, penultimate layer", "value": m["embedding/knn5_accuracy_penultimate"]},
+    {"quantity": "5-NN accuracy, raw pixels", "value": m["embedding/knn5_accuracy_pixels"]},
+]
+ctx.table(summary, "summary")
+ctx.metric("timing/lecture_seconds", time.perf_counter() - t_start)
+print(f"lecture wall time {time.perf_counter() - t_start:.0f} s")
+
+# %% [markdown]
+# ## References
+#
+# - K. Simonyan, A. Vedaldi, A. Zisserman, "Deep Inside Convolutional Networks: Visualising Image
+#   Classification Models and Saliency Maps", ICLR workshop 2014.
+# - M. D. Zeiler, R. Fergus, "Visualizing and Understanding Convolutional Networks", ECCV 2014.
+# - R. R. Selvaraju, M. Cogswell, A. Das, R. Vedantam, D. Parikh, D. Batra, "Grad-CAM: Visual
+#   Explanations from Deep Networks via Gradient-based Localization", ICCV 2017.
+# - B. Zhou, A. Khosla, A. Lapedriza, A. Oliva, A. Torralba, "Learning Deep Features for
+#   Discriminative Localization" (CAM), CVPR 2016.
+# - D. Smilkov, N. Thorat, B. Kim, F. Viégas, M. Wattenberg, "SmoothGrad: removing noise by adding
+#   noise", arXiv:1706.03825, 2017.
+# - M. Sundararajan, A. Taly, Q. Yan, "Axiomatic Attribution for Deep Networks", ICML 2017.
+# - J. Zhang, S. A. Bargal, Z. Lin, J. Brandt, X. Shen, S. Sclaroff, "Top-down Neural Attention by
+#   Excitation Backprop", IJCV 126, 2018 (the pointing game).
+# - J. Adebayo, J. Gilmer, M. Muelly, I. Goodfellow, M. Hardt, B. Kim, "Sanity Checks for Saliency
+#   Maps", NeurIPS 2018.
+# - A. Mahendran, A. Vedaldi, "Understanding Deep Image Representations by Inverting Them", CVPR 2015.
+# - A. Mordvintsev, C. Olah, M. Tyka, "Inceptionism: Going Deeper into Neural Networks", 2015.
+# - L. van der Maaten, G. Hinton, "Visualizing Data using t-SNE", JMLR 9, 2008.
+# - M.-J. Wu, J.-S. R. Jang, J.-L. Chen, "Wafer Map Failure Pattern Recognition and Similarity
+#   Ranking for Large-Scale Data Sets", IEEE TSM 28(1), 2015 (WM-811K).
