@@ -245,8 +245,9 @@ for name, build in models.items():
     results[name] = train_segmenter(net, train, val, cfg)
     preds[name] = predict_masks(results[name].model, test.X, device=ctx.device)
     rows[name] = score_by_group(preds[name], y_test, test.groups)
-    ctx.metric(f"{name.lower()}/params", n_params)
-    ctx.metric(f"{name.lower()}/train_seconds", results[name].train_seconds)
+    slug = name.lower().replace("-", "")                      # fcn32s, fcn8s, unet
+    ctx.metric(f"{slug}/params", n_params)
+    ctx.metric(f"{slug}/train_seconds", results[name].train_seconds)
 ctx.figure(plot_histories({k: r.history for k, r in results.items()}, color_offset=1), "training_curves")
 
 # %% [markdown]
@@ -266,7 +267,7 @@ for g in list(GROUPS) + ["all"]:
     table.append(row)
 ctx.table(table, "iou_dice_per_pattern")
 for m in methods[1:]:
-    key = m.lower()
+    key = m.lower().replace("-", "")
     ctx.metric(f"{key}/iou", {g: by[m][g]["iou"] for g in by[m]})
     ctx.metric(f"{key}/dice", {g: by[m][g]["dice"] for g in by[m]})
     ctx.metric(f"{key}/micro_iou_all", by[m]["all"]["micro_iou"])
