@@ -166,11 +166,12 @@ print(f"Dice - 2 IoU / (1 + IoU) over 200 random mask pairs: max |difference| {g
 # copy of the kernel, scaled by $y_{ij}$, into the output at position $(s i, s j)$; overlapping
 # copies add; then $p$ rows and columns are cut from each border. Along one axis the output size is
 #
-# $$o = (i-1)\,s - 2p + d\,(k-1) + \text{output\_padding} + 1$$
+# $$o = (i-1)\,s - 2p + d\,(k-1) + p_{\text{out}} + 1$$
 #
-# for input size $i$, kernel $k$, dilation $d$. With $k = 2s$ and $p = s/2$ it is exactly $o = s\,i$:
+# for input size $i$, kernel $k$, dilation $d$ and extra output padding $p_{\text{out}}$ (PyTorch's
+# `output_padding`). With $k = 2s,\ p = s/2$, or with $k = s,\ p = 0$, it is exactly $o = s\,i$:
 # our FCN and U-Net upsample by 2 with $k=4, s=2, p=1$ (FCN) or $k=2, s=2, p=0$ (U-Net).
-# `output_padding` resolves the ambiguity that several input sizes give the same strided
+# $p_{\text{out}} < s$ resolves the ambiguity that several input sizes give the same strided
 # convolution output.
 
 # %%
@@ -204,8 +205,9 @@ print("bilinear initialisation of a k=4, s=2 transposed convolution (one channel
 # values. When $s$ does not divide $k$ (here $k=3$, $s=2$) some output positions receive more kernel
 # taps than their neighbours — the tap counts alternate — and a learned transposed convolution
 # starts out with a periodic **checkerboard** in its output (Odena, Dumoulin & Olah, Distill 2016).
-# With $k$ a multiple of $s$ every interior position gets the same number of taps; our layers use
-# $k=2s$ and the FCN's start as exact bilinear interpolation.
+# With $k$ a multiple of $s$ every interior position gets the same number of taps; our FCN uses
+# $k=2s$, initialised as exact bilinear interpolation, and our U-Net $k=s$ (stamps that do not
+# overlap at all).
 #
 # ## 5. U-Net
 #
