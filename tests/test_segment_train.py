@@ -86,7 +86,8 @@ def test_a_few_steps_reduce_the_loss_for_both_networks(small):
             opt.zero_grad()
             loss.backward()
             opt.step()
-        assert float(bce_dice_loss(net(X), Y)) < first
+        with torch.no_grad():
+            assert float(bce_dice_loss(net(X), Y)) < first
 
 
 def test_fit_refuses_classification_options_with_loss_fn(small):
@@ -124,3 +125,18 @@ def test_fit_with_loss_fn_resumes_from_its_checkpoint(small, tmp_path):
         fit(model(), data, data, cfg, on_epoch_end=stop, loss_fn=bce_dice_loss, metrics_fn=mask_metrics)
     resumed = fit(UNet(width=4, depth=1), data, data, cfg, loss_fn=bce_dice_loss, metrics_fn=mask_metrics)
     assert resumed.history == whole.history and resumed.best_metrics == whole.best_metrics
+
+
+def test_mask_rgb_colours_hits_misses_and_false_alarms():
+    from deepfab.segment.plots import FAIL, FALSE, HIT, MISS, PASS, WHITE, mask_rgb
+
+    x = np.zeros((2, 3, 3), np.float32)
+    x[0, :, 1:] = 1                                      # wafer: columns 1-2
+    x[1, 0, 1] = x[1, 1, 1] = x[1, 2, 2] = 1             # three fail dies
+    truth = np.zeros((3, 3), bool)
+    truth[0, 1] = truth[1, 1] = True
+    pred = np.zeros((3, 3), bool)
+    pred[0, 1] = pred[0, 2] = True
+    img = mask_rgb(x, pred, truth)
+    assert tuple(img[0, 0]) == WHITE and tuple(img[1, 2]) == PASS and tuple(img[2, 2]) == FAIL
+    assert tuple(img[0, 1]) == HIT and tuple(img[1, 1]) == MISS and tuple(img[0, 2]) == FALSE

@@ -292,8 +292,8 @@ ctx.metric("unet/iou_gain_over_fcn8s", by["U-Net"]["all"]["iou"] - by["FCN-8s"][
 # generator as the training maps (an optimistic setting: the test maps are new draws, not new
 # kinds of wafers).
 #
-# What to expect from the papers, in spirit: FCN-8s improved FCN-32s on PASCAL VOC 2011 from 59.4
-# to 62.7 mean IoU, with the gain concentrated at object boundaries; U-Net won the ISBI 2015 cell
+# What to expect from the papers, in spirit: FCN-8s improved FCN-32s from 59.4 to 62.7 mean IoU
+# (a subset of PASCAL VOC 2011 validation), with the gain concentrated at object boundaries; U-Net won the ISBI 2015 cell
 # tracking challenge with far less training data than FCNs needed, thanks to its full-resolution
 # skips. On wafer maps the boundary is the whole problem — the target is a set of individual
 # dies — so the effect of resolution is much larger here than on VOC: FCN-32s can only say "the
