@@ -201,9 +201,10 @@ print(f"depthwise-separable / standard 3x3 conv, {cin}->{cout} channels: measure
 ctx.metric("theory/separable_cost_ratio", ratio)
 
 # %%
-x_probe = torch.from_numpy(encode_maps(load_wm811k("train_1").maps[:64], SIZE))
-y_probe = torch.from_numpy(load_wm811k("train_1").labels[:64])
-depths = ctx.pick(real=(1, 2, 4, 8, 16, 32), smoke=(1, 8))
+n_probe = ctx.pick(real=64, smoke=16)  # maps in the probe batch
+x_probe = torch.from_numpy(encode_maps(load_wm811k("train_1").maps[:n_probe], SIZE))
+y_probe = torch.from_numpy(load_wm811k("train_1").labels[:n_probe])
+depths = ctx.pick(real=(1, 2, 4, 8, 16, 32), smoke=(1, 4))
 probe = grad_norm_vs_depth(x_probe, y_probe, depths=depths, seed=ctx.seed)
 fig, ax = plt.subplots(figsize=(5.5, 3.6))
 for kind in ("plain", "residual"):
@@ -213,7 +214,7 @@ ax.set_xscale("log", base=2)
 ax.set_yscale("log")
 ax.set_xlabel("blocks (two 3x3 conv-BN-ReLU each)")
 ax.set_ylabel("gradient norm at the first conv")
-ax.set_title("at initialisation, 64 WM-811K maps")
+ax.set_title(f"at initialisation, {n_probe} WM-811K maps")
 ax.grid(alpha=0.3)
 ax.legend()
 ctx.figure(fig, "residual_gradient_vs_depth")
@@ -274,7 +275,7 @@ plan = ctx.pick(
               epochs=5, batch_size=64),
     smoke=dict(train_split="train_1", per_class=10, caps={"none": 15}, n_val=60, n_test=100, epochs=1, batch_size=32),
 )
-zoo = ctx.pick(real=list(ARCHS), smoke=["lenet", "alexnet", "resnet"])  # smoke: three nets, to stay fast
+zoo = ctx.pick(real=list(ARCHS), smoke=["lenet", "resnet"])  # smoke: the first and a modern net, to stay fast
 data = prepare_wm811k(size=SIZE, train_split=plan["train_split"], per_class=plan["per_class"], caps=plan["caps"],
                       n_val=plan["n_val"], n_test=plan["n_test"], seed=ctx.seed, cache_dir=ctx.out / "cache")
 names = data.label_names
@@ -351,17 +352,17 @@ print(f"{best.name}: most frequent test confusions (true -> predicted): "
       + "; ".join(f"{t} -> {p}: {n}" for n, t, p in off[:5] if n > 0))
 
 # %% [markdown]
-# The first-layer $5\times5$ kernels of the AlexNet-style net, one row per input channel (wafer
-# area, fail dies): kernels that respond to the fail-die channel with a centre-surround or an
+# The first-layer $5\times5$ kernels of the AlexNet-style net (LeNet-5's in a smoke run), one row
+# per input channel (wafer area, fail dies): kernels that respond to the fail-die channel with a centre-surround or an
 # oriented edge are the "blob" and "line" detectors that later layers combine into Center,
 # Scratch or Edge-Ring evidence.
 
 # %%
-alex = next(r for r in results if r.name == "alexnet").model
-w1 = alex.features[0].weight.detach().cpu()  # (32, 2, 5, 5)
-fig, axes = plt.subplots(2, 16, figsize=(12, 1.8))
-draw_filters(axes, w1[:16])
-fig.suptitle("AlexNet-style net: first 16 first-layer kernels (top: wafer channel, bottom: fail-die channel)", fontsize=9)
+src = next(r for r in results if r.name == ("alexnet" if "alexnet" in zoo else "lenet"))
+w1 = src.model.features[0].weight.detach().cpu()[:16]  # (16, 2, 5, 5) for AlexNet, (6, 2, 5, 5) for LeNet-5
+fig, axes = plt.subplots(2, w1.shape[0], figsize=(0.75 * w1.shape[0], 1.8))
+draw_filters(axes, w1)
+fig.suptitle(f"{src.name}: first-layer 5x5 kernels (top: wafer channel, bottom: fail-die channel)", fontsize=9)
 ctx.figure(fig, "first_layer_filters")
 
 # %% [markdown]
