@@ -14,6 +14,9 @@ fewer random defects), so by default ``noise`` is drawn for a 26-die wafer and s
     m, mask = make_wafer(["Center", "Edge-Ring"], size=32, rng=rng)   # a mixed pattern
     maps, masks, labels = make_dataset(50, size=32, seed=0)            # (450, 32, 32) uint8, bool, int64
 
+How real they look is measured by ``benchmarks/bench_synthetic_realism.py``: a CNN trained only
+on real WM-811K maps classifies generated ones, class by class.
+
 Parameters (all optional; unset ones are drawn from ranges seen on real maps):
   noise     background fail probability per die (as is)  density  fail probability inside the pattern
   radius    Center/Loc blob radius (fraction of wafer)   center   (dy, dx) blob centre offset (Center, Loc)
