@@ -107,9 +107,13 @@ def pattern_mask(pattern: str, u, v, r, theta, rng, p) -> np.ndarray:
         return _blob(u, v, rng, p, 0, 0, 0.2, 0.45)
     if pattern == "Donut":
         inner = _draw(p, rng, "inner", 0.2, 0.45)
-        width = _draw(p, rng, "width", 0.15, 0.3)
-        rr = r * _wobble(theta, rng, 0.15)
-        return (rr > inner) & (rr < inner + width)
+        width = _draw(p, rng, "width", 0.15, 0.35)
+        rr = r * _wobble(theta, rng, 0.25)
+        ring = (rr > inner) & (rr < inner + width)
+        if "inner" not in p and rng.random() < 0.4:   # real donuts are often open on one side
+            gap = np.abs(np.angle(np.exp(1j * (theta - rng.uniform(-np.pi, np.pi))))) < rng.uniform(0.3, 1.0)
+            ring &= ~gap
+        return ring
     if pattern == "Edge-Ring":
         width = _draw(p, rng, "width", 1.2, 2.5) * 2 / max(h, w)   # 1-2.5 dies wide
         return r * _wobble(theta, rng, 0.03) > 1 - width
@@ -162,6 +166,10 @@ def make_wafer(pattern, size=32, rng=None, **params) -> tuple[np.ndarray, np.nda
         region = pattern_mask(pat, u, v, r, theta, rng, params)
         lo, hi = _DENSITY.get(pat, (0.6, 0.95))
         density = _draw(params, rng, "density", lo, hi)
+        if pat == "Center" and "density" not in params and region.any():  # fades out, as on real maps
+            cy, cx = v[region].mean(), u[region].mean()
+            d = np.hypot(v - cy, u - cx)
+            density = density * (1 - 0.6 * (d / d[region].max()) ** 2)
         fail |= region & (rng.random((h, w)) < density)
         mask |= region
     m = np.where(wafer, np.where(fail, 2, 1), 0).astype(np.uint8)
