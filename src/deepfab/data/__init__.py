@@ -1,7 +1,16 @@
-"""Loaders for the shipped real fab datasets, and synthetic generators.
+"""deepfab.data: loaders for the shipped real fab datasets, wafer-map tools, synthetic generators.
 
-See ``files/<dataset>/README.txt`` for each dataset's origin, terms and citations, and
-``docs/datasets.md`` for the overview.
+Real data (``files/<name>/``, each with its README, terms and citations):
+    load_wm811k(split)      WM-811K wafer maps (WaferSet)     load_mixedwm38(split)  MixedWM38, multi-label
+    load_ucr_wafer()        UCR Wafer sensor traces           load_secom(variant)    SECOM, NaN kept raw
+    load_lam_etch()         LAM 9600 etch runs, (T, 19)       load_loghub(system)    Loghub 2k logs
+    load_smt2020(fab)       SMT2020 routes, tools, WIP
+Your own wafer maps: read_wafer_npz / write_wafer_npz, read_lswmd / convert_lswmd (trust_pickle=True),
+encode_maps (two channels, max-pool resizing), dedup / find_duplicates, class_counts / class_weights,
+lot_ordered_split, WaferDataset. Generated data: ``deepfab.data.synthetic`` (wafer maps with defect
+masks) and ``deepfab.data.sem`` (SEM-like images). The command line: ``deepfab data --help``.
+
+References: ``docs/datasets.md`` (every dataset's origin, terms and citation).
 """
 from .base import DataError
 from .curation import DuplicateReport, class_counts, class_weights, dedup, find_duplicates, lot_ordered_split, map_digest
