@@ -48,6 +48,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from deepfab.data import encode_maps, load_wm811k
+from deepfab.device import seed_everything
 from deepfab.lecture import Context
 from deepfab.models import ARCHS, build_model
 from deepfab.models.complexity import count_flops, count_params, flops_breakdown, receptive_field
@@ -353,13 +354,22 @@ print(f"{best.name}: most frequent test confusions (true -> predicted): "
 
 # %% [markdown]
 # The first-layer $5\times5$ kernels of the AlexNet-style net (LeNet-5's in a smoke run), one row
-# per input channel (wafer area, fail dies): kernels that respond to the fail-die channel with a centre-surround or an
-# oriented edge are the "blob" and "line" detectors that later layers combine into Center,
-# Scratch or Edge-Ring evidence.
+# per input channel (wafer area, fail dies), red positive, blue negative. Smooth blobs
+# (centre-surround) and oriented edges on the fail-die channel would be the "cluster" and "line"
+# detectors that later layers combine into Center, Scratch or Edge-Ring evidence. AlexNet's
+# famous Gabor-like first layer came from 1.2 million images and 90 epochs; after a few epochs on
+# a few thousand maps the kernels may still look much like their random start, and the printed
+# relative change $\lVert W - W_0\rVert / \lVert W_0\rVert$ says how far they moved.
 
 # %%
 src = next(r for r in results if r.name == ("alexnet" if "alexnet" in zoo else "lenet"))
-w1 = src.model.features[0].weight.detach().cpu()[:16]  # (16, 2, 5, 5) for AlexNet, (6, 2, 5, 5) for LeNet-5
+w1 = src.model.features[0].weight.detach().cpu()  # (32, 2, 5, 5) for AlexNet, (6, 2, 5, 5) for LeNet-5
+seed_everything(cfg.seed)  # compare_architectures seeds like this before each build: the same initial weights
+w0 = build_model(src.name).features[0].weight.detach()
+moved = float((w1 - w0).norm() / w0.norm())
+print(f"{src.name} first-layer kernels: relative change from initialisation {moved:.3f}")
+ctx.metric(f"{src.name}/first_layer_relative_change", moved)
+w1 = w1[:16]
 fig, axes = plt.subplots(2, w1.shape[0], figsize=(0.75 * w1.shape[0], 1.8))
 draw_filters(axes, w1)
 fig.suptitle(f"{src.name}: first-layer 5x5 kernels (top: wafer channel, bottom: fail-die channel)", fontsize=9)

@@ -12,6 +12,7 @@ vs parameters of ImageNet CNNs, the layout of ``draw_cost_scatter``).
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 
 def draw_rf_growth(ax, curves: dict, title: str = "receptive field vs depth") -> None:
@@ -48,6 +49,7 @@ def draw_curves(ax, histories: dict, key: str = "val_macro_f1", title: str | Non
     for name, hist in histories.items():
         ax.plot([h["epoch"] for h in hist], [h[key] for h in hist], marker="o", ms=3, label=name)
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(key)
     ax.set_title(title or key)
     ax.grid(alpha=0.3)
