@@ -93,17 +93,14 @@ def _cmd_train(args) -> int:
 
 
 def dedup_against_training(wm, ws, labels):
-    """Drop maps byte-identical to any map of the model's training files (those that can be found)."""
+    """Drop maps byte-identical to any map of the model's training files."""
     from ..data import map_digest
-    from .model_io import open_data
+    from .model_io import training_digests
 
-    seen = set()
-    for entry in wm.config.get("data", []):
-        try:
-            tr, _ = open_data(entry["spec"])
-        except DataError as exc:
-            raise UsageError(f"--dedup: cannot open the training file {entry['spec']!r} ({exc})") from None
-        seen |= {map_digest(m) for m in tr.maps}
+    try:
+        seen = training_digests(wm.config)
+    except DataError as exc:
+        raise UsageError(f"--dedup: {exc}") from None
     keep = np.array([i for i, m in enumerate(ws.maps) if map_digest(m) not in seen], dtype=np.int64)
     return ws.subset(keep), labels[keep], len(ws) - len(keep)
 

@@ -73,6 +73,20 @@ def open_data(spec: str) -> tuple[WaferSet, Path]:
     return read_wafer_npz(spec), Path(spec)
 
 
+def training_digests(config: dict) -> set:
+    """Content digests of every map in a model's training files (``config["data"]``)."""
+    from ..data import map_digest
+
+    seen = set()
+    for entry in config.get("data", []):
+        try:
+            ws, _ = open_data(entry["spec"])
+        except DataError as exc:
+            raise DataError(f"cannot open the model's training file {entry['spec']!r} ({exc})") from None
+        seen |= {map_digest(m) for m in ws.maps}
+    return seen
+
+
 def resolve_dir(spec: str | Path) -> Path:
     """``"default"`` -> the shipped model; otherwise a folder holding model.pt and config.json."""
     path = DEFAULT_DIR if str(spec) == "default" else Path(spec)

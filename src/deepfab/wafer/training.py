@@ -92,7 +92,7 @@ def train_wafer(data, out, val=None, holdout_lots=0.0, arch="resnet", arch_kwarg
                 max_per_class=None, batch_size=128, lr=3e-3, weight_decay=5e-4, label_smoothing=0.05, seed=0, device="auto",
                 resume=False, force=False, command="") -> dict:
     """Train on the npz files (or ``wm811k:SPLIT``) in ``data``; write the model folder ``out``."""
-    t_start, load_start = time.perf_counter(), os.getloadavg()
+    t_start, cpu_start, load_start = time.perf_counter(), time.process_time(), os.getloadavg()
     out = Path(out)
     prepare_out(out, resume, force)
     opened = [open_data(spec) for spec in data]
@@ -152,6 +152,7 @@ def train_wafer(data, out, val=None, holdout_lots=0.0, arch="resnet", arch_kwarg
     metrics = {"history": result.history, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
                "val_metrics": result.best_metrics, "train_seconds": round(result.train_seconds, 1),
                "encode_seconds": round(encode_s, 1), "wall_seconds": round(time.perf_counter() - t_start, 1),
+               "cpu_seconds": round(time.process_time() - cpu_start, 1),
                "loadavg_start": load_start, "loadavg_end": os.getloadavg(), "torch_threads": torch.get_num_threads(),
                "n_train": len(train), "n_val": 0 if val_set is None else len(val_set)}
     save_model(result.model, out, config, metrics)
