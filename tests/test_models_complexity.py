@@ -62,6 +62,16 @@ def test_conv_linear_macs_match_flop_counter_mode(name, size):
     assert f["total"] > f["conv"] + f["linear"] >= f["conv"] > 0
 
 
+def test_transposed_conv_macs_match_flop_counter_mode():
+    net = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ConvTranspose2d(8, 4, 2, stride=2),
+                        nn.ConvTranspose2d(4, 2, 3, padding=1))
+    f = flops_breakdown(net, (3, 16, 16))
+    assert f["conv"] == 8 * 64 * 27 + 8 * 64 * 4 * 4 + 4 * 256 * 2 * 9  # transposed: inputs x cout x k^2
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        net(torch.zeros(1, 3, 16, 16))
+    assert 2 * f["conv"] == counter.get_total_flops()
+
+
 def test_flops_keeps_training_mode_and_rejects_bad_shape():
     net = build_model("vgg").train()
     count_flops(net, (2, 32, 32))

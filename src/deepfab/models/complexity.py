@@ -5,7 +5,7 @@
     flops_breakdown(net, (2, 32, 32))          # {"conv", "linear", "norm", "pool", "total"}
     receptive_field([(3, 1), (3, 1), (2, 2)])  # per-layer jump and receptive field
 
-Counting convention: a conv or linear layer costs one multiply-add per weight use (bias adds
+Counting convention: a conv, transposed conv or linear layer costs one multiply-add per weight use (bias adds
 are not counted); a batch norm costs one multiply-add per element (at inference it is a fused
 scale and shift); a pooling layer costs one operation per input element it reads. Element-wise
 ops (ReLU, residual additions, concatenation) are not counted. ``torch.utils.flop_counter``
@@ -54,6 +54,9 @@ def flops_breakdown(model: nn.Module, input_shape) -> dict[str, int]:
         if isinstance(module, nn.Conv2d):
             kh, kw = _pair(module.kernel_size)  # each output element: (cin / groups) * kh * kw MACs
             counts["conv"] += output.numel() * (module.in_channels // module.groups) * kh * kw
+        elif isinstance(module, nn.ConvTranspose2d):
+            kh, kw = _pair(module.kernel_size)  # each input element scatters into (cout / groups) * kh * kw outputs
+            counts["conv"] += x.numel() * (module.out_channels // module.groups) * kh * kw
         elif isinstance(module, nn.Linear):
             counts["linear"] += output.numel() * module.in_features
         elif isinstance(module, nn.modules.batchnorm._BatchNorm):
@@ -64,7 +67,7 @@ def flops_breakdown(model: nn.Module, input_shape) -> dict[str, int]:
         elif isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
             counts["pool"] += x.numel()
 
-    kinds = (nn.Conv2d, nn.Linear, nn.modules.batchnorm._BatchNorm, *_POOLS, nn.AdaptiveAvgPool2d,
+    kinds = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.modules.batchnorm._BatchNorm, *_POOLS, nn.AdaptiveAvgPool2d,
              nn.AdaptiveMaxPool2d)
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, kinds)]
     was_training = model.training
