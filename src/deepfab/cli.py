@@ -67,7 +67,8 @@ def _cmd_book(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="deepfab", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="deepfab", description="deepfab: an advanced deep-learning curriculum for semiconductor data scientists.\n\n"
+                                     + __doc__.replace("``", "").split("\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
