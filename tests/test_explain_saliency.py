@@ -34,10 +34,10 @@ def batch(n=3, seed=1, dtype=torch.float64):
 def test_vanilla_gradient_matches_captum_saliency():
     net, x, t = trained_like(), batch(), torch.tensor([0, 3, 8])
     ours = vanilla_gradient(net, x, t)
-    theirs = Saliency(net).attribute(x, target=t, abs=False)
+    theirs = Saliency(net).attribute(x.clone().requires_grad_(), target=t, abs=False)
     assert ours.shape == x.shape
     assert torch.allclose(ours, theirs, atol=1e-12, rtol=0)
-    theirs_abs = Saliency(net).attribute(x, target=t, abs=True).amax(dim=1)
+    theirs_abs = Saliency(net).attribute(x.clone().requires_grad_(), target=t, abs=True).amax(dim=1)
     assert torch.allclose(saliency_map(ours), theirs_abs, atol=1e-12, rtol=0)
     assert ours.abs().max() > 0
 
@@ -72,8 +72,8 @@ def test_smoothgrad_is_the_mean_gradient_over_its_noisy_copies():
     # the same noise, drawn the way smoothgrad documents it, through captum's Saliency
     gen = torch.Generator().manual_seed(7)
     span = (x.amax(dim=(1, 2, 3), keepdim=True) - x.amin(dim=(1, 2, 3), keepdim=True))
-    ref = torch.stack([Saliency(net).attribute(x + torch.randn(x.shape, generator=gen) * 0.2 * span, target=t,
-                                               abs=False) for _ in range(5)]).mean(0)
+    noisy = [(x + torch.randn(x.shape, generator=gen) * 0.2 * span).requires_grad_() for _ in range(5)]
+    ref = torch.stack([Saliency(net).attribute(xn, target=t, abs=False) for xn in noisy]).mean(0)
     assert torch.allclose(ours, ref, atol=1e-12, rtol=0)
     assert torch.allclose(smoothgrad(net, x, t, n=3, sigma=0.0), vanilla_gradient(net, x, t))
     assert torch.equal(ours, smoothgrad(net, x, t, n=5, sigma=0.2, seed=7))
