@@ -90,7 +90,8 @@ def plot_group_bars(rows_by_method: dict, metric: str = "iou", groups=None):
         ax.bar(np.arange(len(groups)) + (k - (len(names) - 1) / 2) * width, [by.get(g, np.nan) for g in groups],
                width, label=name)
     ax.set_xticks(np.arange(len(groups)), groups, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel(f"mean per-map {metric.replace('_', ' ')}")
+    label = {"iou": "IoU", "dice": "Dice", "micro_iou": "micro IoU", "micro_dice": "micro Dice"}.get(metric, metric)
+    ax.set_ylabel(label if metric.startswith("micro") else f"mean per-map {label}")
     ax.set_ylim(0, 1.05)
     ax.legend(fontsize=8, ncol=len(names), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     ax.grid(axis="y", alpha=0.3)
