@@ -47,7 +47,7 @@ from deepfab.augment import RandomDihedral, stratified_subset
 from deepfab.data import dedup, encode_maps, load_wm811k
 from deepfab.data.synthetic import make_dataset
 from deepfab.explain import (capture, class_model, embed, first_conv_weights, grad_cam, integrated_gradients,
-                             knn_accuracy, normalize_maps, pointing_game, random_hit_rate, randomized_copy,
+                             knn_accuracy, normalize_maps, peak_location, pointing_game, random_hit_rate, randomized_copy,
                              rank_correlation, rates_by_group, saliency_map, smoothgrad, vanilla_gradient)
 from deepfab.explain.plots import plot_curves, plot_embedding, plot_filters, plot_grid, plot_rates, wafer_image
 from deepfab.lecture import Context
@@ -77,7 +77,7 @@ plan = ctx.pick(
 # The model is not the point of this lecture, but explanations of a bad model explain nothing,
 # so its test accuracy, macro-F1 and per-class recall come first. A second copy with **global
 # average pooling** instead of the 4 × 4 grid (`head_pool=1`) is trained the same way: section 5
-# shows that Grad-CAM's assumptions fit it better.
+# uses it to test whether Grad-CAM's results depend on the head above its layer.
 
 # %%
 splits = {"train": load_wm811k(plan["train"]), "val": load_wm811k("val"), "test": load_wm811k("test")}
@@ -334,19 +334,30 @@ best = max((m for m in rates if m != "random die"), key=lambda m: rates[m]["all"
 print(f"Grad-CAM (grid head) beats chance on {len(beats)} of {len(patterns)} patterns: {beats}")
 print(f"Grad-CAM (GAP head)  beats chance on {len(beats_gap)} of {len(patterns)} patterns: {beats_gap}")
 print(f"highest mean hit rate: {best} ({rates[best]['all']:.3f}; chance {rates['random die']['all']:.3f})")
+print(f"Grad-CAM mean hit rate, GAP head minus grid head: "
+      f"{rates['Grad-CAM, GAP net']['all'] - rates['Grad-CAM']['all']:+.3f}")
+# where do the maxima land: on a failing cell, or on a passing one (context around the defect)?
+on_fail = {legend: float(np.mean([bool(xsyn[i, 1, r, c] > 0.5) for i, (r, c) in
+                                  enumerate(peak_location(a, wafer).tolist())])) for _, (legend, a) in runs.items()}
+ctx.metric("pointing/peak_on_fail_cell", on_fail)
+print("share of maxima on a failing cell:", {k: round(v, 3) for k, v in on_fail.items()})
 
 # %% [markdown]
-# **Why the head matters.** Grad-CAM's channel weight $\alpha_k^c$ is the *spatial average* of the
-# gradient. With global average pooling and a linear layer,
-# $y^c = \sum_k w_{ck} \frac{1}{hw}\sum_{ij} A^k_{ij}$ (up to the last max-pool), the gradient
-# $\partial y^c / \partial A^k_{ij} = w_{ck}/hw$ is the same at every position: averaging loses
-# nothing and Grad-CAM is CAM. With a grid head, $y^c = \sum_{k,g} w_{ckg}\, \bar A^k_g$ over the
-# 4 × 4 cells $g$, the gradient at a position is the weight of *its* cell, which changes sign from
-# cell to cell (a Center unit is rewarded in the middle cells and penalized at the rim). The
-# average cancels those signs, so $\sum_k \alpha_k^c A^k$ can peak far from the defect or be
-# negative everywhere (an all-black map after the ReLU). The input gradient keeps the position
-# and does not suffer from this. Grad-CAM is a statement about one layer *and* about the head
-# above it; check it on the network you actually use.
+# **Reading the result.** Two things can pull Grad-CAM's maximum off the defect. First, its
+# channel weight $\alpha_k^c$ is the *spatial average* of the gradient. With global average
+# pooling, $y^c = \sum_k w_{ck} \frac{1}{hw}\sum_{ij} A^k_{ij}$ (up to the last max-pool), the
+# gradient $w_{ck}/hw$ is the same at every position and Grad-CAM is CAM; with our 4 × 4 grid head
+# the gradient at a position is the weight of *its* cell, which changes sign from cell to cell,
+# and the average cancels it. If that were the whole story the GAP net's Grad-CAM would point
+# better; the difference printed above says whether it does. Second, Grad-CAM marks where the
+# layer holds *evidence for the class*, and for patterns defined by contrast — a failing centre
+# against a passing rim, a ring around a clean hole — that evidence can sit on the passing dies
+# beside the defect (in the figure, look at where the GAP net's map peaks on the Donut). The
+# input gradient asks a different question — which single cells would change the score most —
+# and for a cluster of fails that is usually a cell inside the cluster. The share of maxima that
+# land on a failing cell, printed above, separates the two behaviours. Grad-CAM explains the
+# network's evidence, not the defect's outline: check it against known masks before using it as
+# a defect locator.
 
 # %% [markdown]
 # ## 6. Sanity check: randomize the model
@@ -458,8 +469,7 @@ ctx.figure(plot_embedding({"PCA": z_pca, "t-SNE": z_tsne}, ye, names,
 #   more often than a centre-point baseline on VOC and COCO; here the baseline is a random die on
 #   the wafer, per pattern. Selvaraju et al. (2017) found Grad-CAM better localized than the
 #   gradient on ImageNet networks (VGG-16, ResNet). On wafer maps the printed comparison says
-#   whether that holds for our two heads; the explanation above is why a location-aware head
-#   can reverse it. Grad-CAM
+#   whether that holds for our two heads, and the paragraph after it why it may not. Grad-CAM
 #   is also coarse (one cell of its 8 × 8 grid is 4 × 4 pixels), which hurts on one-die-wide
 #   Scratches, where the gradient has the resolution.
 # - **Sanity check**: Adebayo et al. (2018) found that Grad-CAM and the gradient pass the model
