@@ -399,6 +399,28 @@ fig = plot_ablation({f"train_1: {len(small[1])} maps, {len(seeds)} seed(s)": sum
 ctx.figure(fig, "ablation_macro_f1")
 
 # %% [markdown]
+# Reading the two tables together. Regularization buys generalization only where there is a
+# generalization gap to close: the train-minus-test accuracy gap of the plain network (printed
+# below) says how much it memorised in each regime. Where it fits its 549 training maps
+# perfectly, the regularizer that encodes true knowledge about wafers (the symmetry) is the one
+# that should stand out of the seed noise; where ten epochs on 5,499 maps leave the network
+# short of fitting them, every regularizer competes for the same small budget and tends to cost
+# rather than pay. The last row shows that regularizers do not simply add up: stacked, they slow
+# training so much that early stopping's patience runs out (its epochs column), and each one's
+# strength would have to be re-tuned for the combination, on validation data.
+
+# %%
+for label, by in ((f"{len(small[1])} maps", by_small), (f"{len(full[1])} maps", by_full)):
+    b = by["baseline"]
+    better = [s["variant"] for s in by.values() if s["variant"] != "baseline" and s["macro_f1_mean"] > b["macro_f1_mean"]]
+    print(f"{label}: plain network train acc {b['train_accuracy_mean']:.3f}, test acc {b['accuracy_mean']:.3f} "
+          f"(gap {b['train_accuracy_mean'] - b['accuracy_mean']:+.3f}); variants above the baseline's macro-F1: "
+          f"{', '.join(better) if better else 'none'}")
+    ctx.metric(f"{'small' if by is by_small else 'full'}/baseline_train_test_gap", b["train_accuracy_mean"] - b["accuracy_mean"])
+print(f"whole recipe stopped after {by_small['all of the above*']['epochs_run']:.0f} of {plan['small_epochs']} epochs "
+      f"on average at {len(small[1])} maps")
+
+# %% [markdown]
 # ## 6. Class imbalance, three ways
 #
 # With class frequencies $\pi_c$, plain cross-entropy is dominated by the frequent classes: a
