@@ -137,9 +137,10 @@ ctx.figure(plot_filters(first_conv_weights(model), ["wafer area", "fail dies"]),
 # %% [markdown]
 # Activation maps are read with forward hooks (`deepfab.explain.capture`) without touching the
 # model. For one test wafer of four classes: the map, then the four most active channels of the
-# first block (full resolution) and of the third block (an eighth of the area, after two
-# poolings). Early channels follow local texture (fail dies, the wafer edge); late channels are
-# coarse and fire on whole regions — the ring of an Edge-Ring wafer, the blob of a Center wafer.
+# first block (full resolution) and of the third block (8 × 8, after two poolings). Early
+# channels are local detectors: the wafer edge, single fail dies, short runs of fails in one
+# direction. Third-block channels see about half the wafer each and respond to larger structures
+# — compare how differently they light up on the four classes.
 
 # %%
 show_classes = ["Center", "Edge-Ring", "Scratch", "Loc"]
@@ -353,11 +354,12 @@ print("share of maxima on a failing cell:", {k: round(v, 3) for k, v in on_fail.
 # layer holds *evidence for the class*, and for patterns defined by contrast — a failing centre
 # against a passing rim, a ring around a clean hole — that evidence can sit on the passing dies
 # beside the defect (in the figure, look at where the GAP net's map peaks on the Donut). The
-# input gradient asks a different question — which single cells would change the score most —
-# and for a cluster of fails that is usually a cell inside the cluster. The share of maxima that
-# land on a failing cell, printed above, separates the two behaviours. Grad-CAM explains the
-# network's evidence, not the defect's outline: check it against known masks before using it as
-# a defect locator.
+# input gradient asks a different question — which single cell would change the score most —
+# and the hit rates show how often that cell lies in or next to the pattern. The share of maxima
+# on a failing cell, printed above, is a reminder that neither map simply marks fail dies: a
+# maximum on a passing cell is where a flip would move the score most (gradient) or where the
+# layer's evidence sits (Grad-CAM). Grad-CAM explains the network's evidence, not the defect's
+# outline: check it against known masks before using it as a defect locator.
 
 # %% [markdown]
 # ## 6. Sanity check: randomize the model
@@ -389,10 +391,10 @@ for m in ("Grad-CAM", "gradient"):
     hit = rates_by_group(pointing_game(rand_attr[m], s_masks, valid=wafer, tolerance=1), s_lab, patterns)
     ctx.metric(f"sanity/pointing_{m.replace('-', '').lower()}_random_model", hit["all"])
     print(f"pointing game, random weights, {m}: {hit['all']:.3f} (trained {rates[m]['all']:.3f})")
-rows = [[wafer_image(xsan[i]), normalize_maps(grad_cam(model, xsan[i:i + 1], ysan[i:i + 1], layer=layer))[0],
-         normalize_maps(grad_cam(rand_model, xsan[i:i + 1], ysan[i:i + 1], layer=rand_model.features[-2]))[0]]
-        for i in range(4)]
-ctx.figure(plot_grid(rows, [names[int(c)] for c in ysan[:4]], ["wafer", "Grad-CAM trained", "Grad-CAM random"],
+cam_t = grad_cam(model, xb, yb, layer=layer)                       # the six wafers of section 4
+cam_r = grad_cam(rand_model, xb, yb, layer=rand_model.features[-2])
+rows = [[wafer_image(xb[i]), cam_t[i], cam_r[i]] for i in range(len(idx))]
+ctx.figure(plot_grid(rows, show, ["wafer", "Grad-CAM trained", "Grad-CAM random"],
                      cmaps=["gray", "inferno", "inferno"]), "sanity_randomization")
 
 # %% [markdown]
