@@ -22,8 +22,6 @@ import argparse
 import json
 import time
 
-import numpy as np
-
 from deepfab.data import lot_ordered_split, map_digest
 from deepfab.train.metrics import classification_metrics
 from deepfab.wafer import load_model, open_data

@@ -16,11 +16,9 @@ References: see ``training``, ``explain`` and ``model_io``.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import shlex
-import sys
 from pathlib import Path
 
 import numpy as np

@@ -1,0 +1,48 @@
+"""The shipped default wafer classifier: small, documented, and good on the de-duplicated test split.
+
+Run: .venv/bin/python -m pytest tests/test_wafer_default.py -q
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from deepfab.data import map_digest
+from deepfab.train.metrics import classification_metrics
+from deepfab.wafer import DEFAULT_DIR, load_model, open_data
+from deepfab.wafer.model_io import training_digests
+
+
+def test_default_is_small_and_documents_its_command():
+    size = sum(p.stat().st_size for p in DEFAULT_DIR.iterdir() if p.is_file())
+    assert size < 2_000_000, f"shipped model folder is {size} bytes"
+    cfg = json.loads((DEFAULT_DIR / "config.json").read_text())
+    readme = (DEFAULT_DIR / "README.md").read_text()
+    assert cfg["command"].startswith("deepfab wafer train ") and cfg["command"] in readme
+    assert not (DEFAULT_DIR / "checkpoints").exists()
+
+
+@pytest.fixture(scope="module")
+def scores():
+    """Metrics of the default model (with its 8-view averaging) on the de-duplicated test split."""
+    wm = load_model("default", device="cpu")
+    test, _ = open_data("wm811k:test")
+    seen = training_digests(wm.config)
+    keep = [i for i, m in enumerate(test.maps) if map_digest(m) not in seen]
+    assert len(test) - len(keep) > 0            # the split really holds copies of training maps
+    test = test.subset(keep)
+    pred = wm.predict_proba(test.maps).argmax(1)
+    return classification_metrics(test.labels, pred, wm.label_names)
+
+
+def test_default_is_far_better_than_chance_on_every_class(scores):
+    m = scores
+    assert m["accuracy"] >= 0.90 and m["macro_f1"] >= 0.75, m
+    assert min(m["per_class_recall"].values()) >= 0.5, m["per_class_recall"]
+
+
+@pytest.mark.xfail(strict=True, reason="the shipped model, trained within the CPU budget, scores macro-F1 "
+                   "about 0.8 on the de-duplicated test split (README.md); the target is 0.90")
+def test_default_reaches_the_macro_f1_target(scores):
+    assert scores["macro_f1"] >= 0.90, scores
