@@ -412,7 +412,8 @@ ctx.figure(plot_grid(rows, show, ["wafer", "Grad-CAM trained", "Grad-CAM random"
 # 2015), and a random shift of up to two pixels at every step ("jitter", Mordvintsev et al. 2015)
 # stops it relying on exact pixel positions. For wafer maps we hold the wafer-area channel at a
 # real circular wafer and optimize only the fail channel, inside the wafer and within $[0, 1]$,
-# starting from a uniform 10% fail level, so the result reads as a fail-die map.
+# starting from a uniform 10% fail level, so the result reads as a fail-die map. The objective
+# curve is jagged because every step sees a different random shift of the input.
 
 # %%
 yy, xx = np.mgrid[:SIZE, :SIZE]
