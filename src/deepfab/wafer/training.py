@@ -89,12 +89,11 @@ def prepare_out(out: Path, resume: bool, force: bool) -> None:
 
 
 def train_wafer(data, out, val=None, holdout_lots=0.0, arch="resnet", arch_kwargs=None, size=32, epochs=12,
-                max_per_class=None, batch_size=128, lr=3e-3, weight_decay=5e-4, label_smoothing=0.05, seed=0, device="auto",
-                resume=False, force=False, command="") -> dict:
+                max_per_class=None, batch_size=128, lr=3e-3, weight_decay=5e-4, label_smoothing=0.05, seed=0,
+                device="auto", resume=False, force=False, command="") -> dict:
     """Train on the npz files (or ``wm811k:SPLIT``) in ``data``; write the model folder ``out``."""
     t_start, cpu_start, load_start = time.perf_counter(), time.process_time(), os.getloadavg()
     out = Path(out)
-    prepare_out(out, resume, force)
     opened = [open_data(spec) for spec in data]
     files = [{"spec": spec, "file": p.name, "sha256": sha256(p), "n": len(ws)} for spec, (ws, p) in zip(data, opened)]
     train = combine([ws for ws, _ in opened])
@@ -117,6 +116,7 @@ def train_wafer(data, out, val=None, holdout_lots=0.0, arch="resnet", arch_kwarg
         n_before = len(train)
         train = cap_per_class(train, max_per_class, seed)
         print(f"--max-per-class {max_per_class}: training on {len(train)} of {n_before} maps", flush=True)
+    prepare_out(out, resume, force)                                      # after the data loaded: --force deletes
     kwargs = dict(arch_kwargs or {})
     seed_everything(seed)                                                # the initial weights
     net = build_net(arch, len(names), kwargs)
