@@ -382,9 +382,11 @@ ctx.figure(fig, "first_layer_filters")
 #
 # * **Cost is not accuracy.** Parameters, multiply-adds and CPU time rank the nets differently
 #   (compare the columns of the table): MobileNet has few multiply-adds and GoogLeNet very few
-#   parameters, yet per multiply-add they are the slowest on a CPU, because their many small
-#   operations (depthwise convs, concatenations) are limited by memory traffic and per-operation
-#   overhead that no multiply-add count sees (`benchmarks/bench_cnn_zoo.py` measures this). A fab choosing a model for an inline
+#   parameters, yet per multiply-add they are the slowest of the modern nets on a CPU, because
+#   their many small operations (depthwise convs, concatenations) are limited by memory traffic
+#   and per-operation overhead that no multiply-add count sees. `benchmarks/bench_cnn_zoo.py`
+#   measures step time against multiply-adds in one process; the train-seconds column here is
+#   noisier, as it includes validation and whatever else the machine is doing. A fab choosing a model for an inline
 #   tool should measure latency on that tool (lecture 12), not count FLOPs.
 # * **The lineage in miniature.** On ImageNet each step from AlexNet to ResNet cut the top-5
 #   error substantially (AlexNet about 15 %, VGG and GoogLeNet about 7 %, ResNet about 4 %, as
