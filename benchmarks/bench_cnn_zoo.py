@@ -2,9 +2,9 @@
 to LeNet-5, measured in one process, beside the ratio of multiply-adds (lecture 1).
 
 One training step (forward, cross-entropy, backward, SGD update) on a batch of encoded
-WM-811K-sized inputs, for every architecture in ``deepfab.models.ARCHS``; each time is the best
-of several repeats after a warm-up, so the ratios compare the architectures while absolute times
-depend on the machine and its load. A net whose time ratio is far above its multiply-add ratio
+WM-811K-sized inputs, for every architecture in ``deepfab.models.ARCHS``; the architectures take
+turns, and each time is the best of several rounds after a warm-up round, so the ratios compare
+the architectures while absolute times depend on the machine and its load. A net whose time ratio is far above its multiply-add ratio
 (depthwise convs, concatenations, many small layers) is limited by memory traffic and per-op
 overhead, not arithmetic: a FLOP count is not a latency.
 
@@ -27,20 +27,23 @@ from deepfab.models import ARCHS, build_model
 from deepfab.models.complexity import count_flops, count_params
 
 
-def step_seconds(model, x, y, repeats: int) -> float:
-    """Best wall time of one forward+backward+SGD step over ``repeats`` runs (after one warm-up)."""
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
-    model.train()
-    times = []
-    for i in range(repeats + 1):
-        t = time.perf_counter()
-        loss = F.cross_entropy(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if i:  # the first step allocates buffers and picks kernels
-            times.append(time.perf_counter() - t)
-    return min(times)
+def step_seconds(models: dict, x, y, repeats: int) -> dict:
+    """Best wall time of one forward+backward+SGD step per model. The models take turns (round
+    robin) so that a burst of load from elsewhere hits all of them alike; round 0 is a warm-up
+    (buffers are allocated and kernels picked) and is not timed."""
+    opts = {name: torch.optim.SGD(m.parameters(), lr=1e-3) for name, m in models.items()}
+    best = {name: float("inf") for name in models}
+    for rnd in range(repeats + 1):
+        for name, model in models.items():
+            model.train()
+            t = time.perf_counter()
+            loss = F.cross_entropy(model(x), y)
+            opts[name].zero_grad(set_to_none=True)
+            loss.backward()
+            opts[name].step()
+            if rnd:
+                best[name] = min(best[name], time.perf_counter() - t)
+    return best
 
 
 def main() -> None:
@@ -58,12 +61,13 @@ def main() -> None:
     gen = torch.Generator().manual_seed(0)
     x = (torch.rand(args.batch, 2, args.size, args.size, generator=gen) < 0.3).float()  # binary maps, like encode_maps
     y = torch.randint(0, 9, (args.batch,), generator=gen)
-    rows = []
+    models = {}
     for name in ARCHS:
         torch.manual_seed(0)
-        net = build_model(name)
-        rows.append({"arch": name, "params": count_params(net), "macs": count_flops(net, (2, args.size, args.size)),
-                     "step_s": step_seconds(net, x, y, args.repeats)})
+        models[name] = build_model(name)
+    times = step_seconds(models, x, y, args.repeats)
+    rows = [{"arch": name, "params": count_params(net), "macs": count_flops(net, (2, args.size, args.size)),
+             "step_s": times[name]} for name, net in models.items()]
     base = rows[0]
     assert base["arch"] == "lenet"
     print(f"one training step, batch {args.batch} of 2x{args.size}x{args.size}, {args.threads} threads; "
