@@ -122,3 +122,12 @@ def test_every_arch_fits_a_small_batch(name, wafer_batch):
         losses.append(loss.item())
     assert np.isfinite(losses).all()
     assert np.mean(losses[-3:]) < 0.8 * losses[0], losses
+
+
+def test_small_cnn_builds_and_rebuilds_from_its_config():
+    net = build_model("small_cnn", width=8, dropout=0.25, batchnorm=True)
+    twin = rebuild(net.config)
+    twin.load_state_dict(net.state_dict())
+    x = torch.zeros(3, 2, 32, 32)
+    net.eval(), twin.eval()
+    assert torch.equal(net(x), twin(x)) and net(x).shape == (3, 9)

@@ -5,7 +5,8 @@
     ckpt = {"config": net.config, "state": net.state_dict()}
     net2 = rebuild(ckpt["config"]); net2.load_state_dict(ckpt["state"])
 
-``ARCHS`` maps a name to its builder, in historical order (lecture 1's CNN lineage). Every model
+``ARCHS`` maps a name to its builder, in historical order (lecture 1's CNN lineage); ``MODELS``
+adds lecture 2's ``small_cnn`` (dropout and batch-norm switches). Every model
 takes ``(N, in_channels, S, S)`` and returns ``(N, num_classes)`` logits; ``model.config`` holds
 the keyword arguments that rebuild it. ``complexity`` counts parameters, multiply-adds and
 receptive fields.
@@ -19,6 +20,7 @@ from __future__ import annotations
 from .base import ZooNet
 from .cnn_classic import VGG, AlexNetSmall, LeNet5, NiN
 from .cnn_modern import DenseNet, GoogLeNet, MobileNet, ResNet
+from .small import SmallCNN
 
 ARCHS = {
     "lenet": LeNet5,        # 1998
@@ -30,14 +32,16 @@ ARCHS = {
     "mobilenet": MobileNet,  # 2017
     "densenet": DenseNet,   # 2017
 }
+# Everything build_model can build: the lineage above plus the switchable SmallCNN of lecture 2.
+MODELS = {**ARCHS, "small_cnn": SmallCNN}
 
 
 def build_model(name: str, in_channels: int = 2, num_classes: int = 9, **kw) -> ZooNet:
-    """Build architecture ``name`` (a key of ``ARCHS``) with its keyword options."""
-    if name not in ARCHS:
-        raise ValueError(f"unknown architecture {name!r}; expected one of {', '.join(ARCHS)}")
+    """Build architecture ``name`` (a key of ``MODELS``) with its keyword options."""
+    if name not in MODELS:
+        raise ValueError(f"unknown architecture {name!r}; expected one of {', '.join(MODELS)}")
     try:
-        return ARCHS[name](in_channels=in_channels, num_classes=num_classes, **kw)
+        return MODELS[name](in_channels=in_channels, num_classes=num_classes, **kw)
     except TypeError as exc:  # an option the architecture does not take
         raise ValueError(f"{name}: bad option ({exc})") from None
 
@@ -50,5 +54,5 @@ def rebuild(config: dict) -> ZooNet:
     return build_model(kw.pop("arch"), **kw)
 
 
-__all__ = ["ARCHS", "ZooNet", "build_model", "rebuild", "LeNet5", "AlexNetSmall", "VGG", "NiN", "GoogLeNet",
+__all__ = ["ARCHS", "MODELS", "SmallCNN", "ZooNet", "build_model", "rebuild", "LeNet5", "AlexNetSmall", "VGG", "NiN", "GoogLeNet",
            "ResNet", "MobileNet", "DenseNet"]
