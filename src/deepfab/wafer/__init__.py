@@ -13,9 +13,19 @@ Introduced with the ``deepfab wafer`` tool; lectures 1-3 teach its parts.
 
 References: see each module.
 """
-from .explain import grad_cam
-from .model_io import DEFAULT_DIR, ModelError, WaferModel, load_model, open_data, save_model
-from .training import train_wafer
+import importlib
+
+# Names resolve on first use, so that ``deepfab wafer --help`` and the other CLI commands (which
+# import this package to build their parsers) do not pay for importing torch.
+_HOMES = {"grad_cam": "explain", "DEFAULT_DIR": "model_io", "ModelError": "model_io", "WaferModel": "model_io",
+          "load_model": "model_io", "open_data": "model_io", "save_model": "model_io", "train_wafer": "training"}
+
+
+def __getattr__(name):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'deepfab.wafer' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+
 
 __all__ = ["DEFAULT_DIR", "ModelError", "WaferModel", "grad_cam", "load_model", "open_data", "save_model",
            "train_wafer"]
