@@ -85,6 +85,8 @@ def test_bad_npz_inputs_name_the_file(tmp_path):
         with pytest.raises(DataError) as err:
             read_wafer_npz(path)
         assert str(path) in str(err.value) and "\n" not in str(err.value), name
+    with pytest.raises(DataError, match="not an npz file"):
+        read_wafer_npz(tmp_path / "text.npz")
     with pytest.raises(DataError, match="no such file"):
         read_wafer_npz(tmp_path / "absent.npz")
     with pytest.raises(DataError, match="unknown WM-811K split"):

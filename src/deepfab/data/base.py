@@ -14,3 +14,26 @@ FILES = Path(__file__).resolve().parent / "files"
 
 class DataError(ValueError):
     """Bad input data: the message names the file and what is wrong with it."""
+
+
+def read_npz(path: str | Path, what: str = "npz file") -> dict:
+    """All arrays of an npz file, never unpickling; ``DataError`` for a missing, empty or non-npz file.
+
+    ``what`` names the expected content in the messages (e.g. "wafer-map npz").
+    """
+    import numpy as np
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; expected a {what}")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if not head:
+        raise DataError(f"{path}: empty file; expected a {what}")
+    if head[:2] != b"PK":  # every npz is a zip archive
+        raise DataError(f"{path}: not an npz file (no zip header: starts with {head!r}); expected a {what}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except Exception as exc:  # zipfile.BadZipFile (truncated), ValueError (object arrays), EOFError ...
+        raise DataError(f"{path}: not a readable npz file ({type(exc).__name__}: {exc}); expected a {what}") from None

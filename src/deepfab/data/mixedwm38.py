@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import FILES, DataError
+from .base import FILES, DataError, read_npz
 
 MIXEDWM38_SPLITS = ("train_1", "train_5", "train_10", "train_20", "val", "test")
 MIXEDWM38_LABELS = ("Center", "Donut", "Edge-Loc", "Edge-Ring", "Loc", "Near-full", "Scratch", "Random")
@@ -45,13 +45,7 @@ def load_mixedwm38(split: str) -> MixedWM38:
     if split not in MIXEDWM38_SPLITS:
         raise DataError(f"unknown MixedWM38 split {split!r}; expected one of {', '.join(MIXEDWM38_SPLITS)}")
     path = FILES / "mixedwm38" / f"mixedwm38_{_FILE.get(split, split + '_split')}.npz"
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arr = {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except Exception as exc:
-        raise DataError(f"{path}: not a readable npz file ({type(exc).__name__}: {exc})") from None
+    arr = read_npz(path, "MixedWM38 npz")
     X, Y = arr["X"], arr["Y"].astype(np.int64)
     if X.ndim != 3 or Y.shape != (len(X), 8) or X.max() > 2:
         raise DataError(f"{path}: expected X (N, 52, 52) in {{0,1,2}} and Y (N, 8); got {X.shape}, {Y.shape}")

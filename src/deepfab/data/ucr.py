@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import FILES, DataError
+from .base import FILES, DataError, read_npz
 
 
 @dataclass
@@ -45,13 +45,7 @@ class UcrWafer:
 def load_ucr_wafer() -> UcrWafer:
     """The complete UCR Wafer set: 1,000 training and 6,164 test series of length 152."""
     path = FILES / "ucr_wafer" / "wafer_ucr.npz"
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arr = {k: z[k] for k in z.files}
-    except Exception as exc:
-        raise DataError(f"{path}: not a readable npz file ({type(exc).__name__}: {exc})") from None
+    arr = read_npz(path, "UCR Wafer npz")
     for k in ("X_train", "y_train", "X_test", "y_test"):
         if k not in arr:
             raise DataError(f"{path}: missing array {k!r}")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import FILES, DataError
+from .base import FILES, DataError, read_npz
 
 WM811K_SPLITS = ("train_1", "train_10", "train_20", "train_29", "val", "test")
 WM811K_CLASSES = ("Center", "Donut", "Edge-Loc", "Edge-Ring", "Loc", "Near-full", "Random", "Scratch", "none")
@@ -53,15 +53,7 @@ class WaferSet:
 def read_wafer_npz(path: str | Path) -> WaferSet:
     """Read a wafer-map npz in the WM-811K format; labels are optional."""
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise DataError(f"{path}: empty file; expected a wafer-map npz")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except Exception as exc:  # zipfile.BadZipFile, ValueError (pickled objects), EOFError ...
-        raise DataError(f"{path}: not a readable npz file ({type(exc).__name__}: {exc})") from None
+    arrays = read_npz(path, "wafer-map npz")
     for key in ("maps_flat", "shapes", "offsets"):
         if key not in arrays:
             raise DataError(f"{path}: missing array {key!r}; expected maps_flat, shapes, offsets")
