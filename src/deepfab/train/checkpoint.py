@@ -117,15 +117,26 @@ def _tuplify(x):
     return tuple(_tuplify(v) for v in x) if isinstance(x, (list, tuple)) else x
 
 
-def check_model_matches(model: torch.nn.Module, saved_state: dict, path) -> None:
-    """Raise ValueError listing the first differences between a model and a saved state_dict."""
+def state_differences(model: torch.nn.Module, saved_state: dict) -> list[str]:
+    """Key and shape differences between a model and a saved state_dict (empty when they fit)."""
     now = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    then = {k: tuple(v.shape) for k, v in saved_state.items()}
+    then = {k: tuple(v.shape) for k, v in saved_state.items() if isinstance(v, torch.Tensor)}
     problems = [f"missing in model: {k}" for k in then if k not in now]
     problems += [f"not in checkpoint: {k}" for k in now if k not in then]
     problems += [f"{k}: checkpoint {then[k]} vs model {now[k]}" for k in now if k in then and now[k] != then[k]]
+    return problems
+
+
+def summarize(problems: list[str], most: int = 5) -> str:
+    """The first ``most`` differences, then how many more."""
+    return "; ".join(problems[:most]) + (f"; ... {len(problems) - most} more" if len(problems) > most else "")
+
+
+def check_model_matches(model: torch.nn.Module, saved_state: dict, path) -> None:
+    """Raise ValueError listing the first differences between a model and a saved state_dict."""
+    problems = state_differences(model, saved_state)
     if problems:
-        shown = "; ".join(problems[:5]) + (f"; ... {len(problems) - 5} more" if len(problems) > 5 else "")
+        shown = summarize(problems)
         raise ValueError(f"cannot load {path}: the model does not match the checkpoint ({shown}). "
                          "Use the same architecture (or, to train another one, a new out_dir or resume=False).")
 

@@ -102,13 +102,11 @@ def resolve_dir(spec: str | Path) -> Path:
 
 def check_state(net: torch.nn.Module, state: dict, where: str) -> None:
     """Raise ModelError naming the first key/shape differences between ``net`` and ``state``."""
-    now = {k: tuple(v.shape) for k, v in net.state_dict().items()}
-    then = {k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)}
-    problems = [f"unexpected {k}" for k in then if k not in now]
-    problems += [f"missing {k}" for k in now if k not in then]
-    problems += [f"{k} {then[k]} vs {now[k]}" for k in now if k in then and then[k] != now[k]]
+    from ..train.checkpoint import state_differences, summarize
+
+    problems = state_differences(net, state)
     if problems:
-        shown = "; ".join(problems[:3]) + (f"; ... {len(problems) - 3} more" if len(problems) > 3 else "")
+        shown = summarize(problems, most=3)
         raise ModelError(f"{where}: the weights do not fit the architecture in config.json "
                          f"({len(problems)} key/shape differences: {shown})")
 
