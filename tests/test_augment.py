@@ -172,6 +172,17 @@ def test_random_dihedral_uses_all_eight():
     assert len(images) == 8
 
 
+def test_random_dihedral_moves_every_channel_alike():
+    a = asym_map(6)[0]
+    x = torch.stack([a, a.flip(0), a * 0.5], 0)[None]                                    # (1, 3, 6, 6)
+    y = RandomDihedral()(x.expand(64, 3, 6, 6).contiguous(), torch.Generator().manual_seed(0))
+    assert len({tuple(im[0].flatten().tolist()) for im in y}) == 8
+    for im in y:            # the density-like third channel follows channel 0 through each symmetry
+        assert torch.equal(im[2], im[0] * 0.5)
+    with pytest.raises(ValueError, match=r"\(N, C, S, S\)"):
+        RandomDihedral()(torch.zeros(2, 3, 8, 6), torch.Generator())
+
+
 # ---- seeding -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", sorted(TRANSFORMS))

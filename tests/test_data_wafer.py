@@ -39,6 +39,34 @@ def test_resizer_properties(m, size):
     assert (x[0, 0].max() == 1) == bool((m > 0).any())
 
 
+@settings(max_examples=40, deadline=None)
+@given(m=wafer_map, size=st.integers(2, 48))
+def test_density_channel_is_the_fail_fraction_of_each_cell(m, size):
+    x2, x3 = encode_maps([m], size), encode_maps([m], size, density=True)
+    assert x3.shape == (1, 3, size, size) and np.array_equal(x3[:, :2], x2)   # first two channels unchanged
+    d = x3[0, 2]
+    assert np.all((d >= 0) & (d <= 1 + 1e-6)) and np.all(d <= x3[0, 1])       # a fraction, 0 where no fail die
+    if m.shape[0] >= size and m.shape[1] >= size:       # reference: count dies per adaptive-pool block by hand
+        h, w = m.shape
+        for i in range(size):
+            for j in range(size):
+                rows = slice(i * h // size, -(-(i + 1) * h // size))
+                cols = slice(j * w // size, -(-(j + 1) * w // size))
+                block = m[rows, cols]
+                want = (block == 2).sum() / max((block > 0).sum(), 1)
+                assert abs(d[i, j] - want) < 1e-5, (i, j, d[i, j], want)
+
+
+def test_density_tells_sparse_fails_from_a_cluster_after_shrinking():
+    sparse = np.ones((64, 64), np.uint8)
+    sparse[::4, ::4] = 2                                 # 1 die in 16 fails, everywhere
+    dense = np.ones((64, 64), np.uint8)
+    dense[:, :] = 2                                      # every die fails
+    a, b = encode_maps([sparse, dense], 16, density=True)
+    assert np.array_equal(a[1], b[1])                    # the max-pooled fail channel cannot tell them apart
+    assert np.allclose(a[2], 1 / 16) and np.allclose(b[2], 1.0)
+
+
 def test_one_die_scratch_survives_4x_reduction_where_nearest_loses_it():
     import torch
     import torch.nn.functional as F

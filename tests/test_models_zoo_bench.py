@@ -38,6 +38,9 @@ def test_encode_cached_reuses_file_and_matches(tmp_path):
     assert np.array_equal(a, b) and np.array_equal(a, encode_maps(maps, 32))
     encode_cached(maps[:4], 32, "t", tmp_path)  # other maps: another file, never the stale one
     assert len(list(tmp_path.glob("t_s32_*.npy"))) == 2
+    d = encode_cached(maps, 32, "t", tmp_path, density=True)   # the density encoding has its own file
+    assert d.shape == (5, 3, 32, 32) and np.array_equal(d, encode_maps(maps, 32, density=True))
+    assert len(list(tmp_path.glob("t_s32d_*.npy"))) == 1 and np.array_equal(d[:, :2], a)
 
 
 @pytest.fixture(scope="module")

@@ -52,6 +52,23 @@ HEAVY = dict(mixup_alpha=0.2, cutmix_alpha=1.0, sampler="balanced", loss="focal"
              label_smoothing=0.05, grad_clip=1.0, scheduler="onecycle")
 
 
+def test_bf16_autocast_on_the_cpu_is_deterministic_and_close_to_fp32(data):
+    from deepfab.train.optim import amp_dtype
+
+    cpu = torch.device("cpu")
+    assert amp_dtype("bf16", cpu) is torch.bfloat16
+    assert amp_dtype("auto", cpu) is None and amp_dtype("fp16", cpu) is None and amp_dtype("off", cpu) is None
+    train, val = data
+    runs = [fit(net(), train, val, cfg(amp="bf16")) for _ in range(2)]
+    full = fit(net(), train, val, cfg(amp="off"))
+    assert runs[0].history == runs[1].history
+    w = [r.model.state_dict()["0.weight"] for r in (*runs, full)]
+    assert torch.equal(w[0], w[1])
+    assert not torch.equal(w[0], w[2])                  # bf16 arithmetic did run ...
+    assert (w[0] - w[2]).abs().max() < 0.05             # ... and three epochs end close to full precision
+    assert abs(runs[0].history[-1]["train_loss"] - full.history[-1]["train_loss"]) < 0.05
+
+
 def test_same_seed_same_history_and_weights(data):
     train, val = data
     runs = [fit(net(), train, val, cfg(**HEAVY), augment=flip) for _ in range(2)]

@@ -53,6 +53,21 @@ def test_train_writes_a_loadable_model_folder(trained):
     assert metrics["epochs_run"] == 2 and len(metrics["history"]) == 2 and metrics["n_train"] == 549
 
 
+def test_two_channel_bf16_model_round_trip(trained, tmp_path):
+    maps = load_wm811k("train_1").maps[:5]
+    assert json.loads((trained / "config.json").read_text())["density"] is True     # the default encoding
+    assert load_model(trained, device="cpu").encode(maps).shape == (5, 3, 16, 16)
+    out = tmp_path / "plain"
+    assert _train(out, "--epochs", "1", "--no-density", "--amp", "bf16") == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["density"] is False and "channel 2" not in cfg["encoding"] and cfg["train_config"]["amp"] == "bf16"
+    assert "--no-density --amp bf16" in cfg["command"]
+    wm = load_model(out, device="cpu")
+    assert wm.encode(maps).shape == (5, 2, 16, 16)
+    p = wm.predict_proba(maps)
+    assert p.shape == (5, 9) and np.allclose(p.sum(1), 1, atol=1e-5)
+
+
 def test_train_refuses_to_overwrite_then_force(trained, tmp_path, capsys):
     assert _train(trained, "--epochs", "2") == 2
     _one_error_line(capsys, "already holds a trained model", "--force")

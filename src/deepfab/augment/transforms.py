@@ -28,12 +28,16 @@ import torch.nn.functional as F
 from .dihedral import D4_ORDER, dihedral_batch
 
 
-def check_maps(x) -> torch.Tensor:
-    """Raise a clear error unless ``x`` is a float batch of encoded wafer maps (N, 2, S, S)."""
+def check_maps(x, any_channels: bool = False) -> torch.Tensor:
+    """Raise a clear error unless ``x`` is a float batch of encoded wafer maps (N, 2, S, S);
+    ``any_channels`` (for purely geometric transforms) accepts (N, C, S, S), e.g. the density channel."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"augmentations take a torch.Tensor (N, 2, S, S); got {type(x).__name__}")
-    if x.ndim != 4 or x.shape[1] != 2 or x.shape[2] != x.shape[3]:
-        raise ValueError(f"expected encoded wafer maps (N, 2, S, S) [wafer, fail]; got shape {tuple(x.shape)}")
+    if any_channels and x.ndim == 4 and x.shape[1] >= 1 and x.shape[2] == x.shape[3]:
+        pass
+    elif x.ndim != 4 or x.shape[1] != 2 or x.shape[2] != x.shape[3]:
+        want = "(N, C, S, S)" if any_channels else "(N, 2, S, S) [wafer, fail]"
+        raise ValueError(f"expected encoded wafer maps {want}; got shape {tuple(x.shape)}")
     if not x.is_floating_point():
         raise ValueError(f"expected a floating-point batch; got dtype {x.dtype}")
     return x
@@ -60,7 +64,7 @@ class RandomDihedral:
     """One of the eight square symmetries per sample, uniformly (rotations by 90 deg, flips)."""
 
     def __call__(self, x, generator):
-        check_maps(x)
+        check_maps(x, any_channels=True)
         _check_generator(generator)
         ks = torch.randint(0, D4_ORDER, (x.shape[0],), generator=generator, device=generator.device)
         return dihedral_batch(x, ks.to(x.device))

@@ -109,18 +109,21 @@ def load_wm811k(split: str) -> WaferSet:
     return read_wafer_npz(FILES / "wm811k" / f"wm811k_{split}.npz")
 
 
-def encode_maps(maps: list[np.ndarray], size: int = 32) -> np.ndarray:
+def encode_maps(maps: list[np.ndarray], size: int = 32, density: bool = False) -> np.ndarray:
     """Encode maps as (N, 2, size, size) float32: channel 0 wafer area, channel 1 fail dies.
 
     Resizing is a max over each target cell's source block (adaptive max pooling; nearest
-    repetition when enlarging), so a defect one die wide survives any reduction.
+    repetition when enlarging), so a defect one die wide survives any reduction. The max forgets
+    how many dies of a block failed: with ``density=True`` a third channel keeps it, the fraction
+    of the block's wafer dies that fail (0 off the wafer), so that a few scattered fails (``none``)
+    and a dense cluster (``Loc``, ``Near-full``) stay apart after shrinking.
     """
     import torch
     import torch.nn.functional as F
 
     if not isinstance(size, (int, np.integer)) or size < 1:
         raise DataError(f"size must be a positive int; got {size!r}")
-    out = np.empty((len(maps), 2, size, size), dtype=np.float32)
+    out = np.empty((len(maps), 3 if density else 2, size, size), dtype=np.float32)
     by_shape: dict[tuple, list[int]] = {}
     for i, m in enumerate(maps):
         m = np.asarray(m)
@@ -134,5 +137,8 @@ def encode_maps(maps: list[np.ndarray], size: int = 32) -> np.ndarray:
             t = torch.from_numpy(np.stack([m > 0, m == 2], axis=1).astype(np.float32))  # (B, 2, H, W)
             if h < size or w < size:  # enlarge with nearest repetition first, then pool exactly
                 t = F.interpolate(t, size=(max(h, size), max(w, size)), mode="nearest")
-            out[chunk] = F.adaptive_max_pool2d(t, size).numpy()
+            out[chunk, :2] = F.adaptive_max_pool2d(t, size).numpy()
+            if density:
+                area, fail = F.adaptive_avg_pool2d(t, size).unbind(1)               # (B, S, S) each
+                out[chunk, 2] = torch.where(area > 0, fail / area.clamp_min(1e-12), 0.0).numpy()
     return out

@@ -54,19 +54,19 @@ def capped_indices(labels: np.ndarray, per_class: int, rng: np.random.Generator,
     return np.sort(np.concatenate(keep))
 
 
-def encode_cached(maps, size: int, key: str, cache_dir=None) -> np.ndarray:
-    """``encode_maps(maps, size)``, stored as ``<cache_dir>/<key>_s<size>_<digest>.npy`` when a
-    folder is given; the digest covers every map's shape and bytes, so a stale file is never used."""
+def encode_cached(maps, size: int, key: str, cache_dir=None, density: bool = False) -> np.ndarray:
+    """``encode_maps(maps, size, density)``, stored as ``<cache_dir>/<key>_s<size>[d]_<digest>.npy``
+    when a folder is given; the digest covers every map's shape and bytes, so a stale file is never used."""
     if cache_dir is None:
-        return encode_maps(maps, size)
+        return encode_maps(maps, size, density)
     h = hashlib.sha1(f"{size}:{len(maps)}".encode())
     for m in maps:
         h.update(f"{m.shape}".encode())
         h.update(np.ascontiguousarray(m).tobytes())
-    path = Path(cache_dir) / f"{key}_s{size}_{h.hexdigest()[:16]}.npy"
+    path = Path(cache_dir) / f"{key}_s{size}{'d' if density else ''}_{h.hexdigest()[:16]}.npy"
     if path.is_file():
         return np.load(path, allow_pickle=False)
-    x = encode_maps(maps, size)
+    x = encode_maps(maps, size, density)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npy")
     np.save(tmp, x)
@@ -75,11 +75,13 @@ def encode_cached(maps, size: int, key: str, cache_dir=None) -> np.ndarray:
 
 
 def prepare_wm811k(size: int = 32, train_split: str = "train_29", per_class: int = 500, caps: dict | None = None,
-                   n_val: int = 2000, n_test: int = 3000, seed: int = 0, cache_dir=None) -> ZooData:
+                   n_val: int = 2000, n_test: int = 3000, seed: int = 0, cache_dir=None,
+                   density: bool = False) -> ZooData:
     """Capped training set, random val/test subsets, all de-duplicated, encoded at ``size``.
 
     ``caps`` maps a class name to its own cap, e.g. ``{"none": 1000}`` keeps more defect-free maps
-    so the classifier also learns how common they are.
+    so the classifier also learns how common they are. ``density`` adds the fail-fraction channel
+    of ``encode_maps``; the same seed picks the same maps either way.
     """
     if train_split in ("val", "test"):
         raise ValueError(f"train_split must be a training split (train_1 .. train_29); got {train_split!r}")
@@ -101,9 +103,9 @@ def prepare_wm811k(size: int = 32, train_split: str = "train_29", per_class: int
     arrays = {}
     for key, split, idx in (("train", train_split, tr), ("val", "val", va), ("test", "test", te)):
         ws = splits[key]
-        arrays[key] = (encode_cached([ws.maps[i] for i in idx], size, f"wm811k_{split}", cache_dir),
+        arrays[key] = (encode_cached([ws.maps[i] for i in idx], size, f"wm811k_{split}", cache_dir, density),
                        ws.labels[idx].astype(np.int64))
-    info = {"train_split": train_split, "size": size, "per_class": per_class, "caps": dict(caps or {}),
+    info = {"train_split": train_split, "size": size, "density": density, "per_class": per_class, "caps": dict(caps or {}),
             "duplicates_dropped": {k: int(len(v)) for k, v in report.drop.items()},
             "counts": {k: np.bincount(a[1], minlength=len(names)).tolist() for k, a in arrays.items()},
             "indices": {"train": tr.tolist(), "val": va.tolist(), "test": te.tolist()}}  # rows of each split

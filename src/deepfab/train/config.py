@@ -58,7 +58,7 @@ class TrainConfig:
     cutmix_alpha: float = 0.0
     early_stopping_patience: int | None = None
     monitor: str = "val_macro_f1"     # "val_macro_f1" | "val_accuracy" | "val_balanced_accuracy" | "val_loss"
-    amp: str = "auto"                 # "auto" (bf16 if supported else fp16, CUDA only) | "off" | "bf16" | "fp16"
+    amp: str = "auto"                 # "auto" (CUDA: bf16 if supported else fp16) | "off" | "bf16" (CUDA or CPU) | "fp16"
     seed: int = 0
     device: str = "auto"
     out_dir: str | None = None

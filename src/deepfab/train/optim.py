@@ -43,9 +43,13 @@ def make_scheduler(opt, cfg, steps_per_epoch: int):
 
 
 def amp_dtype(amp: str, device: torch.device):
-    """The autocast dtype, or None for full precision. Autocast runs on CUDA only."""
-    if device.type != "cuda" or amp == "off":
+    """The autocast dtype, or None for full precision. On CUDA "auto" picks bf16 where supported,
+    else fp16; on the CPU only an explicit "bf16" autocasts (fast where the CPU has bf16
+    instructions, e.g. AVX512-BF16 or AMX; emulated and slow elsewhere)."""
+    if amp == "off":
         return None
+    if device.type != "cuda":
+        return torch.bfloat16 if amp == "bf16" and device.type == "cpu" else None
     if amp == "bf16" or (amp == "auto" and torch.cuda.is_bf16_supported()):
         return torch.bfloat16
     return torch.float16

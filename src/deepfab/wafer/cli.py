@@ -16,6 +16,7 @@ References: see ``training``, ``explain`` and ``model_io``.
 """
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import shlex
@@ -62,6 +63,8 @@ def train_command(args) -> str:
     parts += ["--max-per-class", str(args.max_per_class)] if args.max_per_class is not None else []
     for flag in ("size", "epochs", "batch_size", "lr", "weight_decay", "label_smoothing", "seed"):
         parts += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    parts += [] if args.density else ["--no-density"]
+    parts += ["--amp", args.amp] if args.amp != "auto" else []
     return " ".join(shlex.quote(p) for p in parts + ["--out", args.out])
 
 
@@ -80,7 +83,8 @@ def _cmd_train(args) -> int:
                         arch_kwargs=kw, size=args.size, epochs=args.epochs, max_per_class=args.max_per_class,
                         batch_size=args.batch_size, lr=args.lr,
                         weight_decay=args.weight_decay, label_smoothing=args.label_smoothing, seed=args.seed,
-                        device=args.device, resume=args.resume, force=args.force, command=command)
+                        density=args.density, amp=args.amp, device=args.device, resume=args.resume,
+                        force=args.force, command=command)
     except (ModelError, DataError) as exc:
         raise UsageError(str(exc)) from None
     val = m["val_metrics"]
@@ -192,6 +196,11 @@ def add_parser(subparsers) -> None:
     t.add_argument("--weight-decay", type=float, default=d["weight_decay"], help=f"default {d['weight_decay']}")
     t.add_argument("--label-smoothing", type=float, default=d["label_smoothing"], help=f"default {d['label_smoothing']}")
     t.add_argument("--seed", type=int, default=0, help="default 0")
+    t.add_argument("--density", action=argparse.BooleanOptionalAction, default=True,
+                   help="a third input channel, the fraction of failing dies in each cell of the resized map "
+                        "(default on; --no-density for the two max-pooled channels only)")
+    t.add_argument("--amp", default="auto", choices=("auto", "off", "bf16", "fp16"),
+                   help="mixed precision: auto = on CUDA only; bf16 also on a CPU with bf16 instructions")
     t.add_argument("--out", required=True, metavar="DIR", help="model folder to write")
     t.add_argument("--resume", action="store_true", help="continue the run in DIR from its last checkpoint")
     t.add_argument("--force", action="store_true", help="overwrite a trained DIR")

@@ -36,18 +36,24 @@ from ..lecture import write_json_atomic
 DEFAULT_DIR = Path(__file__).resolve().parent / "default"
 FORMAT = "deepfab-wafer-model/1"
 ENCODING = "deepfab.data.encode_maps: channel 0 wafer area, channel 1 fail dies, adaptive max-pool resize"
+DENSITY_ENCODING = ENCODING + "; channel 2 fraction of each cell's wafer dies that fail (density=True)"
+
+
+def in_channels(density: bool) -> int:
+    return 3 if density else 2
 
 
 class ModelError(ValueError):
     """A model folder that cannot be used: missing, unreadable, or weights of another architecture."""
 
 
-def build_net(arch: str, num_classes: int, kwargs: dict) -> torch.nn.Module:
-    """A fresh network: ``arch`` is a key of ``deepfab.models.ARCHS``; ``kwargs`` its options."""
+def build_net(arch: str, num_classes: int, kwargs: dict, density: bool = False) -> torch.nn.Module:
+    """A fresh network: ``arch`` is a key of ``deepfab.models.ARCHS``; ``kwargs`` its options;
+    ``density`` adds the third input channel of ``encode_maps(..., density=True)``."""
     from ..models import build_model
 
     try:
-        return build_model(arch, in_channels=2, num_classes=num_classes, **kwargs)
+        return build_model(arch, in_channels=in_channels(density), num_classes=num_classes, **kwargs)
     except ValueError as exc:
         raise ModelError(str(exc)) from None
 
@@ -128,8 +134,12 @@ class WaferModel:
     def size(self) -> int:
         return int(self.config["input_size"])
 
+    @property
+    def density(self) -> bool:
+        return bool(self.config.get("density", False))
+
     def encode(self, maps) -> torch.Tensor:
-        return torch.from_numpy(encode_maps(list(maps), self.size))  # (N, 2, S, S)
+        return torch.from_numpy(encode_maps(list(maps), self.size, density=self.density))  # (N, 2 or 3, S, S)
 
     @torch.no_grad()
     def predict_proba(self, maps, tta: bool | None = None, batch_size: int = 512) -> np.ndarray:
@@ -154,9 +164,10 @@ def load_model(spec: str | Path = "default", device: str = "auto") -> WaferModel
     try:
         config = json.loads((path / "config.json").read_text())
         arch, kwargs, names, size = config["arch"], config["arch_kwargs"], config["label_names"], config["input_size"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        density = bool(config.get("density", False))
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise ModelError(f"{path / 'config.json'}: not a wafer model config ({type(exc).__name__}: {exc})") from None
-    net = build_net(arch, len(names), kwargs)
+    net = build_net(arch, len(names), kwargs, density)
     try:
         state = torch.load(path / "model.pt", map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated file, pickled code, not a torch file

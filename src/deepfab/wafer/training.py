@@ -1,6 +1,7 @@
 """Train a wafer-map classifier on a fab's own npz files: the body of ``deepfab wafer train``.
 
-The recipe: encode every map to (2, S, S) (``deepfab.data.encode_maps``), train a CNN from the
+The recipe: encode every map to (3, S, S) (``deepfab.data.encode_maps`` with the fail-fraction
+channel; ``density=False`` for the two max-pooled channels only), train a CNN from the
 zoo (``deepfab.models``) with the course's engine (``deepfab.train.fit``: AdamW, one-cycle
 schedule, label smoothing, checkpoint/resume), a random one of the eight symmetries of the square
 per training map (``deepfab.augment.RandomDihedral``), and square-root inverse-frequency class
@@ -35,7 +36,7 @@ from ..device import seed_everything
 from ..augment import RandomDihedral
 from ..data import DataError, WaferSet, encode_maps, lot_ordered_split, map_digest
 from ..train import TrainConfig, fit
-from .model_io import ENCODING, ModelError, build_net, open_data, save_model, sha256
+from .model_io import DENSITY_ENCODING, ENCODING, ModelError, build_net, open_data, save_model, sha256
 
 CKPT = "checkpoints"
 
@@ -90,7 +91,7 @@ def prepare_out(out: Path, resume: bool, force: bool) -> None:
 
 def train_wafer(data, out, val=None, holdout_lots=0.0, arch="resnet", arch_kwargs=None, size=32, epochs=12,
                 max_per_class=None, batch_size=128, lr=3e-3, weight_decay=5e-4, label_smoothing=0.05, seed=0,
-                device="auto", resume=False, force=False, command="") -> dict:
+                density=True, amp="auto", device="auto", resume=False, force=False, command="") -> dict:
     """Train on the npz files (or ``wm811k:SPLIT``) in ``data``; write the model folder ``out``."""
     t_start, cpu_start, load_start = time.perf_counter(), time.process_time(), os.getloadavg()
     out = Path(out)
@@ -119,20 +120,20 @@ def train_wafer(data, out, val=None, holdout_lots=0.0, arch="resnet", arch_kwarg
     prepare_out(out, resume, force)                                      # after the data loaded: --force deletes
     kwargs = dict(arch_kwargs or {})
     seed_everything(seed)                                                # the initial weights
-    net = build_net(arch, len(names), kwargs)
+    net = build_net(arch, len(names), kwargs, density)
     print(f"wafer train: {len(train)} maps from {', '.join(data)}; "
           f"{'no validation' if val_set is None else f'{len(val_set)} validation maps'}; "
           f"arch {arch} {kwargs}, {sum(p.numel() for p in net.parameters())} parameters, input {size}x{size}",
           flush=True)
     t0 = time.perf_counter()
-    X = encode_maps(train.maps, size)                                    # (N, 2, S, S) float32
-    Xv = encode_maps(val_set.maps, size) if val_set is not None else None
+    X = encode_maps(train.maps, size, density)                           # (N, 2 or 3, S, S) float32
+    Xv = encode_maps(val_set.maps, size, density) if val_set is not None else None
     encode_s = time.perf_counter() - t0
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, optimizer="adamw", weight_decay=weight_decay,
                       scheduler="onecycle", label_smoothing=label_smoothing,
                       class_weights=sqrt_class_weights(train.labels, len(names)), seed=seed, device=device,
-                      out_dir=str(out / CKPT), resume=resume, monitor="val_macro_f1")
-    run = {"arch": arch, "arch_kwargs": kwargs, "input_size": size, "data": files, "val": val_info,
+                      out_dir=str(out / CKPT), resume=resume, monitor="val_macro_f1", amp=amp)
+    run = {"arch": arch, "arch_kwargs": kwargs, "input_size": size, "density": density, "data": files, "val": val_info,
            "max_per_class": max_per_class}
     run_file = out / CKPT / "run.json"
     if resume and run_file.exists() and json.loads(run_file.read_text()) != json.loads(json.dumps(run)):
@@ -146,7 +147,7 @@ def train_wafer(data, out, val=None, holdout_lots=0.0, arch="resnet", arch_kwarg
     except ValueError as exc:  # e.g. resuming with other hyper-parameters
         raise ModelError(str(exc)) from None
     train_cfg = {**cfg.to_dict(), "out_dir": CKPT, "resume": False}
-    config = {**run, "label_names": names, "encoding": ENCODING, "tta": True, "augment": "RandomDihedral()",
+    config = {**run, "label_names": names, "encoding": DENSITY_ENCODING if density else ENCODING, "tta": True, "augment": "RandomDihedral()",
               "class_weights_rule": "1/sqrt(class count), mean weight per sample 1", "train_config": train_cfg,
               "command": command, "deepfab_version": __version__}
     metrics = {"history": result.history, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
