@@ -36,13 +36,25 @@ def scores():
     return classification_metrics(test.labels, pred, wm.label_names)
 
 
-def test_default_is_far_better_than_chance_on_every_class(scores):
-    m = scores
-    assert m["accuracy"] >= 0.90 and m["macro_f1"] >= 0.75, m
-    assert min(m["per_class_recall"].values()) >= 0.5, m["per_class_recall"]
-
-
-@pytest.mark.xfail(strict=True, reason="the shipped model, trained within the CPU budget, scores macro-F1 "
-                   "0.865 on the de-duplicated test split (default/README.md); the target is 0.90")
 def test_default_reaches_the_macro_f1_target(scores):
+    """The target is macro-F1 0.90 on the de-duplicated test split (measured 0.932, default/README.md)."""
     assert scores["macro_f1"] >= 0.90, scores
+    assert scores["accuracy"] >= 0.95, scores
+
+
+def test_default_recalls_every_class(scores):
+    assert min(scores["per_class_recall"].values()) >= 0.8, scores["per_class_recall"]
+
+
+def test_default_holds_up_on_the_latest_lots_test_maps():
+    """Test maps of the latest 20 % of the lots (mostly 27 x 27 maps, mostly none): measured 0.900."""
+    wm = load_model("default", device="cpu")
+    test, _ = open_data("wm811k:test")
+    seen = training_digests(wm.config)
+    lo, hi = test.source_index.min(), test.source_index.max()
+    keep = [i for i, m in enumerate(test.maps)
+            if test.source_index[i] >= hi - 0.2 * (hi - lo) and map_digest(m) not in seen]
+    late = test.subset(keep)
+    assert len(late) > 2000 and len(set(late.labels.tolist())) == 9
+    m = classification_metrics(late.labels, wm.predict_proba(late.maps).argmax(1), wm.label_names)
+    assert m["macro_f1"] >= 0.85 and m["per_class_recall"]["none"] >= 0.99, m

@@ -6,7 +6,7 @@ Real data (``files/<name>/``, each with its README, terms and citations):
     load_lam_etch()         LAM 9600 etch runs, (T, 19)       load_loghub(system)    Loghub 2k logs
     load_smt2020(fab)       SMT2020 routes, tools, WIP
 Your own wafer maps: read_wafer_npz / write_wafer_npz, read_lswmd / convert_lswmd (trust_pickle=True),
-encode_maps (two channels, max-pool resizing), dedup / find_duplicates, class_counts / class_weights,
+encode_maps (two max-pooled channels, plus the fail fraction with density=True), dedup / find_duplicates, class_counts / class_weights,
 lot_ordered_split, WaferDataset. Generated data: ``deepfab.data.synthetic`` (wafer maps with defect
 masks) and ``deepfab.data.sem`` (SEM-like images). The command line: ``deepfab data --help``.
 

@@ -1,6 +1,6 @@
 """``deepfab wafer``: train, evaluate, apply and explain a wafer-map defect classifier.
 
-    deepfab wafer train   --data FILE... [--val FILE | --holdout-lots F] --out DIR [--resume|--force]
+    deepfab wafer train   --data FILE... [--val FILE | --holdout-lots F] [--no-density] [--amp bf16] --out DIR [--resume|--force]
     deepfab wafer eval    --model DIR|default --data FILE [--json] [--out-png PNG] [--dedup]
     deepfab wafer predict --model DIR|default --data FILE --out preds.csv
     deepfab wafer explain --model DIR|default --data FILE --index N --out PNG
@@ -64,6 +64,7 @@ def train_command(args) -> str:
     for flag in ("size", "epochs", "batch_size", "lr", "weight_decay", "label_smoothing", "seed"):
         parts += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
     parts += [] if args.density else ["--no-density"]
+    parts += ["--class-weights", args.class_weights] if args.class_weights != "none" else []
     parts += ["--amp", args.amp] if args.amp != "auto" else []
     return " ".join(shlex.quote(p) for p in parts + ["--out", args.out])
 
@@ -83,7 +84,7 @@ def _cmd_train(args) -> int:
                         arch_kwargs=kw, size=args.size, epochs=args.epochs, max_per_class=args.max_per_class,
                         batch_size=args.batch_size, lr=args.lr,
                         weight_decay=args.weight_decay, label_smoothing=args.label_smoothing, seed=args.seed,
-                        density=args.density, amp=args.amp, device=args.device, resume=args.resume,
+                        density=args.density, class_weights=args.class_weights, amp=args.amp, device=args.device, resume=args.resume,
                         force=args.force, command=command)
     except (ModelError, DataError) as exc:
         raise UsageError(str(exc)) from None
@@ -199,6 +200,9 @@ def add_parser(subparsers) -> None:
     t.add_argument("--density", action=argparse.BooleanOptionalAction, default=True,
                    help="a third input channel, the fraction of failing dies in each cell of the resized map "
                         "(default on; --no-density for the two max-pooled channels only)")
+    t.add_argument("--class-weights", default="none", choices=("none", "sqrt"),
+                   help="none: plain cross-entropy (default); sqrt: weights 1/sqrt(class count), more recall "
+                        "for the rare classes at the price of precision")
     t.add_argument("--amp", default="auto", choices=("auto", "off", "bf16", "fp16"),
                    help="mixed precision: auto = on CUDA only; bf16 also on a CPU with bf16 instructions")
     t.add_argument("--out", required=True, metavar="DIR", help="model folder to write")
