@@ -450,9 +450,10 @@ ctx.metric("encoding/resnet_density_per_class_recall", dense.test["per_class_rec
 
 # %% [markdown]
 # Read the difference against the two 95 % intervals: at this lecture's budget (a few thousand
-# capped maps, a few epochs) it may be within the test-set noise. `deepfab wafer train --density`
-# uses the same channel on all the labelled maps; `benchmarks/bench_default_model.py` and the
-# default model's README give what it measured there, with and without the channel. The lesson
+# capped maps, a few epochs) it may be within the test-set noise. `deepfab wafer train` uses the
+# same channel by default on all the labelled maps; the default model's README
+# (`src/deepfab/wafer/default/README.md`) compares the recipe with and without it on the
+# validation split, and `benchmarks/bench_default_model.py` scores the shipped model. The lesson
 # carries beyond wafer maps: before changing the network, check what the input still contains.
 
 # %% [markdown]
