@@ -4,9 +4,9 @@ Evaluates ``deepfab wafer``'s default model (or ``--model DIR``) on
 
 1. the WM-811K test split, de-duplicated against the training data: a test map whose content
    (shape and dies) equals a map of any of the model's training files is dropped;
-2. the test maps of the latest lots: those whose ``source_index`` (monotone in the lot number)
-   lies in the top ``--late-fraction`` (default 0.2) of the test split's range. The test split
-   is drawn from every lot, so this slice is what the model meets on later lots — mostly `none`,
+2. the test maps of the latest lots: the ``--late-fraction`` (default 0.2) of the test maps with
+   the largest ``source_index`` (monotone in the lot number; ``lot_ordered_split``). The test
+   split is drawn from every lot, so this slice is what the model meets on later lots — mostly `none`,
    mostly 27 x 27 maps of one product — scored on maps it never saw;
 3. the later-lot validation set: the latest lots (largest ``source_index``) of the training
    files, held out by ``--holdout-lots`` when the model was trained, so never seen in training;
@@ -64,7 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="default", help="model folder or 'default'")
     parser.add_argument("--late-fraction", type=float, default=0.2,
-                        help="the latest fraction of the test split's source_index range scored on its own (default 0.2)")
+                        help="the fraction of test maps from the latest lots scored on their own (default 0.2)")
     parser.add_argument("--json", help="also write the numbers to this JSON file")
     args = parser.parse_args()
     wm = load_model(args.model)
@@ -74,10 +74,8 @@ def main() -> None:
     test = drop_seen(test, training_digests(wm.config))
     print(f"test: {n_all} maps, {n_all - len(test)} dropped as copies of training maps")
     results = {"test_dedup": score(wm, test, "test")}
-    lo, hi = test.source_index.min(), test.source_index.max()
-    cut = hi - args.late_fraction * (hi - lo)
-    late_test = test.subset(np.flatnonzero(test.source_index >= cut))
-    print(f"test, latest lots: source_index >= {cut:.0f}, {len(late_test)} maps, classes "
+    late_test = lot_ordered_split(test, args.late_fraction)[1]
+    print(f"test, latest lots: source_index >= {late_test.source_index.min()}, {len(late_test)} maps, classes "
           + ", ".join(f"{n} {c}" for n, c in zip(wm.label_names, np.bincount(late_test.labels, minlength=len(wm.label_names)))))
     results["test_latest_lots"] = score(wm, late_test, "test, late")
     late = later_lots(wm)

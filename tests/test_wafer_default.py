@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from deepfab.data import map_digest
+from deepfab.data import lot_ordered_split, map_digest
 from deepfab.train.metrics import classification_metrics
 from deepfab.wafer import DEFAULT_DIR, load_model, open_data
 from deepfab.wafer.model_io import training_digests
@@ -24,14 +24,20 @@ def test_default_is_small_and_documents_its_command():
 
 
 @pytest.fixture(scope="module")
-def scores():
-    """Metrics of the default model (with its 8-view averaging) on the de-duplicated test split."""
+def dedup_test():
+    """The default model and the test split without the copies of its training maps."""
     wm = load_model("default", device="cpu")
     test, _ = open_data("wm811k:test")
     seen = training_digests(wm.config)
     keep = [i for i, m in enumerate(test.maps) if map_digest(m) not in seen]
     assert len(test) - len(keep) > 0            # the split really holds copies of training maps
-    test = test.subset(keep)
+    return wm, test.subset(keep)
+
+
+@pytest.fixture(scope="module")
+def scores(dedup_test):
+    """Metrics of the default model (with its 8-view averaging) on the de-duplicated test split."""
+    wm, test = dedup_test
     pred = wm.predict_proba(test.maps).argmax(1)
     return classification_metrics(test.labels, pred, wm.label_names)
 
@@ -46,15 +52,10 @@ def test_default_recalls_every_class(scores):
     assert min(scores["per_class_recall"].values()) >= 0.8, scores["per_class_recall"]
 
 
-def test_default_holds_up_on_the_latest_lots_test_maps():
-    """Test maps of the latest 20 % of the lots (mostly 27 x 27 maps, mostly none): measured 0.900."""
-    wm = load_model("default", device="cpu")
-    test, _ = open_data("wm811k:test")
-    seen = training_digests(wm.config)
-    lo, hi = test.source_index.min(), test.source_index.max()
-    keep = [i for i, m in enumerate(test.maps)
-            if test.source_index[i] >= hi - 0.2 * (hi - lo) and map_digest(m) not in seen]
-    late = test.subset(keep)
+def test_default_holds_up_on_the_latest_lots_test_maps(dedup_test):
+    """The 20 % of test maps from the latest lots (mostly 27 x 27 maps, mostly none): measured 0.890."""
+    wm, test = dedup_test
+    late = lot_ordered_split(test, 0.2)[1]
     assert len(late) > 2000 and len(set(late.labels.tolist())) == 9
     m = classification_metrics(late.labels, wm.predict_proba(late.maps).argmax(1), wm.label_names)
     assert m["macro_f1"] >= 0.85 and m["per_class_recall"]["none"] >= 0.99, m

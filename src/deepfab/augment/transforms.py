@@ -33,9 +33,7 @@ def check_maps(x, any_channels: bool = False) -> torch.Tensor:
     ``any_channels`` (for purely geometric transforms) accepts (N, C, S, S), e.g. the density channel."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"augmentations take a torch.Tensor (N, 2, S, S); got {type(x).__name__}")
-    if any_channels and x.ndim == 4 and x.shape[1] >= 1 and x.shape[2] == x.shape[3]:
-        pass
-    elif x.ndim != 4 or x.shape[1] != 2 or x.shape[2] != x.shape[3]:
+    if x.ndim != 4 or x.shape[2] != x.shape[3] or not (any_channels or x.shape[1] == 2):
         want = "(N, C, S, S)" if any_channels else "(N, 2, S, S) [wafer, fail]"
         raise ValueError(f"expected encoded wafer maps {want}; got shape {tuple(x.shape)}")
     if not x.is_floating_point():

@@ -84,8 +84,8 @@ def _cmd_train(args) -> int:
                         arch_kwargs=kw, size=args.size, epochs=args.epochs, max_per_class=args.max_per_class,
                         batch_size=args.batch_size, lr=args.lr,
                         weight_decay=args.weight_decay, label_smoothing=args.label_smoothing, seed=args.seed,
-                        density=args.density, class_weights=args.class_weights, amp=args.amp, device=args.device, resume=args.resume,
-                        force=args.force, command=command)
+                        density=args.density, class_weights=args.class_weights, amp=args.amp,
+                        device=args.device, resume=args.resume, force=args.force, command=command)
     except (ModelError, DataError) as exc:
         raise UsageError(str(exc)) from None
     val = m["val_metrics"]
