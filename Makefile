@@ -20,6 +20,7 @@ course: $(STAMP)
 	.venv/bin/deepfab run all --out runs
 
 test: $(STAMP)
+	.venv/bin/ruff check src tests benchmarks
 	$(PY) -m pytest -n 2 --timeout 900 -q
 
 book: $(STAMP)

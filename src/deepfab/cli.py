@@ -16,9 +16,7 @@ import importlib
 import importlib.util
 import sys
 
-
-class UsageError(Exception):
-    """A user error: printed as one line, exit status 2."""
+from .errors import DeepfabError, UsageError
 
 
 def _cmd_list(args) -> int:
@@ -40,10 +38,7 @@ def _cmd_run(args) -> int:
             raise UsageError("no lecture is available yet; see `deepfab list`")
         outs = {lec.id: f"{args.out or 'runs'}/{lec.id}" for lec in todo}
     else:
-        try:
-            lec = lectures.get(args.lecture)
-        except KeyError as exc:
-            raise UsageError(exc.args[0]) from None
+        lec = lectures.get(args.lecture)
         if not lec.available:
             raise UsageError(f"lecture {lec.id} ({lec.title}) is not available yet; see `deepfab list`")
         todo = [lec]
@@ -103,7 +98,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except UsageError as exc:
+    except DeepfabError as exc:
         print(f"deepfab: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

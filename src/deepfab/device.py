@@ -6,10 +6,11 @@ no code path hard-codes a device.
 """
 from __future__ import annotations
 
-import os
 import random
 
 import numpy as np
+
+from .errors import UsageError
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -24,9 +25,9 @@ def resolve_device(name: str = "auto"):
         return torch.device("cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise ValueError(f"device {name!r} was asked for but CUDA is not available; use 'auto' or 'cpu'")
+            raise UsageError(f"device {name!r} was asked for but CUDA is not available; use 'auto' or 'cpu'")
         return torch.device(name)
-    raise ValueError(f"device must be one of {DEVICES} (or 'cuda:N'); got {name!r}")
+    raise UsageError(f"device must be one of {DEVICES} (or 'cuda:N'); got {name!r}")
 
 
 def seed_everything(seed: int) -> np.random.Generator:
@@ -38,5 +39,4 @@ def seed_everything(seed: int) -> np.random.Generator:
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     torch.manual_seed(int(seed))
-    os.environ.setdefault("PYTHONHASHSEED", str(seed))
     return np.random.default_rng(int(seed))

@@ -4,6 +4,7 @@ A lecture opens with ``ctx = Context.from_env()``. ``deepfab run`` sets the envi
 (``DEEPFAB_SMOKE``, ``DEEPFAB_SEED``, ``DEEPFAB_DEVICE``, ``DEEPFAB_OUT``); run as a plain script
 the lecture gets the defaults (real mode, seed 0, device auto, ``runs/<lecture>/``).
 
+    ctx = Context.from_env("L03", threads=1)   # torch threads (and blas_threads=) for the run
     ctx.smoke / ctx.seed / ctx.device / ctx.out / ctx.rng
     ctx.pick(real=200, smoke=2)          # a budget that shrinks in smoke mode
     ctx.metric("test/macro_f1", 0.91)    # recorded in metrics.json, returned unchanged
@@ -18,14 +19,14 @@ suite skips them: name them under ``timing/`` (or with ``time``, ``seconds``, ``
 """
 from __future__ import annotations
 
-import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .io import write_json_atomic
 
 
 def _env_flag(name: str, default: bool = False) -> bool:
@@ -35,33 +36,13 @@ def _env_flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON to ``path`` through a temporary file and a rename (never half-written)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=2, sort_keys=True, default=_to_builtin)
-        f.write("\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
-def _to_builtin(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot store {type(value).__name__} in metrics.json")
-
-
 class Context:
     """Mode, seed, device and output folder of one lecture run, plus its metrics and figures."""
 
     def __init__(self, lecture: str, smoke: bool = False, seed: int = 0, device: str = "auto",
-                 out: str | Path | None = None):
+                 out: str | Path | None = None, threads: int | None = None, blas_threads: int | None = None):
+        import torch
+
         from .device import resolve_device, seed_everything
 
         self.lecture = lecture
@@ -72,13 +53,23 @@ class Context:
         self.figures_dir = self.out / "figures"
         self.figures_dir.mkdir(parents=True, exist_ok=True)
         self.metrics: dict[str, Any] = {}
+        if threads is not None:
+            torch.set_num_threads(int(threads))
+        if blas_threads is not None:
+            from threadpoolctl import threadpool_limits
+
+            self._blas_limit = threadpool_limits(int(blas_threads))  # held for the whole run
         self.rng = seed_everything(self.seed)
-        print(f"{lecture}: mode {'smoke' if self.smoke else 'real'}, seed {self.seed}, device {self.device}, out {self.out}")
+        print(f"{lecture}: mode {'smoke' if self.smoke else 'real'}, seed {self.seed}, device {self.device}, "
+              f"torch threads {torch.get_num_threads()}, out {self.out}")
 
     @classmethod
-    def from_env(cls, lecture: str | None = None) -> "Context":
+    def from_env(cls, lecture: str | None = None, threads: int | None = None,
+                 blas_threads: int | None = None) -> Context:
+        """The context ``deepfab run`` set up; ``threads`` (torch) and ``blas_threads`` (numpy's BLAS)
+        fix the thread counts for the whole run (small models on a shared 2-core CPU run fastest on one)."""
         lecture = os.environ.get("DEEPFAB_LECTURE", lecture or "lecture")
-        return cls(
+        return cls(threads=threads, blas_threads=blas_threads,
             lecture=lecture,
             smoke=_env_flag("DEEPFAB_SMOKE"),
             seed=int(os.environ.get("DEEPFAB_SEED", "0")),

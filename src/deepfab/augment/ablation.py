@@ -26,8 +26,8 @@ from __future__ import annotations
 import contextlib
 import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -41,7 +41,7 @@ class Variant:
     config: dict = field(default_factory=dict)
     augment: Callable | None = None
 
-    def __add__(self, other: "Variant") -> "Variant":
+    def __add__(self, other: Variant) -> Variant:
         """Stack two variants (for cumulative tables): the right one's settings win on conflicts."""
         if other.augment is not None and self.augment is not None and other.augment is not self.augment:
             raise ValueError(f"cannot stack two augmentations ({self.name!r} and {other.name!r}); compose them first")

@@ -12,8 +12,16 @@ masks) and ``deepfab.data.sem`` (SEM-like images). The command line: ``deepfab d
 
 References: ``docs/datasets.md`` (every dataset's origin, terms and citation).
 """
-from .base import DataError
-from .curation import DuplicateReport, class_counts, class_weights, dedup, find_duplicates, lot_ordered_split, map_digest
+from ..errors import DataError
+from .curation import (
+    DuplicateReport,
+    class_counts,
+    class_weights,
+    dedup,
+    find_duplicates,
+    lot_ordered_split,
+    map_digest,
+)
 from .lam import LamEtch, load_lam_etch
 from .loghub import LOGHUB_SYSTEMS, LogSet, load_loghub
 from .lswmd import convert_lswmd, read_lswmd

@@ -1,4 +1,4 @@
-"""Shared pieces of the data layer: where the shipped files live and the one error type.
+"""Shared pieces of the data layer: where the shipped files live, and the one npz reader.
 
 Every loader in ``deepfab.data`` raises ``DataError`` for bad input, with a message that names the
 file and says what was expected and what was found; the CLI prints it as one line, exit status 2.
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import DataError
+
 FILES = Path(__file__).resolve().parent / "files"
 
 
-class DataError(ValueError):
-    """Bad input data: the message names the file and what is wrong with it."""
 
 
 def read_npz(path: str | Path, what: str = "npz file") -> dict:

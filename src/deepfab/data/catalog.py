@@ -71,8 +71,19 @@ def _describe_waferset(ws, title: str) -> list[str]:
 
 def describe(target: str, trust_pickle: bool = False) -> list[str]:
     """Text rows describing a shipped dataset (by name) or a wafer-map file (.npz, or .pkl if trusted)."""
-    from . import (LOGHUB_SYSTEMS, MIXEDWM38_SPLITS, SMT2020_FABS, WM811K_SPLITS, load_lam_etch, load_loghub,
-                   load_mixedwm38, load_secom, load_smt2020, load_ucr_wafer, load_wm811k)
+    from . import (
+        LOGHUB_SYSTEMS,
+        MIXEDWM38_SPLITS,
+        SMT2020_FABS,
+        WM811K_SPLITS,
+        load_lam_etch,
+        load_loghub,
+        load_mixedwm38,
+        load_secom,
+        load_smt2020,
+        load_ucr_wafer,
+        load_wm811k,
+    )
 
     if target not in DATASETS:
         path = Path(target)

@@ -13,15 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import DataError
+from ..errors import DataError
 
 SHOWABLE = ("wm811k", "mixedwm38", "ucr_wafer", "lam_etch", "synthetic")
-
-
-def _usage(exc: DataError):
-    from deepfab.cli import UsageError
-
-    return UsageError(str(exc))
 
 
 def _cmd_list(args) -> int:
@@ -42,8 +36,16 @@ def _cmd_info(args) -> int:
 
 
 def _figure(args):
-    from . import (MIXEDWM38_SPLITS, WM811K_CLASSES, WM811K_SPLITS, load_lam_etch, load_mixedwm38,
-                   load_ucr_wafer, load_wm811k, read_wafer_npz)
+    from . import (
+        MIXEDWM38_SPLITS,
+        WM811K_CLASSES,
+        WM811K_SPLITS,
+        load_lam_etch,
+        load_mixedwm38,
+        load_ucr_wafer,
+        load_wm811k,
+        read_wafer_npz,
+    )
     from .plots import trace_grid, wafer_grid
 
     name, split = args.target, args.split
@@ -119,36 +121,27 @@ def _cmd_convert(args) -> int:
     return 0
 
 
-def _guarded(fn):
-    def run(args):
-        try:
-            return fn(args)
-        except DataError as exc:
-            raise _usage(exc) from None
-    return run
-
-
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("data", help="list, describe, draw and convert the fab datasets",
                               description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     q = sub.add_parser("list", help="the shipped datasets: name, size, samples, labels, licence")
-    q.set_defaults(func=_guarded(_cmd_list))
+    q.set_defaults(func=_cmd_list)
     q = sub.add_parser("info", help="samples, shapes and per-class counts of a dataset or a file")
     q.add_argument("target", help="a dataset name (see `deepfab data list`) or a wafer-map .npz/.pkl file")
     q.add_argument("--trust-pickle", action="store_true", help="allow reading a pickle (it can run code)")
-    q.set_defaults(func=_guarded(_cmd_info))
+    q.set_defaults(func=_cmd_info)
     q = sub.add_parser("show", help="a grid of wafer maps or traces by class, as a PNG")
     q.add_argument("target", help=f"{', '.join(SHOWABLE)}, or a wafer-map .npz file")
     q.add_argument("--split", default=None, help="which split (default: the smallest training split)")
     q.add_argument("--n", type=int, default=36, help="how many maps/traces (default 36)")
     q.add_argument("--seed", type=int, default=0, help="which ones (default 0)")
     q.add_argument("--out", required=True, help="output PNG")
-    q.set_defaults(func=_guarded(_cmd_show))
+    q.set_defaults(func=_cmd_show)
     q = sub.add_parser("convert", help="convert an LSWMD pandas pickle to the wafer-map npz format")
     q.add_argument("source", help="LSWMD.pkl")
     q.add_argument("--out", required=True, help="output .npz")
     q.add_argument("--trust-pickle", action="store_true",
                    help="required: unpickling runs code from the file; only for files you trust")
     q.add_argument("--labelled-only", action="store_true", help="keep only wafers with a failure type")
-    q.set_defaults(func=_guarded(_cmd_convert))
+    q.set_defaults(func=_cmd_convert)

@@ -32,8 +32,8 @@ LABELLED = ("BGL", "Thunderbird")
 class LogSet:
     system: str
     raw: list[str]                 # 2,000 raw log lines, in order
-    structured: "object"           # pandas DataFrame: LineId, header fields, Content, EventId, EventTemplate
-    templates: "object"            # pandas DataFrame: EventId, EventTemplate (+ Occurrences)
+    structured: object           # pandas DataFrame: LineId, header fields, Content, EventId, EventTemplate
+    templates: object            # pandas DataFrame: EventId, EventTemplate (+ Occurrences)
     labels: np.ndarray | None      # (2000,) int64, 1 = alert line; None when the system is unlabelled
 
     def __len__(self) -> int:

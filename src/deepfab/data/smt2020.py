@@ -29,16 +29,16 @@ SMT2020_FABS = ("HVLM", "LVHM")
 class Smt2020:
     fab: str
     routes: dict = field(default_factory=dict)   # route name -> DataFrame, one row per step
-    tools: "object" = None        # tool groups (STNFAM) with STNQTY tools, area STNGRP, dispatch RULE
-    wip: "object" = None          # initial lots: LOT, PART, PRIOR, PIECES, START, CURSTEP, DUE
-    orders: "object" = None       # lot release plan
-    parts: "object" = None        # part -> route file
-    setups: "object" = None       # setup change times
-    setup_groups: "object" = None
-    pm: "object" = None           # preventive-maintenance calendars
-    breakdowns: "object" = None   # MTTF / MTTR per area
-    attach: "object" = None       # which calendar applies to which tools
-    transport: "object" = None    # from-to transport times
+    tools: object = None        # tool groups (STNFAM) with STNQTY tools, area STNGRP, dispatch RULE
+    wip: object = None          # initial lots: LOT, PART, PRIOR, PIECES, START, CURSTEP, DUE
+    orders: object = None       # lot release plan
+    parts: object = None        # part -> route file
+    setups: object = None       # setup change times
+    setup_groups: object = None
+    pm: object = None           # preventive-maintenance calendars
+    breakdowns: object = None   # MTTF / MTTR per area
+    attach: object = None       # which calendar applies to which tools
+    transport: object = None    # from-to transport times
 
 
 def _read(fab: str, name: str):

@@ -31,7 +31,7 @@ class WaferDataset(Dataset):
         self.transform = transform
 
     @classmethod
-    def from_waferset(cls, ws: WaferSet, size: int = 32, transform=None) -> "WaferDataset":
+    def from_waferset(cls, ws: WaferSet, size: int = 32, transform=None) -> WaferDataset:
         return cls(encode_maps(ws.maps, size), ws.labels, transform)
 
     def __len__(self) -> int:

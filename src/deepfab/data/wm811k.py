@@ -39,7 +39,7 @@ class WaferSet:
     def __len__(self) -> int:
         return len(self.maps)
 
-    def subset(self, idx) -> "WaferSet":
+    def subset(self, idx) -> WaferSet:
         idx = np.asarray(idx)
         return WaferSet(
             maps=[self.maps[i] for i in idx],

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import UsageError
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -67,7 +69,7 @@ def get(key: str | int) -> Lecture:
     """Find a lecture by ``"L03"``, ``"l3"``, ``"3"`` or ``3``."""
     text = str(key).strip().upper().lstrip("L")
     if not text.isdigit() or not 0 <= int(text) < len(LECTURES):
-        raise KeyError(f"unknown lecture {key!r}; expected L00 .. L{len(LECTURES) - 1:02d}")
+        raise UsageError(f"unknown lecture {key!r}; expected L00 .. L{len(LECTURES) - 1:02d}")
     return LECTURES[int(text)]
 
 

@@ -49,17 +49,14 @@
 # **machine learning is function approximation** — much as the internet is "a connection of computers".
 
 # %%
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 
 from deepfab.lecture import Context
 
-from threadpoolctl import threadpool_limits
-
-ctx = Context.from_env("L00")
-torch.set_num_threads(1)        # the models and matrices here are small: one thread avoids
-threadpool_limits(1)            # oversubscription (torch and numpy's BLAS alike)
+# the models and matrices here are small: one thread (torch and numpy's BLAS alike) avoids oversubscription
+ctx = Context.from_env("L00", threads=1, blas_threads=1)
 SEED = ctx.seed
 
 # %% [markdown]
@@ -162,8 +159,8 @@ ctx.figure(fig, "erm")
 
 # %%
 from deepfab.data import load_secom
-from deepfab.theory.tabular import prepare
 from deepfab.theory import lsq
+from deepfab.theory.tabular import prepare
 
 secom = load_secom()
 print(f"SECOM: {secom.X.shape[0]} wafers x {secom.X.shape[1]} sensors, "
@@ -452,6 +449,7 @@ for epoch in range(ctx.pick(real=60, smoke=3)):
 
 # %%
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
 from deepfab.scratch.linear import LogisticRegression as ScratchLogisticRegression
 
 C = 0.01

@@ -57,8 +57,7 @@ from deepfab.models.zoo_bench import bootstrap_macro_f1, compare_architectures, 
 from deepfab.models.zoo_plots import draw_confusion, draw_cost_scatter, draw_curves, draw_filters, draw_rf_growth
 from deepfab.train import TrainConfig
 
-ctx = Context.from_env("L01")
-torch.set_num_threads(2)  # the course's reference machine has two CPU cores
+ctx = Context.from_env("L01", threads=2)  # the course's reference machine has two CPU cores
 SIZE = 32                 # wafer maps are encoded at 32 x 32 (see "Data" below)
 
 # %% [markdown]

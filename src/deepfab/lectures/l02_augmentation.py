@@ -36,17 +36,32 @@ import numpy as np
 import torch
 
 from deepfab.augment import (
-    D4_NAMES, DieNoise, GaussianNoise, RandomDihedral, RandomRotation, SaltPepper, Variant,
-    dihedral, dihedral_compose, dihedral_inverse, d4_agreement, d4_logits, orbit, paired_differences,
-    recall_table, run_ablation, stratified_subset, summarize, wafer_augment,
+    D4_NAMES,
+    DieNoise,
+    GaussianNoise,
+    RandomDihedral,
+    RandomRotation,
+    SaltPepper,
+    Variant,
+    d4_agreement,
+    d4_logits,
+    dihedral,
+    dihedral_compose,
+    dihedral_inverse,
+    orbit,
+    paired_differences,
+    recall_table,
+    run_ablation,
+    stratified_subset,
+    summarize,
+    wafer_augment,
 )
 from deepfab.augment.plots import plot_ablation, plot_gallery, plot_recall_bars
 from deepfab.data import dedup, encode_maps, load_wm811k
 from deepfab.lecture import Context
 from deepfab.train import cutmix, mixup
 
-ctx = Context.from_env("L02")
-torch.set_num_threads(1)  # small nets on a shared 2-core CPU: one thread is fastest (no contention)
+ctx = Context.from_env("L02", threads=1)  # small nets on a shared 2-core CPU: one thread is fastest (no contention)
 t_start = time.perf_counter()
 SIZE = 32  # maps are encoded at 32 x 32 (channel 0 wafer area, channel 1 fail dies)
 

@@ -46,16 +46,30 @@ from sklearn.manifold import TSNE
 from deepfab.augment import RandomDihedral, stratified_subset
 from deepfab.data import dedup, encode_maps, load_wm811k
 from deepfab.data.synthetic import make_dataset
-from deepfab.explain import (capture, class_model, embed, first_conv_weights, grad_cam, integrated_gradients,
-                             knn_accuracy, normalize_maps, peak_location, pointing_game, random_hit_rate, randomized_copy,
-                             rank_correlation, rates_by_group, saliency_map, smoothgrad, vanilla_gradient)
+from deepfab.explain import (
+    capture,
+    class_model,
+    embed,
+    first_conv_weights,
+    grad_cam,
+    integrated_gradients,
+    knn_accuracy,
+    peak_location,
+    pointing_game,
+    random_hit_rate,
+    randomized_copy,
+    rank_correlation,
+    rates_by_group,
+    saliency_map,
+    smoothgrad,
+    vanilla_gradient,
+)
 from deepfab.explain.plots import plot_curves, plot_embedding, plot_filters, plot_grid, plot_rates, wafer_image
 from deepfab.lecture import Context
 from deepfab.models.small import SmallCNN
 from deepfab.train import TrainConfig, evaluate, fit
 
-ctx = Context.from_env("L03")
-torch.set_num_threads(1)  # small nets on a shared 2-core CPU: one thread is fastest (no contention)
+ctx = Context.from_env("L03", threads=1)  # small nets on a shared 2-core CPU: one thread is fastest (no contention)
 t_start = time.perf_counter()
 SIZE = 32  # encoded maps: (2, SIZE, SIZE), channel 0 wafer area, channel 1 fail dies
 plan = ctx.pick(

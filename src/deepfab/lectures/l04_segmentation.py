@@ -40,14 +40,29 @@ import torch.nn.functional as F
 from deepfab.data import load_wm811k
 from deepfab.lecture import Context
 from deepfab.models.segmentation import FCN, UNet, bilinear_kernel
-from deepfab.segment import (GROUPS, dice, dice_from_iou, encode_native, fail_baseline, iou, make_segmentation_set,
-                             predict_masks, score_by_group, train_segmenter)
-from deepfab.segment.plots import plot_group_bars, plot_histories, plot_mask_rows, plot_real_masks, plot_transposed_example
+from deepfab.segment import (
+    GROUPS,
+    dice,
+    dice_from_iou,
+    encode_native,
+    fail_baseline,
+    iou,
+    make_segmentation_set,
+    predict_masks,
+    score_by_group,
+    train_segmenter,
+)
+from deepfab.segment.plots import (
+    plot_group_bars,
+    plot_histories,
+    plot_mask_rows,
+    plot_real_masks,
+    plot_transposed_example,
+)
 from deepfab.segment.transpose import conv_matrix, conv_transpose2d_scatter, overlap_count, transposed_output_size
 from deepfab.train import TrainConfig
 
-ctx = Context.from_env("L04")
-torch.set_num_threads(1)  # small nets on a shared 2-core CPU: one thread avoids contention
+ctx = Context.from_env("L04", threads=1)  # small nets on a shared 2-core CPU: one thread avoids contention
 t_start = time.perf_counter()
 CANVAS = 48  # every map sits, at native die resolution, in the centre of a 48 x 48 grid
 

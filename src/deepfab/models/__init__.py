@@ -17,7 +17,7 @@ References: see ``cnn_classic`` and ``cnn_modern`` for the papers behind each ar
 """
 from __future__ import annotations
 
-from .base import ZooNet
+from .base import ZooNet, eval_mode
 from .cnn_classic import VGG, AlexNetSmall, LeNet5, NiN
 from .cnn_modern import DenseNet, GoogLeNet, MobileNet, ResNet
 from .small import SmallCNN
@@ -54,5 +54,5 @@ def rebuild(config: dict) -> ZooNet:
     return build_model(kw.pop("arch"), **kw)
 
 
-__all__ = ["ARCHS", "MODELS", "SmallCNN", "ZooNet", "build_model", "rebuild", "LeNet5", "AlexNetSmall", "VGG", "NiN", "GoogLeNet",
+__all__ = ["ARCHS", "MODELS", "SmallCNN", "ZooNet", "build_model", "eval_mode", "rebuild", "LeNet5", "AlexNetSmall", "VGG", "NiN", "GoogLeNet",
            "ResNet", "MobileNet", "DenseNet"]

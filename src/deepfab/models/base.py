@@ -11,8 +11,25 @@ References: Y. LeCun et al., Proc. IEEE 1998 (LeNet-5); S. Ioffe, C. Szegedy, IC
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 from torch import nn
+
+
+@contextmanager
+def eval_mode(model: nn.Module):
+    """Put ``model`` in eval mode inside the block and restore its previous mode after (even on error).
+
+        with eval_mode(net), torch.no_grad():
+            logits = net(x)
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 class ZooNet(nn.Module):

@@ -25,6 +25,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .base import eval_mode
+
 _POOLS = (nn.MaxPool2d, nn.AvgPool2d)
 _GLOBAL = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Flatten, nn.Linear)
 
@@ -70,17 +72,14 @@ def flops_breakdown(model: nn.Module, input_shape) -> dict[str, int]:
     kinds = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.modules.batchnorm._BatchNorm, *_POOLS, nn.AdaptiveAvgPool2d,
              nn.AdaptiveMaxPool2d)
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, kinds)]
-    was_training = model.training
     try:
         param = next(model.parameters(), None)
         device = param.device if param is not None else torch.device("cpu")
-        model.eval()
-        with torch.no_grad():
+        with eval_mode(model), torch.no_grad():
             model(torch.zeros((1, *shape), device=device))
     finally:
         for h in handles:
             h.remove()
-        model.train(was_training)
     counts["total"] = sum(counts.values())
     return counts
 

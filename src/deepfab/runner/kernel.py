@@ -126,9 +126,10 @@ def execute_notebook(nb, label: str, cwd: str, env: dict, timeout: int | None = 
     try:
         client.execute(env=env)
     except (Exception, KeyboardInterrupt) as exc:   # a cell error, a timeout, a dead kernel, Ctrl-C
-        if getattr(client, "_async_cleanup_kernel_future", None) is not None:
-            exc = KeyboardInterrupt()      # nbclient's SIGINT/SIGTERM handler has shut the kernel down
-        result.status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        # nbclient's SIGINT/SIGTERM handler shuts the kernel down and raises something else
+        interrupted = isinstance(exc, KeyboardInterrupt) or (
+            getattr(client, "_async_cleanup_kernel_future", None) is not None)
+        result.status = "interrupted" if interrupted else "failed"
         running = [r for r in records.values() if r.status in ("running", "error")]
         rec = running[0] if running else None
         if rec is not None:
@@ -136,12 +137,12 @@ def execute_notebook(nb, label: str, cwd: str, env: dict, timeout: int | None = 
             message, tb = _error_of(nb.cells[rec.index])
         else:
             message, tb = "", ""
-        if isinstance(exc, CellTimeoutError):
+        if interrupted:
+            message = "interrupted"
+        elif isinstance(exc, CellTimeoutError):
             message = f"timed out after {timeout} s (--timeout)"
         elif isinstance(exc, DeadKernelError):
             message = "the kernel died (out of memory, or a crash in native code)"
-        elif isinstance(exc, KeyboardInterrupt):
-            message = "interrupted"
         elif not isinstance(exc, CellExecutionError):
             message = f"{type(exc).__name__}: {exc}"
         result.error = {"cell": f"{rec.number}/{len(records)}" if rec else "?",

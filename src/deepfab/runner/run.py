@@ -34,7 +34,8 @@ from pathlib import Path
 
 import nbformat
 
-from ..lecture import write_json_atomic
+from ..errors import UsageError
+from ..io import write_json_atomic
 from .html import header_html, notebook_to_html
 from .kernel import execute_notebook
 
@@ -62,8 +63,6 @@ def _files(out: Path) -> dict[str, int]:
 
 def prepare_out(out: Path, lecture_id: str, force: bool = False) -> None:
     """Make ``out`` ready for a run of ``lecture_id`` (see the module docstring); UsageError if not."""
-    from ..cli import UsageError
-
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; expected a folder")
     if not out.exists() or not any(out.iterdir()):
@@ -120,20 +119,16 @@ def run_lecture(lec, out=None, smoke: bool = False, seed: int = 0, device: str =
     """Execute lecture ``lec`` (anything with ``id``, ``title`` and ``path``) into ``out``.
 
     Returns the exit status (0 ok, 1 a cell failed, 130 interrupted). Raises
-    ``deepfab.cli.UsageError`` for a refused output folder or an unavailable device.
+    ``deepfab.errors.UsageError`` for a refused output folder or an unavailable device.
     """
     import jupytext
 
-    from ..cli import UsageError
     from ..device import resolve_device
 
     out = Path(out or Path("runs") / lec.id).resolve()
     if not isinstance(seed, int) or seed < 0:
         raise UsageError(f"--seed must be a non-negative integer; got {seed!r}")
-    try:
-        resolved = resolve_device(device)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    resolved = resolve_device(device)
     if not Path(lec.path).is_file():
         raise UsageError(f"lecture {lec.id}: notebook {lec.path} not found")
     prepare_out(out, lec.id, force=force)

@@ -8,7 +8,7 @@ regression as scikit-learn estimators), ``info`` (entropy, cross-entropy, KL div
 
 References: see each module.
 """
-from deepfab.scratch.tensor import Tensor
 from deepfab.scratch import optim
+from deepfab.scratch.tensor import Tensor
 
 __all__ = ["Tensor", "optim"]

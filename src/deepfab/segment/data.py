@@ -48,7 +48,7 @@ class SegSet:
     def __len__(self) -> int:
         return len(self.X)
 
-    def subset(self, idx) -> "SegSet":
+    def subset(self, idx) -> SegSet:
         idx = np.asarray(idx)
         return SegSet(self.X[idx], self.Y[idx], self.groups[idx], self.kinds[idx], self.sizes[idx])
 

@@ -19,32 +19,15 @@ References:
 """
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..errors import ModelError
+
 FORMAT = 1
-
-
-def save_atomic(obj, path) -> None:
-    """``torch.save`` to a temp file beside ``path``, fsync, then ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def load(path, map_location="cpu") -> dict:
@@ -55,9 +38,9 @@ def load(path, map_location="cpu") -> dict:
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # truncated or foreign files
-        raise ValueError(f"{path} is not a readable deepfab checkpoint ({type(exc).__name__}: {exc})") from None
+        raise ModelError(f"{path} is not a readable deepfab checkpoint ({type(exc).__name__}: {exc})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a deepfab training checkpoint (format {FORMAT}); "
+        raise ModelError(f"{path} is not a deepfab training checkpoint (format {FORMAT}); "
                          f"got {type(ckpt).__name__} with format {getattr(ckpt, 'get', lambda k: None)('format')!r}")
     return ckpt
 
@@ -137,7 +120,7 @@ def check_model_matches(model: torch.nn.Module, saved_state: dict, path) -> None
     problems = state_differences(model, saved_state)
     if problems:
         shown = summarize(problems)
-        raise ValueError(f"cannot load {path}: the model does not match the checkpoint ({shown}). "
+        raise ModelError(f"cannot load {path}: the model does not match the checkpoint ({shown}). "
                          "Use the same architecture (or, to train another one, a new out_dir or resume=False).")
 
 
@@ -152,7 +135,7 @@ def load_weights(model: torch.nn.Module, path, map_location="cpu") -> torch.nn.M
     obj = torch.load(path, map_location=map_location, weights_only=True)
     state = obj["model"] if isinstance(obj, dict) and obj.get("format") == FORMAT else obj
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ValueError(f"{path} holds no state_dict (expected best.pt or checkpoint.pt); got {type(obj).__name__}")
+        raise ModelError(f"{path} holds no state_dict (expected best.pt or checkpoint.pt); got {type(obj).__name__}")
     check_model_matches(model, state, path)
     model.load_state_dict(state)
     return model

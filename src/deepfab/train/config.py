@@ -73,7 +73,7 @@ class TrainConfig:
     def __post_init__(self):
         self.validate()
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         def pos_int(name, allow_none=False):
             v = getattr(self, name)
             if v is None and allow_none:
@@ -145,7 +145,7 @@ class TrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict) -> TrainConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:

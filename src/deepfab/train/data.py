@@ -62,7 +62,7 @@ class TensorData:
             raise ValueError("dense targets (fit with loss_fn) have no class labels")
         return self.y.numpy()
 
-    def to(self, device) -> "TensorData":
+    def to(self, device) -> TensorData:
         """Move the whole set to ``device`` once (worth it on a GPU when it fits)."""
         self.X, self.y = self.X.to(device), self.y.to(device)
         return self

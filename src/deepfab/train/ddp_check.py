@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..lecture import write_json_atomic
+from ..io import write_json_atomic
 from . import distributed as D
 from .config import TrainConfig
 from .engine import fit

@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from ..device import resolve_device
-from ..lecture import write_json_atomic
+from ..io import save_torch_atomic, write_json_atomic
 from . import checkpoint as ckpt_io
 from . import distributed as D
 from .config import MONITORS, TrainConfig, config_diff
@@ -323,7 +323,7 @@ def _result(module, st, out, restore_best: bool = True) -> FitResult:
 
 def _save(out: Path, st, cfg, module, opt, sched, scaler, gens, n, info) -> None:
     state = {k: v.detach().cpu() for k, v in module.state_dict().items()}
-    ckpt_io.save_atomic({
+    save_torch_atomic({
         "format": ckpt_io.FORMAT, "config": cfg.to_dict(), "n_train": n, "world_size": info.world_size,
         "epoch": st["epoch"], "finished": st["finished"], "stopped_early": st["stopped_early"],
         "history": st["history"], "epoch_seconds": st["epoch_seconds"], "train_seconds": st["train_seconds"],
@@ -333,7 +333,7 @@ def _save(out: Path, st, cfg, module, opt, sched, scaler, gens, n, info) -> None
         "rng": ckpt_io.rng_state(gens),
     }, out / "checkpoint.pt")
     if st["best"]["epoch"] == st["epoch"]:
-        ckpt_io.save_atomic(st["best"]["state"] if st["best"]["state"] is not None else state, out / "best.pt")
+        save_torch_atomic(st["best"]["state"] if st["best"]["state"] is not None else state, out / "best.pt")
     write_json_atomic(out / "history.json", {
         "history": st["history"], "epoch_seconds": st["epoch_seconds"], "best_epoch": st["best"]["epoch"],
         "best_metrics": st["best"]["metrics"], "stopped_early": st["stopped_early"], "finished": st["finished"]})

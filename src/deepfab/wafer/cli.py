@@ -24,8 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli import UsageError
-from ..data import DataError
+from ..errors import DataError, UsageError
 
 TRAIN_DEFAULTS = {"arch": "resnet", "size": 32, "epochs": 12, "batch_size": 128, "lr": 3e-3,
                   "weight_decay": 5e-4, "label_smoothing": 0.05}
@@ -33,13 +32,10 @@ TRAIN_DEFAULTS = {"arch": "resnet", "size": 32, "epochs": 12, "batch_size": 128,
 
 def _open(args, need_labels: bool = False):
     """(model, maps, labels in the model's class indices or None, data path)."""
-    from .model_io import ModelError, load_model, open_data
+    from .model_io import load_model, open_data
 
-    try:
-        wm = load_model(args.model, device=args.device)
-        ws, path = open_data(args.data)
-    except (ModelError, DataError) as exc:
-        raise UsageError(str(exc)) from None
+    wm = load_model(args.model, device=args.device)
+    ws, path = open_data(args.data)
     if len(ws) == 0:
         raise UsageError(f"{path}: holds no maps")
     labels = None
@@ -70,7 +66,6 @@ def train_command(args) -> str:
 
 
 def _cmd_train(args) -> int:
-    from .model_io import ModelError
     from .training import train_wafer
 
     if args.max_per_class is not None and args.max_per_class < 1:
@@ -79,15 +74,12 @@ def _cmd_train(args) -> int:
         raise UsageError(f"--holdout-lots must be a fraction in [0, 1); got {args.holdout_lots}")
     kw = {} if args.width is None else {"width": args.width}
     command = train_command(args)
-    try:
-        m = train_wafer(args.data, args.out, val=args.val, holdout_lots=args.holdout_lots, arch=args.arch,
-                        arch_kwargs=kw, size=args.size, epochs=args.epochs, max_per_class=args.max_per_class,
-                        batch_size=args.batch_size, lr=args.lr,
-                        weight_decay=args.weight_decay, label_smoothing=args.label_smoothing, seed=args.seed,
-                        density=args.density, class_weights=args.class_weights, amp=args.amp,
-                        device=args.device, resume=args.resume, force=args.force, command=command)
-    except (ModelError, DataError) as exc:
-        raise UsageError(str(exc)) from None
+    m = train_wafer(args.data, args.out, val=args.val, holdout_lots=args.holdout_lots, arch=args.arch,
+                    arch_kwargs=kw, size=args.size, epochs=args.epochs, max_per_class=args.max_per_class,
+                    batch_size=args.batch_size, lr=args.lr,
+                    weight_decay=args.weight_decay, label_smoothing=args.label_smoothing, seed=args.seed,
+                    density=args.density, class_weights=args.class_weights, amp=args.amp,
+                    device=args.device, resume=args.resume, force=args.force, command=command)
     val = m["val_metrics"]
     score = f", best val macro-F1 {val['macro_f1']:.4f} (epoch {m['best_epoch']})" if val else ""
     print(f"wrote {args.out}/model.pt, config.json, metrics.json: {m['epochs_run']} epochs in "
@@ -121,11 +113,11 @@ def _cmd_eval(args) -> int:
     png = Path(args.out_png)
     png.parent.mkdir(parents=True, exist_ok=True)
     fig = confusion_figure(np.array(m["confusion"]), wm.label_names,
-                           title=f"{path.name}: accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}")
+                       title=f"{path.name}: accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}")
     fig.savefig(png, dpi=110)
     if args.json:
         print(json.dumps({"accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
-                          "per_class_recall": m["per_class_recall"]}))
+                      "per_class_recall": m["per_class_recall"]}))
         return 0
     print(f"{path.name}: {len(ws)} maps" + (f" ({dropped} dropped as copies of training maps)" if args.dedup else ""))
     print(f"accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}  balanced accuracy {m['balanced_accuracy']:.4f}")
@@ -177,7 +169,7 @@ def _cmd_explain(args) -> int:
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("wafer", help="train, evaluate, apply and explain a wafer-map classifier",
-                              description=__doc__.split("\n\n")[0])
+                          description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="wafer_command", metavar="ACTION", required=True)
     d = TRAIN_DEFAULTS
 
@@ -199,10 +191,10 @@ def add_parser(subparsers) -> None:
     t.add_argument("--seed", type=int, default=0, help="default 0")
     t.add_argument("--density", action=argparse.BooleanOptionalAction, default=True,
                    help="a third input channel, the fraction of failing dies in each cell of the resized map "
-                        "(default on; --no-density for the two max-pooled channels only)")
+                    "(default on; --no-density for the two max-pooled channels only)")
     t.add_argument("--class-weights", default="none", choices=("none", "sqrt"),
                    help="none: plain cross-entropy (default); sqrt: weights 1/sqrt(class count), more recall "
-                        "for the rare classes at the price of precision")
+                    "for the rare classes at the price of precision")
     t.add_argument("--amp", default="auto", choices=("auto", "off", "bf16", "fp16"),
                    help="mixed precision: auto = on CUDA only; bf16 also on a CPU with bf16 instructions")
     t.add_argument("--out", required=True, metavar="DIR", help="model folder to write")

@@ -31,7 +31,8 @@ import torch
 from ..augment.dihedral import D4_ORDER, dihedral
 from ..data import DataError, WaferSet, encode_maps, load_wm811k, read_wafer_npz
 from ..data.wm811k import WM811K_SPLITS
-from ..lecture import write_json_atomic
+from ..errors import ModelError
+from ..io import write_json_atomic
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "default"
 FORMAT = "deepfab-wafer-model/1"
@@ -41,10 +42,6 @@ DENSITY_ENCODING = ENCODING + "; channel 2 fraction of each cell's wafer dies th
 
 def in_channels(density: bool) -> int:
     return 3 if density else 2
-
-
-class ModelError(ValueError):
-    """A model folder that cannot be used: missing, unreadable, or weights of another architecture."""
 
 
 def build_net(arch: str, num_classes: int, kwargs: dict, density: bool = False) -> torch.nn.Module:

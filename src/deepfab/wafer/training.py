@@ -34,9 +34,9 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..device import seed_everything
 from ..augment import RandomDihedral
 from ..data import DataError, WaferSet, encode_maps, lot_ordered_split, map_digest
+from ..device import seed_everything
 from ..train import TrainConfig, fit
 from .model_io import DENSITY_ENCODING, ENCODING, ModelError, build_net, open_data, save_model, sha256
 

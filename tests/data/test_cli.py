@@ -1,6 +1,5 @@
 """`deepfab data list|info|show|convert`: output, figures, and one-line exit-2 errors on bad input."""
 import numpy as np
-import pytest
 
 from deepfab.cli import main
 

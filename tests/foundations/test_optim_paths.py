@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from deepfab.theory.optim_paths import (FAMILY, FUNCTIONS, scratch_path, start_sensitivity, surface, torch_path,
-                                       tune_lr)
+from deepfab.theory.optim_paths import FAMILY, FUNCTIONS, scratch_path, start_sensitivity, surface, torch_path, tune_lr
 
 
 @pytest.mark.parametrize("name", sorted(FAMILY))

@@ -5,7 +5,8 @@ Run: .venv/bin/python -m pytest tests/test_scratch_tensor.py -q
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 from deepfab.scratch import Tensor

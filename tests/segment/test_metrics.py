@@ -10,8 +10,17 @@ import pytest
 import torch
 from sklearn.metrics import f1_score, jaccard_score
 
-from deepfab.segment import (bce_dice_loss, dice, dice_from_iou, fail_baseline, iou, overlap_counts,
-                             per_group_scores, soft_dice_loss, summary)
+from deepfab.segment import (
+    bce_dice_loss,
+    dice,
+    dice_from_iou,
+    fail_baseline,
+    iou,
+    overlap_counts,
+    per_group_scores,
+    soft_dice_loss,
+    summary,
+)
 
 
 def test_hand_computed_example():

@@ -3,12 +3,24 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from deepfab.data import (
-    DataError, WaferSet, class_counts, class_weights, convert_lswmd, dedup, encode_maps, find_duplicates,
-    load_wm811k, lot_ordered_split, read_lswmd, read_wafer_npz, write_wafer_npz,
+    DataError,
+    WaferSet,
+    class_counts,
+    class_weights,
+    convert_lswmd,
+    dedup,
+    encode_maps,
+    find_duplicates,
+    load_wm811k,
+    lot_ordered_split,
+    read_lswmd,
+    read_wafer_npz,
+    write_wafer_npz,
 )
 
 wafer_map = st.tuples(st.integers(1, 40), st.integers(1, 40)).flatmap(

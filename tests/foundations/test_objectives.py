@@ -4,8 +4,15 @@ import pytest
 import torch
 
 from deepfab.theory.autodiff import central_difference, gradient_table, scratch_grad, seed_f, torch_grad
-from deepfab.theory.logistic import (cross_entropy_objective, fit_logreg, kl_objective, logistic_loss,
-                                     minimize, predict_proba_fail, soft_targets)
+from deepfab.theory.logistic import (
+    cross_entropy_objective,
+    fit_logreg,
+    kl_objective,
+    logistic_loss,
+    minimize,
+    predict_proba_fail,
+    soft_targets,
+)
 from deepfab.theory.sgd import inverse_time, logistic_h_grad, logistic_objective, sgd
 
 

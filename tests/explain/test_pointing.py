@@ -10,8 +10,15 @@ import torch
 from scipy.ndimage import binary_dilation
 from scipy.stats import spearmanr
 
-from deepfab.explain import (dilate, peak_location, pointing_game, random_hit_rate, randomized_copy,
-                             rank_correlation, rates_by_group)
+from deepfab.explain import (
+    dilate,
+    peak_location,
+    pointing_game,
+    random_hit_rate,
+    randomized_copy,
+    rank_correlation,
+    rates_by_group,
+)
 from deepfab.models.small import SmallCNN
 
 

@@ -11,8 +11,15 @@ import torch
 
 from deepfab.data import DataError
 from deepfab.models.segmentation import FCN, UNet
-from deepfab.segment import (GROUPS, encode_native, fail_baseline, make_segmentation_set, predict_masks,
-                             score_by_group, train_segmenter)
+from deepfab.segment import (
+    GROUPS,
+    encode_native,
+    fail_baseline,
+    make_segmentation_set,
+    predict_masks,
+    score_by_group,
+    train_segmenter,
+)
 from deepfab.segment.losses import bce_dice_loss, mask_metrics
 from deepfab.train import TrainConfig, fit
 

@@ -1,0 +1,76 @@
+"""Files written so that a kill never leaves half of one, and never over a user's file unasked.
+
+    write_json_atomic(path, obj)   JSON through a temporary file and a rename
+    save_torch_atomic(obj, path)   ``torch.save`` the same way, fsync'd (checkpoints, models)
+    check_new_file(path, force)    refuse to replace an existing file unless ``force``
+
+A temporary file is written beside the target and moved into place with ``os.replace``, so a
+reader sees the old file or the new one. Numpy scalars and arrays and paths are stored as plain
+JSON values.
+
+References: POSIX rename(2), atomic replacement within one file system.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+
+
+def _to_builtin(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in JSON")
+
+
+def _write_atomic(path: Path, mode: str, write: Callable) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_json_atomic(path: str | Path, obj: Any) -> None:
+    """Write ``obj`` as indented, key-sorted JSON to ``path``; never half-written."""
+    def write(f):
+        json.dump(obj, f, indent=2, sort_keys=True, default=_to_builtin)
+        f.write("\n")
+    _write_atomic(path, "w", write)
+
+
+def save_torch_atomic(obj, path: str | Path) -> None:
+    """``torch.save(obj)`` to ``path``; never half-written."""
+    import torch
+
+    _write_atomic(path, "wb", lambda f: torch.save(obj, f))
+
+
+def check_new_file(path: str | Path, force: bool = False, flag: str = "--force") -> Path:
+    """``path`` as a Path, if writing it replaces nothing (or ``force``); ``UsageError`` otherwise."""
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; expected a file name to write")
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists; choose another name, or pass {flag} to replace it")
+    return path
