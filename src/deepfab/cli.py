@@ -62,8 +62,9 @@ def _cmd_book(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="deepfab", description="deepfab: an advanced deep-learning curriculum for semiconductor data scientists.\n\n"
-                                     + __doc__.replace("``", "").split("\n", 1)[1],
+    description = ("deepfab: an advanced deep-learning curriculum for semiconductor data scientists.\n\n"
+                   + __doc__.replace("``", "").split("\n", 1)[1])
+    parser = argparse.ArgumentParser(prog="deepfab", description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 

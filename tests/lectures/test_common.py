@@ -61,7 +61,8 @@ def smoke_run(lec, out, seed=0):
 def test_lecture_smoke_run(lec, tmp_path):
     metrics, config = smoke_run(lec, tmp_path / "a")
     if config["wall_seconds"] > SMOKE_BUDGET_S:  # reported, not asserted: wall time depends on the machine's load
-        warnings.warn(f"{lec.id} smoke run took {config['wall_seconds']:.0f} s (budget {SMOKE_BUDGET_S:.0f} s)")
+        warnings.warn(f"{lec.id} smoke run took {config['wall_seconds']:.0f} s (budget {SMOKE_BUDGET_S:.0f} s)",
+                      stacklevel=1)
 
     values = flat(metrics)
     assert values, f"{lec.id} recorded no metrics"

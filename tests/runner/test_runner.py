@@ -181,9 +181,11 @@ WIDE_SAMPLE = [
     r"\mathrm{KL}(p\,\|\,q)", r"\hat{y}", r"\tilde{x}", r"\bar x", r"a\odot b", r"\mathbf{x}", r"a\quad b\;c\,d\!e",
     r"f(x)=\begin{cases}1 & x>0\\0&\text{else}\end{cases}", r"\begin{bmatrix}1&2\\3&4\end{bmatrix}",
     r"\begin{align} a &= b \\ c&=d \end{align}", r"\arg\min_w L", r"\operatorname*{argmin}_w L", r"\lVert x \rVert",
-    r"\langle a,b\rangle", r"\frac{\partial L}{\partial w}", r"\sqrt[3]{x}", r"\binom{n}{k}", r"\mathbb{E}_{x\sim p}[f(x)]",
+    r"\langle a,b\rangle", r"\frac{\partial L}{\partial w}", r"\sqrt[3]{x}", r"\binom{n}{k}",
+    r"\mathbb{E}_{x\sim p}[f(x)]",
     r"\left. \frac{df}{dx} \right|_{x=0}", r"\max_{\|\delta\|_\infty\le\epsilon}", r"x^{(100)} = A^{100} x^{(0)}",
-    r"\int_0^1 f(x)\,dx", r"p(x\mid z)", r"\begin{gathered} a \\ b \end{gathered}", r"\begin{equation} a \label{e} \end{equation}",
+    r"\int_0^1 f(x)\,dx", r"p(x\mid z)", r"\begin{gathered} a \\ b \end{gathered}",
+    r"\begin{equation} a \label{e} \end{equation}",
     r"\sigma(z) = \frac{1}{1+e^{-z}}", r"\mathbb{1}[y=k]", r"\lfloor x \rfloor", r"\xrightarrow{f}", r"\Pr[y=1]",
 ]
 

@@ -151,7 +151,8 @@ def test_logistic_matches_sklearn(C):
     np.testing.assert_allclose(ours.coef_, ref.coef_.ravel(), atol=1e-4)
     assert ours.intercept_ == pytest.approx(ref.intercept_[0], abs=1e-4)
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-5)
-    np.testing.assert_allclose(ours.predict_log_proba(X[:20]), np.log(ours.predict_proba(X[:20])), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(ours.predict_log_proba(X[:20]), np.log(ours.predict_proba(X[:20])),
+                               rtol=1e-6, atol=1e-12)
     np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
     assert ours.n_iter_ < 30  # Newton converges in a handful of steps
 

@@ -110,7 +110,8 @@ def _holes(size, rng, pitch, duty, ler, defect):
             a, b = (cy[i, j], cx[i, j]), (cy[i, j + 1], cx[i, j + 1])
             t = np.clip(((yy - a[0]) * (b[0] - a[0]) + (xx - a[1]) * (b[1] - a[1]))
                         / ((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2), 0, 1)
-            bar = (yy - a[0] - t * (b[0] - a[0])) ** 2 + (xx - a[1] - t * (b[1] - a[1])) ** 2 < (0.6 * radius[i, j]) ** 2
+            dist2 = (yy - a[0] - t * (b[0] - a[0])) ** 2 + (xx - a[1] - t * (b[1] - a[1])) ** 2
+            bar = dist2 < (0.6 * radius[i, j]) ** 2
             mask = bar & ~holes
             holes |= bar
     return ~holes, mask                                           # material is everything but the holes

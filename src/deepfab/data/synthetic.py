@@ -202,7 +202,8 @@ def make_dataset(n_per_class: int, patterns=PATTERNS, size=32, seed: int = 0, **
     for k, pat in enumerate(patterns):
         for _ in range(n_per_class):
             if grids is not None:
-                pool = grids[pat] if isinstance(pat, str) and len(grids.get(pat, ())) else np.concatenate(list(grids.values()))
+                own = isinstance(pat, str) and len(grids.get(pat, ()))
+                pool = grids[pat] if own else np.concatenate(list(grids.values()))
                 s = tuple(int(v) for v in pool[rng.integers(len(pool))])
             elif np.isscalar(size):
                 s = size

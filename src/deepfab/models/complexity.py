@@ -133,9 +133,11 @@ def receptive_field(layers) -> list[dict]:
     rf, jump, rows = 1, 1, []
     for name, layer in items:
         if isinstance(layer, (nn.Conv2d, *_POOLS)):
-            k, s = _pair(layer.kernel_size)[0], _pair(layer.stride if layer.stride is not None else layer.kernel_size)[0]
+            k = _pair(layer.kernel_size)[0]
+            s = _pair(layer.stride if layer.stride is not None else layer.kernel_size)[0]
             d = _pair(getattr(layer, "dilation", 1))[0]
-        elif isinstance(layer, (tuple, list)) and len(layer) in (2, 3) and all(isinstance(v, int) and v > 0 for v in layer):
+        elif (isinstance(layer, (tuple, list)) and len(layer) in (2, 3)
+              and all(isinstance(v, int) and v > 0 for v in layer)):
             k, s, d = (*layer, 1) if len(layer) == 2 else layer
         else:
             raise ValueError(f"receptive_field: layer {name} must be a Conv2d/pool module or (kernel, stride[, "

@@ -116,7 +116,7 @@ class UNet(_PadCrop):
         super().__init__(depth, in_channels)
         self.config = {"arch": "unet", "in_channels": in_channels, "num_classes": num_classes,
                        "width": width, "depth": depth}
-        chans = [width * 2 ** i for i in range(depth + 1)]             # level i at stride 2**i; level depth = bottleneck
+        chans = [width * 2 ** i for i in range(depth + 1)]  # level i at stride 2**i; level depth = bottleneck
         self.down = nn.ModuleList(_block(c_in, c) for c_in, c in zip([in_channels] + chans[:-1], chans))
         self.ups = nn.ModuleList(_up(chans[i + 1], chans[i], 2, bilinear=False) for i in range(depth))
         self.dec = nn.ModuleList(_block(2 * chans[i], chans[i]) for i in range(depth))

@@ -26,7 +26,8 @@ from latex2mathml.converter import convert as _l2m
 # TeX that latex2mathml lacks or renders poorly, rewritten to what it does well.
 _REWRITES = [
     (re.compile(r"\\(begin|end)\{aligned\}"), r"\\\1{align*}"),
-    (re.compile(r"\\(begin|end)\{(?:gathered|gather\*?)\}"), lambda m: "\\begin{array}{c}" if m.group(1) == "begin" else "\\end{array}"),
+    (re.compile(r"\\(begin|end)\{(?:gathered|gather\*?)\}"),
+     lambda m: "\\begin{array}{c}" if m.group(1) == "begin" else "\\end{array}"),
     (re.compile(r"\\(?:begin|end)\{(?:equation|displaymath)\*?\}"), ""),
     (re.compile(r"\\(?:label|eqref|ref)\{[^{}]*\}"), ""),
     (re.compile(r"\\(?:nonumber|notag)\b"), ""),
@@ -140,7 +141,8 @@ def tex_to_mathml(tex: str, display: bool = False) -> tuple[str, bool]:
             raise ValueError("unknown command")
     except Exception:  # latex2mathml raises many kinds; any of them means "show the source"
         delim = "$$" if display else "$"
-        return f'<code class="tex-fallback" title="formula not rendered">{html.escape(delim + tex + delim)}</code>', False
+        fallback = html.escape(delim + tex + delim)
+        return f'<code class="tex-fallback" title="formula not rendered">{fallback}</code>', False
     out = out.replace("<mi>&#x0007E;</mi>", "<mo>&#x0223C;</mo>")   # \sim is a relation, not "~"
     return _function_space(_movable_limits(_fix_variants(out))), True
 

@@ -12,9 +12,9 @@ A run of lecture L03 writes into ``runs/L03/`` (or ``--out``):
 Existing folders. A folder whose ``config.json`` says it is a run of the same lecture is a
 previous run: the files that run listed are deleted first (so no stale figure or metric
 survives) and anything else in the folder is kept (``config.json`` is written as soon as a run
-starts, with the files already there, so a run killed half-way is recognised too). Any other non-empty folder is refused with
-exit status 2 unless ``force=True`` (``--force``); with it, the files the run writes are
-overwritten and nothing else is touched. Nothing a user had is deleted without asking.
+starts, with the files already there, so a run killed half-way is recognised too). Any other
+non-empty folder is refused with exit status 2 unless ``force=True`` (``--force``); with it, the
+files the run writes are overwritten and nothing else is touched. Nothing a user had is deleted without asking.
 
 Exit status: 0 when every cell ran, 1 when a cell failed (the message names the cell and the
 error; the partial notebook and page are still written), 130 when interrupted.
@@ -174,8 +174,8 @@ def run_lecture(lec, out=None, smoke: bool = False, seed: int = 0, device: str =
               file=sys.stderr)
     if result.status == "ok":
         n_fig = len(list((out / "figures").glob("*.png"))) if (out / "figures").is_dir() else 0
-        print(f"[{lec.id}] done in {wall:.1f}s: {len(result.cells)} cells, {n_fig} figures -> {out / (lec.id + '.html')}",
-              flush=True)
+        page = out / f"{lec.id}.html"
+        print(f"[{lec.id}] done in {wall:.1f}s: {len(result.cells)} cells, {n_fig} figures -> {page}", flush=True)
         return 0
     err = result.error
     where = f" ({Path(lec.path).name} line {err['line']})" if err.get("line") else ""

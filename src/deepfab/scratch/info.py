@@ -28,7 +28,8 @@ def check_pmf(p, name: str = "p", atol: float = SUM_ATOL) -> np.ndarray:
     if arr.size == 0:
         raise ValueError(f"{name} must be a non-empty probability vector; got an empty array")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must contain only finite numbers; got {int(np.sum(~np.isfinite(arr)))} NaN/inf entries")
+        bad = int(np.sum(~np.isfinite(arr)))
+        raise ValueError(f"{name} must contain only finite numbers; got {bad} NaN/inf entries")
     if np.any(arr < 0):
         raise ValueError(f"{name} must be non-negative; got minimum {arr.min():.6g}")
     total = arr.sum()

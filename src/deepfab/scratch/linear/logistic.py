@@ -57,7 +57,7 @@ class LogisticRegression(BinaryLinearClassifier):
 
         theta = np.zeros(A.shape[1])
         f = objective(theta)
-        for it in range(1, self.max_iter + 1):
+        for it in range(1, self.max_iter + 1):  # noqa: B007 (n_iter_ is the last it)
             z = A @ theta
             grad = c * A.T @ (-s * expit(-s * z)) + reg * theta
             hess = c * (A.T * (expit(z) * expit(-z))) @ A + np.diag(reg)
@@ -73,7 +73,8 @@ class LogisticRegression(BinaryLinearClassifier):
                 break
         else:
             warnings.warn(f"Newton's method did not converge in max_iter={self.max_iter} steps "
-                          "(without a penalty, separable data has no finite minimiser)", ConvergenceWarning)
+                          "(without a penalty, separable data has no finite minimiser)",
+                          ConvergenceWarning, stacklevel=2)
         self.n_iter_ = it
         self.coef_ = theta[:p]
         self.intercept_ = float(theta[p]) if self.fit_intercept else 0.0

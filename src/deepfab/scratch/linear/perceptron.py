@@ -50,7 +50,7 @@ class Perceptron(BinaryLinearClassifier):
             if self.n_updates_ >= self.max_iter:
                 warnings.warn(f"Perceptron stopped after max_iter={self.max_iter} updates with "
                               f"{wrong.size} of {len(s)} points misclassified; the data may not be "
-                              "linearly separable", ConvergenceWarning)
+                              "linearly separable", ConvergenceWarning, stacklevel=2)
                 break
             i = wrong[0]
             theta += s[i] * Xa[i]  # a ← a + y x, b ← b + y
