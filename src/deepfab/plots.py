@@ -166,3 +166,23 @@ def draw_bars(ax, values: dict, errors: dict | None = None, ylabel: str = "", ti
     if title is not None:
         ax.set_title(title)
     ax.grid(alpha=0.3, axis="x" if horizontal else "y")
+
+
+def draw_grouped_bars(ax, values: dict, ylabel: str = "", title: str | None = None, ylim=(0, 1.05)) -> None:
+    """series -> {group: value} as grouped bars: the groups (of the first series, in its order) on the
+    x axis, one bar per series in each group (a group a series lacks is left empty)."""
+    series = list(values)
+    groups = list(values[series[0]])
+    width = 0.8 / len(series)
+    pos = np.arange(len(groups))
+    for k, name in enumerate(series):
+        ax.bar(pos + (k - (len(series) - 1) / 2) * width, [values[name].get(g, np.nan) for g in groups], width,
+               label=name)
+    ax.set_xticks(pos, groups, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    if title is not None:
+        ax.set_title(title, fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)

@@ -9,7 +9,7 @@ import pytest
 import torch
 from sklearn.neighbors import KNeighborsClassifier
 
-from deepfab.explain import capture, embed, first_conv_weights, knn_accuracy, last_linear
+from deepfab.explain import capture, embed, first_conv_weights, knn_accuracy, last_linear, top_channels
 from deepfab.models.small import SmallCNN
 
 
@@ -64,3 +64,15 @@ def test_knn_accuracy_matches_sklearn_leave_one_out():
     assert 0.6 < knn_accuracy(z, y, k=3) < 1.0
     with pytest.raises(ValueError, match="k must be in 1..59"):
         knn_accuracy(z, y, k=60)
+
+
+def test_top_channels_are_each_samples_most_active_by_mean():
+    net, x = net_and_batch()
+    act = capture(net, x, ["features.6"])["features.6"]            # (5, 8, 8, 8)
+    top = top_channels(act, 3)
+    assert top.shape == (5, 3, 8, 8)
+    for i in range(len(act)):                                      # the per-sample loop it replaces
+        order = act[i].flatten(1).mean(1).argsort(descending=True)[:3]
+        assert torch.equal(top[i], act[i][order])
+    with pytest.raises(ValueError, match="1 <= k <= K"):
+        top_channels(act, 9)

@@ -86,7 +86,7 @@ def test_randomized_copy_changes_every_layer_and_is_seeded():
         net.features[0].weight.mul_(3.0)
         net.features[1].weight.fill_(2.0)
     r1, r2 = randomized_copy(net, seed=5), randomized_copy(net, seed=5)
-    for (name, p), p1, p2 in zip(net.named_parameters(), r1.parameters(), r2.parameters()):
+    for (name, _p), p1, p2 in zip(net.named_parameters(), r1.parameters(), r2.parameters()):
         assert torch.equal(p1, p2), name
     assert not torch.equal(net.features[0].weight, r1.features[0].weight)
     assert torch.all(r1.features[1].weight == 1.0)  # BatchNorm back to its initial scale

@@ -16,6 +16,7 @@ from deepfab.segment import (
     encode_native,
     fail_baseline,
     make_segmentation_set,
+    predict_logits,
     predict_masks,
     score_by_group,
     train_segmenter,
@@ -134,16 +135,13 @@ def test_fit_with_loss_fn_resumes_from_its_checkpoint(small, tmp_path):
     assert resumed.history == whole.history and resumed.best_metrics == whole.best_metrics
 
 
-def test_mask_rgb_colours_hits_misses_and_false_alarms():
-    from deepfab.segment.plots import FAIL, FALSE, HIT, MISS, PASS, WHITE, mask_rgb
 
-    x = np.zeros((2, 3, 3), np.float32)
-    x[0, :, 1:] = 1                                      # wafer: columns 1-2
-    x[1, 0, 1] = x[1, 1, 1] = x[1, 2, 2] = 1             # three fail dies
-    truth = np.zeros((3, 3), bool)
-    truth[0, 1] = truth[1, 1] = True
-    pred = np.zeros((3, 3), bool)
-    pred[0, 1] = pred[0, 2] = True
-    img = mask_rgb(x, pred, truth)
-    assert tuple(img[0, 0]) == WHITE and tuple(img[1, 2]) == PASS and tuple(img[2, 2]) == FAIL
-    assert tuple(img[0, 1]) == HIT and tuple(img[1, 1]) == MISS and tuple(img[0, 2]) == FALSE
+def test_predict_logits_uses_eval_mode_and_restores_the_mode(small):
+    torch.manual_seed(0)
+    net = UNet(width=4, depth=1)
+    net.train()
+    logits = predict_logits(net, small.X[:2], device="cpu")
+    assert net.training                                  # restored
+    with torch.no_grad():
+        expected = net.eval()(torch.as_tensor(small.X[:2])).numpy()
+    np.testing.assert_allclose(logits, expected, rtol=1e-6, atol=1e-6)

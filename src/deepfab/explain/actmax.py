@@ -29,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .saliency import eval_mode, target_index
+from ..models import eval_mode
+from .saliency import target_index
 
 
 def total_variation(x: torch.Tensor) -> torch.Tensor:
@@ -79,7 +80,7 @@ def class_model(model: torch.nn.Module, target: int, x0: torch.Tensor, steps: in
     x = (x0.detach().clone() * keep).requires_grad_(True)
     opt = torch.optim.Adam([x], lr=lr)
     history = []
-    with eval_mode(model):
+    with eval_mode(model), torch.enable_grad():
         t = int(target_index(target, 1, model(x0[None].detach()).shape[1], x0.device)[0])
         for _ in range(steps):
             dy, dx = (torch.randint(-jitter, jitter + 1, (2,), generator=gen).tolist() if jitter else (0, 0))

@@ -7,6 +7,7 @@ class scores are a linear function of). Zeiler & Fergus (2014) read trained netw
 
     w   = first_conv_weights(model)                 # (K, C, kh, kw) of the first nn.Conv2d
     act = capture(model, x, ["features.2", "features.5"])   # {name: (N, K, h, w)}
+    top = top_channels(act["features.2"], 4)        # (N, 4, h, w): each sample's most active channels
     z   = embed(model, x)                           # (N, D): input of the last nn.Linear
     knn_accuracy(z, y, k=5)                         # leave-one-out k-NN accuracy in that space
 
@@ -21,7 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .saliency import check_batch, eval_mode
+from ..models import eval_mode
+from .saliency import check_batch
 
 
 def first_conv_weights(model: nn.Module) -> torch.Tensor:
@@ -56,6 +58,14 @@ def capture(model: nn.Module, x: torch.Tensor, names: list[str], batch_size: int
         for h in handles:
             h.remove()
     return {n: torch.cat(v) for n, v in parts.items()}
+
+
+def top_channels(act: torch.Tensor, k: int) -> torch.Tensor:
+    """(N, k, h, w): for each sample of ``act`` (N, K, h, w), its k channels of largest mean, largest first."""
+    if act.ndim != 4 or not 1 <= k <= act.shape[1]:
+        raise ValueError(f"top_channels needs activations (N, K, h, w) and 1 <= k <= K; got {tuple(act.shape)}, k={k}")
+    order = act.flatten(2).mean(2).argsort(dim=1, descending=True)[:, :k]          # (N, k) channel indices
+    return act.gather(1, order[:, :, None, None].expand(-1, -1, *act.shape[2:]))
 
 
 def last_linear(model: nn.Module) -> nn.Module:

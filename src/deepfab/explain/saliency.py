@@ -23,9 +23,9 @@ M. Sundararajan, A. Taly, Q. Yan, "Axiomatic Attribution for Deep Networks", ICM
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import torch
+
+from ..models import eval_mode
 
 
 def check_batch(x) -> torch.Tensor:
@@ -47,18 +47,6 @@ def target_index(target, n: int, n_classes: int, device) -> torch.Tensor:
     return t
 
 
-@contextmanager
-def eval_mode(model: torch.nn.Module):
-    """Eval mode (no dropout, BatchNorm running statistics) for the block; the old mode afterwards."""
-    was = model.training
-    model.eval()
-    try:
-        with torch.enable_grad():
-            yield model
-    finally:
-        model.train(was)
-
-
 def class_score(model, x: torch.Tensor, target) -> torch.Tensor:
     """Sum over the batch of each sample's target logit; (N,) gradients follow from one backward."""
     logits = model(x)                                               # (N, K)
@@ -69,7 +57,7 @@ def class_score(model, x: torch.Tensor, target) -> torch.Tensor:
 def vanilla_gradient(model, x, target) -> torch.Tensor:
     """dS_target/dx, (N, C, H, W); samples do not interact in eval mode, so one backward serves all."""
     x = check_batch(x).detach().clone().requires_grad_(True)
-    with eval_mode(model):
+    with eval_mode(model), torch.enable_grad():        # gradients even when called under torch.no_grad()
         (g,) = torch.autograd.grad(class_score(model, x, target), x)
     return g
 

@@ -53,11 +53,11 @@ from deepfab.segment import (
     train_segmenter,
 )
 from deepfab.segment.plots import (
-    plot_group_bars,
-    plot_histories,
-    plot_mask_rows,
-    plot_real_masks,
-    plot_transposed_example,
+    group_bars_figure,
+    histories_figure,
+    masks_figure,
+    real_masks_figure,
+    transposed_conv_figure,
 )
 from deepfab.segment.transpose import conv_matrix, conv_transpose2d_scatter, overlap_count, transposed_output_size
 from deepfab.train import TrainConfig
@@ -197,9 +197,9 @@ ref = F.conv_transpose2d(torch.tensor(x_small)[None, None], torch.tensor(w_small
 print("transposed convolution of [[1, 2], [3, 4]] with a 3x3 kernel of ones, stride 2:\n", ours)
 print("output size by the formula:", transposed_output_size(2, 3, stride=2), "; by torch:", ref.shape[0])
 ctx.metric("transpose/scatter_vs_torch_max_abs_diff", float(np.abs(ours - ref).max()))
-ctx.figure(plot_transposed_example(x_small, w_small, ours,
-                                   "each input value stamps value x kernel at stride 2; overlaps add "
-                                   f"(max |ours - torch| = {np.abs(ours - ref).max():.0e})"), "transposed_conv_example")
+ctx.figure(transposed_conv_figure(x_small, w_small, ours,
+                                  "each input value stamps value x kernel at stride 2; overlaps add "
+                                  f"(max |ours - torch| = {np.abs(ours - ref).max():.0e})"), "transposed_conv_example")
 
 # the adjoint: build C for a stride-2 convolution of a 6 x 6 input and compare C^T y with torch
 w3 = rng.normal(size=(3, 3))
@@ -213,7 +213,8 @@ ctx.metric("transpose/CT_y_vs_torch_max_abs_diff", float(np.abs((C.T @ yv).resha
 print(f"<Cx, y> - <x, C^T y> = {adj:.1e};  max |C^T y - conv_transpose2d(y)| = "
       f"{np.abs((C.T @ yv).reshape(6, 6) - ct).max():.1e}  (C is {C.shape[0]} x {C.shape[1]})")
 print("taps per output position, k=3 s=2:", overlap_count(6, 3, 2), "  k=4 s=2:", overlap_count(6, 4, 2))
-print("bilinear initialisation of a k=4, s=2 transposed convolution (one channel):\n", bilinear_kernel(1, 4)[0, 0].numpy())
+print("bilinear initialisation of a k=4, s=2 transposed convolution (one channel):\n",
+      bilinear_kernel(1, 4)[0, 0].numpy())
 
 # %% [markdown]
 # The example shows the overlaps: where two stamps meet the output holds the sum of two input
@@ -250,13 +251,13 @@ epochs = ctx.pick(real=12, smoke=3)
 width = ctx.pick(real=8, smoke=4)
 cfg = TrainConfig(epochs=epochs, batch_size=32, lr=3e-3, weight_decay=1e-4, scheduler="cosine",
                   monitor="val_loss", seed=ctx.seed, device=str(ctx.device))
-models = {"FCN-32s": lambda: FCN(width=width, depth=4, skips=0),
-          "FCN-8s": lambda: FCN(width=width, depth=4, skips=2),
-          "U-Net": lambda: UNet(width=width, depth=3)}
+models = {"FCN-32s": (FCN, dict(width=width, depth=4, skips=0)),
+          "FCN-8s": (FCN, dict(width=width, depth=4, skips=2)),
+          "U-Net": (UNet, dict(width=width, depth=3))}
 results, preds, rows = {}, {}, {}
-for name, build in models.items():
+for name, (arch, kwargs) in models.items():
     torch.manual_seed(ctx.seed)
-    net = build()
+    net = arch(**kwargs)
     n_params = sum(p.numel() for p in net.parameters())
     print(f"--- {name}: {n_params:,} parameters")
     results[name] = train_segmenter(net, train, val, cfg)
@@ -265,7 +266,7 @@ for name, build in models.items():
     slug = name.lower().replace("-", "")                      # fcn32s, fcn8s, unet
     ctx.metric(f"{slug}/params", n_params)
     ctx.metric(f"{slug}/train_seconds", results[name].train_seconds)
-ctx.figure(plot_histories({k: r.history for k, r in results.items()}, color_offset=1), "training_curves")
+ctx.figure(histories_figure({k: r.history for k, r in results.items()}, color_offset=1), "training_curves")
 
 # %% [markdown]
 # ## 7. Results per pattern type
@@ -289,7 +290,7 @@ for m in methods[1:]:
     ctx.metric(f"{key}/dice", {g: by[m][g]["dice"] for g in by[m]})
     ctx.metric(f"{key}/micro_iou_all", by[m]["all"]["micro_iou"])
 ctx.metric("baseline/dice", {g: by_base[g]["dice"] for g in by_base})
-ctx.figure(plot_group_bars({m: [by[m][g] for g in list(GROUPS) + ["all"]] for m in methods}, "iou"),
+ctx.figure(group_bars_figure({m: [by[m][g] for g in list(GROUPS) + ["all"]] for m in methods}, "iou"),
            "iou_per_pattern")
 defects = [g for g in GROUPS if g != "none"]
 for m in methods:
@@ -308,9 +309,9 @@ ctx.metric("unet/iou_gain_over_fcn8s", by["U-Net"]["all"]["iou"] - by["FCN-8s"][
 # kinds of wafers).
 #
 # What to expect from the papers, in spirit: FCN-8s improved FCN-32s from 59.4 to 62.7 mean IoU
-# (a subset of PASCAL VOC 2011 validation), with the gain concentrated at object boundaries; U-Net won the ISBI 2015 cell
-# tracking challenge with far less training data than FCNs needed, thanks to its full-resolution
-# skips. On wafer maps the boundary is the whole problem — the target is a set of individual
+# (a subset of PASCAL VOC 2011 validation), with the gain concentrated at object boundaries; U-Net
+# won the ISBI 2015 cell tracking challenge with far less training data than FCNs needed, thanks to
+# its full-resolution skips. On wafer maps the boundary is the whole problem — the target is a set of individual
 # dies — so the effect of resolution is much larger here than on VOC: FCN-32s can only say "the
 # defect is around here", and every background fail in that area and every isolated pattern die
 # outside its blurred region costs IoU. The U-Net decoder sees, die by die, which dies failed.
@@ -319,15 +320,16 @@ ctx.metric("unet/iou_gain_over_fcn8s", by["U-Net"]["all"]["iou"] - by["FCN-8s"][
 order = list(GROUPS)
 pick = [int(np.flatnonzero(test.groups == g)[0]) for g in order]
 scores = [None] + [iou(preds[m][pick, 0], y_test[pick, 0]) for m in ("FCN-32s", "FCN-8s", "U-Net")]
-fig = plot_mask_rows(test.X[pick], [y_test[pick, 0]] + [preds[m][pick, 0] for m in ("FCN-32s", "FCN-8s", "U-Net")],
-                     ["ground truth", "FCN-32s", "FCN-8s", "U-Net"], [f"{g}\n{test.kinds[i]}" if g == "mixed" else g
-                                                                      for g, i in zip(order, pick)], scores=scores)
+fig = masks_figure(test.X[pick], [y_test[pick, 0]] + [preds[m][pick, 0] for m in ("FCN-32s", "FCN-8s", "U-Net")],
+                   ["ground truth", "FCN-32s", "FCN-8s", "U-Net"], [f"{g}\n{test.kinds[i]}" if g == "mixed" else g
+                                                                    for g, i in zip(order, pick)], scores=scores)
 ctx.figure(fig, "masks_per_pattern")
 
 # %% [markdown]
-# One test map per pattern type (rows): the input, the ground truth (red: pattern dies among the
-# dark-grey background fails) and each model's prediction coloured against the truth — red a hit,
-# blue a missed pattern die, orange a background fail (or passing die) wrongly marked.
+# One test map per pattern type (rows): the input (pale blue passing dies, red failing dies), the
+# ground truth (black: pattern dies among the red background fails) and each model's prediction
+# coloured against the truth — black a hit, yellow a missed pattern die, magenta a background fail
+# (or passing die) wrongly marked.
 #
 # ## 8. On real WM-811K maps
 #
@@ -370,10 +372,10 @@ marked_defect = ctx.metric("real/share_fail_marked_defect_mean",
                            float(np.mean([real_by[c]["share of fail dies marked"] for c in defect_classes])))
 nonempty_none = ctx.metric("real/nonempty_rate_none", float(real_by["none"]["non-empty mask"]))
 marked_none = ctx.metric("real/share_fail_marked_none", float(real_by["none"]["share of fail dies marked"]))
-ctx.figure(plot_real_masks(np.stack(shown_X), np.stack(shown_masks), shown_titles, ncols=6), "real_maps_unet")
+ctx.figure(real_masks_figure(np.stack(shown_X), np.stack(shown_masks), shown_titles, ncols=6), "real_maps_unet")
 
 # %% [markdown]
-# Red dies are those the U-Net calls pattern dies; dark grey are fail dies it leaves as background.
+# Black dies are those the U-Net calls pattern dies; red are fail dies it leaves as background.
 # Nothing here was trained on real maps, so this is a test of how well the generator's nine
 # pattern types describe real wafers. Look at the `none` row of the figure before reading the
 # numbers: what the model marks on real "clean" wafers is mostly fail dies at the wafer edge and
@@ -384,12 +386,15 @@ ctx.figure(plot_real_masks(np.stack(shown_X), np.stack(shown_masks), shown_title
 # %%
 print(f"U-Net on real maps: non-empty mask on {nonempty_defect:.2f} of defect-class wafers (mean over classes) vs "
       f"{nonempty_none:.2f} of 'none' wafers; share of fail dies marked {marked_defect:.2f} vs {marked_none:.2f}")
-print(f"synthetic test, mean IoU: baseline {by['baseline']['all']['iou']:.3f}, FCN-32s {by['FCN-32s']['all']['iou']:.3f}, "
-      f"FCN-8s {by['FCN-8s']['all']['iou']:.3f}, U-Net {by['U-Net']['all']['iou']:.3f}")
-wins = ctx.metric("unet/patterns_above_baseline", int(sum(by["U-Net"][g]["iou"] > by_base[g]["iou"] + 0.01 for g in GROUPS)))
+print(f"synthetic test, mean IoU: baseline {by['baseline']['all']['iou']:.3f}, "
+      f"FCN-32s {by['FCN-32s']['all']['iou']:.3f}, FCN-8s {by['FCN-8s']['all']['iou']:.3f}, "
+      f"U-Net {by['U-Net']['all']['iou']:.3f}")
+wins = ctx.metric("unet/patterns_above_baseline",
+                  int(sum(by["U-Net"][g]["iou"] > by_base[g]["iou"] + 0.01 for g in GROUPS)))
 ties = int(sum(abs(by["U-Net"][g]["iou"] - by_base[g]["iou"]) <= 0.01 for g in GROUPS))
-print(f"U-Net above the baseline (by more than 0.01 IoU) on {wins} of {len(GROUPS)} pattern types, within 0.01 on {ties}; "
-      f"synthetic none maps left clean: U-Net {by['U-Net']['none']['iou']:.2f}, FCN-8s {by['FCN-8s']['none']['iou']:.2f}")
+print(f"U-Net above the baseline (by more than 0.01 IoU) on {wins} of {len(GROUPS)} pattern types, "
+      f"within 0.01 on {ties}; synthetic none maps left clean: U-Net {by['U-Net']['none']['iou']:.2f}, "
+      f"FCN-8s {by['FCN-8s']['none']['iou']:.2f}")
 
 # %% [markdown]
 # ## 9. What we found, and against what

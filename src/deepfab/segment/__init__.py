@@ -13,10 +13,10 @@ References:
 """
 from .apply import predict_logits, predict_masks, score_by_group, train_segmenter
 from .data import GROUPS, MIXED, SINGLE, SegSet, encode_native, fail_baseline, make_segmentation_set
-from .losses import bce_dice_loss, bce_loss, mask_metrics, soft_dice_loss
+from .losses import bce_dice_loss, mask_metrics, soft_dice_loss
 from .metrics import dice, dice_from_iou, iou, overlap_counts, per_group_scores, summary
 
 __all__ = ["GROUPS", "MIXED", "SINGLE", "SegSet", "encode_native", "fail_baseline", "make_segmentation_set",
-           "bce_dice_loss", "bce_loss", "mask_metrics", "soft_dice_loss", "dice", "dice_from_iou", "iou",
+           "bce_dice_loss", "mask_metrics", "soft_dice_loss", "dice", "dice_from_iou", "iou",
            "overlap_counts", "per_group_scores", "summary", "predict_logits", "predict_masks", "score_by_group",
            "train_segmenter"]

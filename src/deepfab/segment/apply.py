@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ..device import resolve_device
+from ..models import eval_mode
 from ..train import TrainConfig, fit
 from ..train.evaluate import unwrap
 from .data import GROUPS, SegSet
@@ -47,13 +48,8 @@ def predict_logits(model: torch.nn.Module, X, device="auto", batch_size: int = 6
         raise ValueError(f"X must be (N, C, H, W); got shape {tuple(X.shape)}")
     dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
     net = unwrap(model).to(dev)
-    was_training = net.training
-    net.eval()
-    try:
-        with torch.no_grad():
-            outs = [net(X[i:i + batch_size].to(dev)).float().cpu() for i in range(0, len(X), batch_size)]
-    finally:
-        net.train(was_training)
+    with eval_mode(net), torch.no_grad():
+        outs = [net(X[i:i + batch_size].to(dev)).float().cpu() for i in range(0, len(X), batch_size)]
     return torch.cat(outs).numpy() if outs else np.zeros((0,) + tuple(X.shape[1:]), np.float32)
 
 

@@ -47,12 +47,6 @@ def bce_dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, target.float()) + soft_dice_loss(logits, target)
 
 
-def bce_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean per-pixel binary cross-entropy (the plain baseline loss)."""
-    _check(logits, target)
-    return F.binary_cross_entropy_with_logits(logits, target.float())
-
-
 def mask_metrics(logits: torch.Tensor, target: torch.Tensor) -> dict:
     """Validation metrics for ``fit(metrics_fn=...)``: IoU/Dice of ``logits > 0`` against ``target > 0.5``."""
     _check(logits, target)

@@ -17,7 +17,8 @@ from deepfab.segment.transpose import conv_matrix, conv_transpose2d_scatter, ove
 
 
 @pytest.mark.parametrize("net", [FCN(width=4, depth=4, skips=2), FCN(width=4, depth=3, skips=0),
-                                 UNet(width=4, depth=3), UNet(width=4, depth=1)], ids=["fcn8", "fcn32", "unet3", "unet1"])
+                                 UNet(width=4, depth=3), UNet(width=4, depth=1)],
+                         ids=["fcn8", "fcn32", "unet3", "unet1"])
 @pytest.mark.parametrize("hw", [(48, 48), (64, 64), (37, 45), (26, 27), (9, 16)])
 def test_output_shape_matches_input(net, hw):
     x = torch.randn(2, 2, *hw)
@@ -59,7 +60,8 @@ def test_transposed_output_size_formula_against_torch(i, k, s, p, op):
     w = torch.zeros(1, 1, k, k)
     got = F.conv_transpose2d(x, w, stride=s, padding=p, output_padding=op).shape[-1]
     assert transposed_output_size(i, k, s, p, op) == got
-    assert F.conv_transpose2d(x, torch.zeros(1, 1, 3, 3), dilation=2).shape[-1] == transposed_output_size(i, 3, dilation=2)
+    dilated = F.conv_transpose2d(x, torch.zeros(1, 1, 3, 3), dilation=2)
+    assert dilated.shape[-1] == transposed_output_size(i, 3, dilation=2)
     with pytest.raises(ValueError, match="stride"):
         transposed_output_size(i, k, 0)
 
