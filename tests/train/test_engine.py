@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 
+from deepfab.errors import DataError, ModelError, UsageError
 from deepfab.train import TrainConfig, evaluate, fit, predict
 from deepfab.train.checkpoint import rng_state, set_rng_state
 from deepfab.train.data import epoch_batches, sample_order
@@ -108,7 +109,8 @@ def test_files_written_and_loadable_with_weights_only(data, tmp_path):
     ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     for key in ("model", "optimizer", "scheduler", "scaler", "epoch", "history", "best", "bad_epochs", "rng", "config"):
         assert key in ck
-    assert set(ck["rng"]) >= {"python", "numpy", "torch", "gens"} and set(ck["rng"]["gens"]) == {"order", "mix", "augment"}
+    assert set(ck["rng"]) >= {"python", "numpy", "torch", "gens"}
+    assert set(ck["rng"]["gens"]) == {"order", "mix", "augment"}
     assert ck["finished"] and ck["epoch"] == 3
     assert json.loads((tmp_path / "config.json").read_text()) == json.loads(json.dumps(c.to_dict()))
     saved = json.loads((tmp_path / "history.json").read_text())
@@ -160,11 +162,11 @@ def test_dataset_input_gives_the_same_run_as_arrays(data):
 def test_epoch_line_has_fixed_columns(data, capsys):
     train, val = data
     fit(net(), train, val, cfg(epochs=2))
-    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("epoch ")]
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
     num = r"\d+\.\d{4}"
     pat = (rf"^epoch \d+/2: train_loss {num}, train_acc {num}, val_loss {num}, val_acc {num}, "
            rf"val_macro_f1 {num}, lr \d\.\de[+-]\d\d, \d+\.\ds$")
-    assert len(lines) == 2 and all(re.match(pat, l) for l in lines), lines
+    assert len(lines) == 2 and all(re.match(pat, line) for line in lines), lines
 
 
 def test_augment_is_applied_to_training_batches(data):
@@ -209,6 +211,20 @@ def test_fit_bad_input_raises_clear_errors(data, args, match):
     kw.update(args)
     with pytest.raises(ValueError, match=match):
         fit(net(), **kw)
+
+
+@pytest.mark.parametrize("args, kind", [
+    (dict(train_data=(np.zeros((5, 2, 8, 8)), np.zeros(4))), DataError),
+    (dict(train_data=(np.zeros((5, 2, 8, 8), np.float32), np.full(5, 7))), DataError),
+    (dict(config={"epochs": 2}), UsageError),
+    (dict(augment=3), UsageError),
+    (dict(model=torch.nn.Identity()), ModelError),    # outputs (B, 2, 8, 8), not (B, n_classes) logits
+])
+def test_fit_bad_input_raises_the_right_kind_of_deepfab_error(data, args, kind):
+    kw = dict(model=net(), train_data=data[0], config=cfg(epochs=1))
+    kw.update(args)
+    with pytest.raises(kind):
+        fit(**kw)
 
 
 def test_balanced_sampler_order_is_balanced_and_seeded():

@@ -1,10 +1,13 @@
-"""deepfab.train.losses and .mixing: focal, label smoothing and class weights against torch and sklearn; mixup/cutmix."""
+"""deepfab.train.losses and .mixing: focal, label smoothing and class weights against torch and sklearn;
+mixup/cutmix."""
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from sklearn.utils.class_weight import compute_class_weight
 
+from deepfab.data import load_wm811k
+from deepfab.errors import DataError, UsageError
 from deepfab.train import balanced_class_weights, cutmix, mix_batch, mixup
 from deepfab.train.losses import mean_loss, soft_target_loss
 
@@ -53,6 +56,30 @@ def test_balanced_weights_equal_sklearn():
     ref = compute_class_weight("balanced", classes=np.arange(4), y=y)
     np.testing.assert_allclose(balanced_class_weights(y, 4), ref)
     assert balanced_class_weights(np.array([0, 0, 2]), 3)[1] == 0.0   # absent class
+
+
+def test_class_weight_rules_match_sklearn_and_effective_number():
+    y = load_wm811k("train_1").labels
+    present = np.unique(y)
+    n_all = np.bincount(y, minlength=9)
+    w = balanced_class_weights(y, 9, "inverse")
+    share = len(present) / 9   # K of C classes present: the weights are scikit-learn's over all nine
+    assert np.allclose(w[present], compute_class_weight("balanced", classes=present, y=y) * share)
+    assert w[5] == 0 and n_all[5] == 0  # no Near-full in train_1
+    e = balanced_class_weights(y, 9, "effective", beta=0.99)
+    n = n_all[present]
+    ref = (1 - 0.99) / (1 - 0.99 ** n)
+    assert np.allclose(e[present], ref * n.sum() / (ref * n).sum() * share)        # mean weight per map K/C
+    assert np.allclose(balanced_class_weights(y, 9, "effective", beta=0.0)[present], share)  # beta=0: equal weights
+    s = balanced_class_weights(y, 9, "sqrt")
+    ratio = s[present] * np.sqrt(n)
+    assert np.allclose(ratio, ratio[0]) and (s * n_all).sum() == pytest.approx(len(y) * share)  # w_c ~ 1/sqrt(n_c)
+    with pytest.raises(UsageError, match="one of inverse, sqrt, effective; got 'cubic'"):
+        balanced_class_weights(y, 9, "cubic")
+    with pytest.raises(UsageError, match=r"beta must be in \[0, 1\)"):
+        balanced_class_weights(y, 9, "effective", beta=1.0)
+    with pytest.raises(DataError, match="labels must be in 0..3; got a label 8"):
+        balanced_class_weights(y, 4)
 
 
 def test_soft_target_loss_checks_shapes(batch):

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 EPOCHS = 6
-SCRIPT = r'''
+SCRIPT = rf'''
 import sys, time
 import numpy as np, torch
 torch.set_num_threads(1)
@@ -35,11 +35,11 @@ def augment(x, g):
     time.sleep(slow)                                    # makes an epoch long enough to be killed inside
     return x + 0.05 * torch.randn(x.shape, generator=g)
 
-cfg = TrainConfig(epochs=%d, batch_size=20, lr=5e-3, mixup_alpha=0.3, sampler="balanced", seed=7,
+cfg = TrainConfig(epochs={EPOCHS}, batch_size=20, lr=5e-3, mixup_alpha=0.3, sampler="balanced", seed=7,
                   out_dir=out, resume=True, progress=False, log_every=1)
 pause = lambda record: time.sleep(20 * slow)           # a window between two epochs
 fit(model, (X[:240], y[:240]), (X[240:], y[240:]), cfg, augment=augment, on_epoch_end=pause)
-''' % EPOCHS
+'''
 
 
 def run(script, out, slow):

@@ -7,10 +7,12 @@ Introduced in lecture 1; every lecture that trains a network, and ``deepfab wafe
     result = fit(model, (X_train, y_train), (X_val, y_val), cfg, label_names=names)
     evaluate(result.model, (X_test, y_test), label_names=names)["macro_f1"]
 
-Files: ``config`` (TrainConfig), ``engine`` (fit), ``evaluate`` (evaluate, predict), ``metrics``,
+Files: ``config`` (TrainConfig), ``engine`` (fit), ``objective`` (the Loss objects fit trains
+with: classification, dense), ``state`` (TrainState), ``evaluate`` (evaluate, predict), ``metrics``,
 ``losses`` (soft-target CE / focal), ``mixing`` (mixup, cutmix), ``data`` (seeded batching and
-sharding), ``checkpoint`` (atomic, RNG-complete), ``distributed`` (torchrun), ``optim``,
-``progress`` (bar and epoch line), ``ddp_check`` (a torchrun demonstration).
+sharding), ``checkpoint`` (atomic, RNG-complete), ``distributed`` (torchrun), ``optim``
+(optimiser, schedule, one update step), ``progress`` (bar and epoch line), ``ddp_check`` (a
+torchrun demonstration).
 
 References:
     See each module.
@@ -22,6 +24,9 @@ from .evaluate import evaluate, predict
 from .losses import balanced_class_weights, soft_target_loss
 from .metrics import classification_metrics
 from .mixing import cutmix, mix_batch, mixup
+from .objective import ClassificationLoss, DenseLoss, Loss
+from .state import TrainState
 
 __all__ = ["TrainConfig", "FitResult", "fit", "evaluate", "predict", "classification_metrics", "load_weights",
-           "balanced_class_weights", "soft_target_loss", "mix_batch", "mixup", "cutmix"]
+           "balanced_class_weights", "soft_target_loss", "mix_batch", "mixup", "cutmix", "Loss",
+           "ClassificationLoss", "DenseLoss", "TrainState"]

@@ -81,14 +81,15 @@ def set_rng_state(state: dict, gens: dict) -> None:
     """Inverse of :func:`rng_state` (generators are updated in place)."""
     random.setstate(_tuplify(state["python"]))
     n = state["numpy"]
-    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"]))
+    keys = n["keys"].numpy().astype(np.uint32)
+    np.random.set_state((n["kind"], keys, n["pos"], n["has_gauss"], n["cached_gaussian"]))
     torch.set_rng_state(state["torch"])
     if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(state["cuda"])
     for name, g in gens.items():
         saved = state["gens"].get(name)
         if saved is None:
-            raise ValueError(f"checkpoint has no state for generator {name!r}; it has {sorted(state['gens'])}")
+            raise ModelError(f"checkpoint has no state for generator {name!r}; it has {sorted(state['gens'])}")
         if isinstance(g, np.random.Generator):
             _set_np_generator_state(g, saved["numpy"])
         else:
@@ -116,7 +117,7 @@ def summarize(problems: list[str], most: int = 5) -> str:
 
 
 def check_model_matches(model: torch.nn.Module, saved_state: dict, path) -> None:
-    """Raise ValueError listing the first differences between a model and a saved state_dict."""
+    """Raise ModelError listing the first differences between a model and a saved state_dict."""
     problems = state_differences(model, saved_state)
     if problems:
         shown = summarize(problems)
@@ -127,7 +128,7 @@ def check_model_matches(model: torch.nn.Module, saved_state: dict, path) -> None
 def load_weights(model: torch.nn.Module, path, map_location="cpu") -> torch.nn.Module:
     """Load ``best.pt`` (a state_dict) or ``checkpoint.pt`` (its last-epoch ``model``) into ``model``.
 
-    Reads with ``weights_only=True``; a model of another shape raises ValueError naming the keys.
+    Reads with ``weights_only=True``; a model of another shape raises ModelError naming the keys.
     """
     path = Path(path)
     if not path.is_file():

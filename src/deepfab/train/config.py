@@ -7,7 +7,7 @@ The config is data: ``to_dict()`` gives plain python types (it is written to
     from deepfab.train import TrainConfig
     cfg = TrainConfig(epochs=10, lr=3e-3, scheduler="onecycle", loss="focal", sampler="balanced")
 
-Bad values raise ``ValueError`` naming the field, the rule and the value that was got.
+Bad values raise ``UsageError`` (a ``ValueError``) naming the field, the rule and the value that was got.
 
 References:
     Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (AdamW), ICLR 2019.
@@ -20,6 +20,8 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..errors import UsageError
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULERS = (None, "cosine", "onecycle", "step")
@@ -35,8 +37,8 @@ RESUME_FREE_FIELDS = ("device", "amp", "out_dir", "resume", "num_workers",
                       "restore_best")
 
 
-def _bad(name: str, rule: str, got: Any) -> ValueError:
-    return ValueError(f"TrainConfig.{name} must be {rule}; got {got!r}")
+def _bad(name: str, rule: str, got: Any) -> UsageError:
+    return UsageError(f"TrainConfig.{name} must be {rule}; got {got!r}")
 
 
 @dataclass
@@ -58,7 +60,7 @@ class TrainConfig:
     cutmix_alpha: float = 0.0
     early_stopping_patience: int | None = None
     monitor: str = "val_macro_f1"     # "val_macro_f1" | "val_accuracy" | "val_balanced_accuracy" | "val_loss"
-    amp: str = "auto"                 # "auto" (CUDA: bf16 if supported else fp16) | "off" | "bf16" (CUDA or CPU) | "fp16"
+    amp: str = "auto"                 # "auto" (CUDA: bf16, else fp16) | "off" | "bf16" (CUDA or CPU) | "fp16"
     seed: int = 0
     device: str = "auto"
     out_dir: str | None = None
@@ -105,8 +107,8 @@ class TrainConfig:
         nonneg("label_smoothing", upper=1.0)
         nonneg("mixup_alpha")
         nonneg("cutmix_alpha")
-        if self.grad_clip is not None and (isinstance(self.grad_clip, bool) or not isinstance(self.grad_clip, (int, float))
-                                           or not (0 < self.grad_clip < math.inf)):
+        gc = self.grad_clip
+        if gc is not None and (isinstance(gc, bool) or not isinstance(gc, (int, float)) or not (0 < gc < math.inf)):
             raise _bad("grad_clip", "a positive number or None", self.grad_clip)
         one_of("optimizer", OPTIMIZERS)
         one_of("scheduler", SCHEDULERS)
@@ -149,7 +151,7 @@ class TrainConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
-            raise ValueError(f"TrainConfig has no field(s) {unknown}; expected a subset of {sorted(names)}")
+            raise UsageError(f"TrainConfig has no field(s) {unknown}; expected a subset of {sorted(names)}")
         return cls(**d)
 
     def math_dict(self) -> dict:

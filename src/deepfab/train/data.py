@@ -8,8 +8,9 @@ each global batch is split into ``world_size`` contiguous shards, so every rank 
 the single-process run would have put in the same step.
 
     data = as_data((X, y))
-    for idx in epoch_batches(len(data), 128, gen, rank=0, world_size=1):
-        xb, yb = data.batch(idx)
+    batches = epoch_batches(sample_order(len(data), gen), 128, rank=0, world_size=1)
+    for xb, yb in data.iterate(batches, seed=0):
+        ...
 
 References:
     PyTorch, torch.utils.data.WeightedRandomSampler and DistributedSampler (the ideas re-implemented
@@ -20,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
+
+from ..errors import DataError
 
 
 class TensorData:
@@ -35,31 +38,33 @@ class TensorData:
         self.dense = bool(dense)
         if self.dense:
             if X.ndim < 1 or y.ndim < 1 or X.shape[0] != y.shape[0] or X.shape[0] == 0:
-                raise ValueError(f"data must be (X, Y) with X (N, ...) and Y (N, ...), N >= 1; "
-                                 f"got X {tuple(X.shape)}, Y {tuple(y.shape)}")
+                raise DataError(f"data must be (X, Y) with X (N, ...) and Y (N, ...), N >= 1; "
+                                f"got X {tuple(X.shape)}, Y {tuple(y.shape)}")
             self.X = X.float() if X.dtype != torch.float32 else X
             self.y = y.float() if y.dtype in (torch.bool, torch.float64, torch.float16, torch.bfloat16) else y
             return
         if X.ndim < 1 or y.ndim != 1 or X.shape[0] != y.shape[0]:
-            raise ValueError(f"data must be (X, y) with X (N, ...) and y (N,); got X {tuple(X.shape)}, y {tuple(y.shape)}")
+            raise DataError(f"data must be (X, y) with X (N, ...) and y (N,); "
+                            f"got X {tuple(X.shape)}, y {tuple(y.shape)}")
         if X.shape[0] == 0:
-            raise ValueError("data must hold at least one sample; got 0")
+            raise DataError("data must hold at least one sample; got 0")
         if y.dtype.is_floating_point:
             if not torch.equal(y, y.round()):
-                raise ValueError(f"labels y must be integer class indices; got dtype {y.dtype} with fractions")
+                raise DataError(f"labels y must be integer class indices; got dtype {y.dtype} with fractions")
         elif y.dtype == torch.bool or y.dtype.is_complex:
-            raise ValueError(f"labels y must be integer class indices; got dtype {y.dtype}")
-        self.X = X.float() if X.dtype in (torch.float64, torch.float16, torch.bfloat16) or not X.dtype.is_floating_point else X
+            raise DataError(f"labels y must be integer class indices; got dtype {y.dtype}")
+        convert = X.dtype in (torch.float64, torch.float16, torch.bfloat16) or not X.dtype.is_floating_point
+        self.X = X.float() if convert else X
         self.y = y.long()
         if int(self.y.min()) < 0:
-            raise ValueError(f"labels y must be >= 0; got min {int(self.y.min())}")
+            raise DataError(f"labels y must be >= 0; got min {int(self.y.min())}")
 
     def __len__(self):
         return int(self.y.shape[0])
 
     def labels(self) -> np.ndarray:
         if self.dense:
-            raise ValueError("dense targets (fit with loss_fn) have no class labels")
+            raise DataError("dense targets (fit with loss_fn) have no class labels")
         return self.y.numpy()
 
     def to(self, device) -> TensorData:
@@ -71,15 +76,23 @@ class TensorData:
         idx = idx.to(self.X.device)
         return self.X[idx], self.y[idx]
 
+    def iterate(self, batches: list[torch.Tensor], seed: int):
+        """(x, y) of each index tensor in ``batches``, in order (``seed`` is unused: no workers)."""
+        return (self.batch(idx) for idx in batches)
+
+    def head(self) -> torch.Tensor:
+        """The first input as a batch of one, (1, ...)."""
+        return self.X[:1]
+
 
 class DatasetData:
     """A map-style ``Dataset`` of (x, y); batches are collated through a ``DataLoader``."""
 
     def __init__(self, dataset: Dataset, num_workers: int = 0):
         if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
-            raise ValueError(f"data must be (X, y) or a map-style torch Dataset; got {type(dataset).__name__}")
+            raise DataError(f"data must be (X, y) or a map-style torch Dataset; got {type(dataset).__name__}")
         if len(dataset) == 0:
-            raise ValueError("data must hold at least one sample; got an empty Dataset")
+            raise DataError("data must hold at least one sample; got an empty Dataset")
         self.dataset = dataset
         self.num_workers = num_workers
         self._labels = None
@@ -99,28 +112,31 @@ class DatasetData:
                 self._labels = np.array([int(self.dataset[i][1]) for i in range(len(self.dataset))], dtype=np.int64)
         return self._labels
 
-    def loader(self, batches: list[torch.Tensor], seed: int) -> DataLoader:
-        """A DataLoader that yields exactly ``batches`` in order (worker seeds derived from ``seed``)."""
+    def iterate(self, batches: list[torch.Tensor], seed: int):
+        """(x, y) of each index tensor in ``batches``, in order, collated by a DataLoader seeded from ``seed``."""
+        if not batches:
+            return iter(())
         g = torch.Generator().manual_seed(seed)
-        return DataLoader(self.dataset, batch_sampler=[b.tolist() for b in batches],
-                          num_workers=self.num_workers, generator=g)
+        return iter(DataLoader(self.dataset, batch_sampler=[b.tolist() for b in batches],
+                               num_workers=self.num_workers, generator=g))
 
-    def batch(self, idx: torch.Tensor):
-        xs, ys = zip(*(self.dataset[int(i)] for i in idx))
-        return torch.stack([torch.as_tensor(x) for x in xs]), torch.as_tensor(np.asarray(ys))
+    def head(self) -> torch.Tensor:
+        """The first input as a batch of one, (1, ...)."""
+        return torch.as_tensor(self.dataset[0][0])[None]
 
 
 def as_data(data, num_workers: int = 0, name: str = "train_data", dense: bool = False):
-    """Wrap ``(X, y)`` or a Dataset; anything else raises ValueError. ``dense``: see ``TensorData``."""
+    """Wrap ``(X, y)`` or a Dataset; anything else raises DataError. ``dense``: see ``TensorData``."""
     if isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(data, Dataset):
         try:
             return TensorData(*data, dense=dense)
         except (TypeError, RuntimeError) as exc:
-            raise ValueError(f"{name} as a pair must be (X, y) arrays or tensors; {exc}") from None
+            raise DataError(f"{name} as a pair must be (X, y) arrays or tensors; {exc}") from None
+    not_datasets = (tuple, list, str, bytes, dict, np.ndarray, torch.Tensor)
     if isinstance(data, Dataset) or (hasattr(data, "__getitem__") and hasattr(data, "__len__")
-                                     and not isinstance(data, (tuple, list, str, bytes, dict, np.ndarray, torch.Tensor))):
+                                     and not isinstance(data, not_datasets)):
         return DatasetData(data, num_workers)
-    raise ValueError(f"{name} must be a pair (X, y) of arrays/tensors or a torch Dataset; got {type(data).__name__}")
+    raise DataError(f"{name} must be a pair (X, y) of arrays/tensors or a torch Dataset; got {type(data).__name__}")
 
 
 def sample_order(n: int, gen: torch.Generator, labels: np.ndarray | None = None) -> torch.Tensor:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from ..errors import UsageError
+
 
 @dataclass
 class DistInfo:
@@ -41,7 +43,7 @@ def env_world_size() -> int:
     try:
         return int(os.environ.get("WORLD_SIZE", "1"))
     except ValueError:
-        raise ValueError(f"WORLD_SIZE must be an int; got {os.environ.get('WORLD_SIZE')!r}") from None
+        raise UsageError(f"WORLD_SIZE must be an int; got {os.environ.get('WORLD_SIZE')!r}") from None
 
 
 def setup(device: torch.device) -> tuple[DistInfo, torch.device]:
@@ -96,15 +98,6 @@ def gather_objects(obj, info: DistInfo) -> list:
     out = [None] * info.world_size
     dist.all_gather_object(out, obj)
     return out
-
-
-def broadcast_object(obj, info: DistInfo):
-    """Rank 0's ``obj`` on every rank."""
-    if not info.enabled:
-        return obj
-    box = [obj]
-    dist.broadcast_object_list(box, src=0)
-    return box[0]
 
 
 def barrier(info: DistInfo) -> None:

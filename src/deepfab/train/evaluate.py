@@ -1,6 +1,7 @@
 """Evaluation and prediction: batched forward passes in eval mode, metrics for imbalanced classes.
 
-Introduced in lecture 1 with the engine; ``fit`` uses ``evaluate`` for its validation metrics.
+Introduced in lecture 1 with the engine; ``fit`` validates through ``forward_logits`` and (for
+classification) ``metrics_from_logits``, the two halves of ``evaluate``.
 
     from deepfab.train import evaluate, predict
     m = evaluate(model, (X_test, y_test), label_names=names)   # loss, accuracy, macro_f1, per-class recall, confusion
@@ -19,7 +20,9 @@ import torch
 import torch.nn.functional as F
 
 from ..device import resolve_device
-from .data import DatasetData, TensorData, as_data
+from ..errors import DataError, ModelError, UsageError
+from ..models import eval_mode
+from .data import TensorData, as_data
 from .distributed import DistInfo, gather_objects
 from .metrics import classification_metrics, label_names_for
 
@@ -45,25 +48,16 @@ def forward_logits(model, data, device, batch_size: int = 512, info: DistInfo | 
     n = len(data)
     mine = torch.arange(info.rank, n, info.world_size)            # this rank's strided shard
     chunks = [mine[i:i + batch_size] for i in range(0, len(mine), batch_size)]
-    if isinstance(data, DatasetData):
-        batches = iter(data.loader(chunks, seed=0)) if chunks else iter(())
-    else:
-        batches = (data.batch(idx) for idx in chunks)
-    was_training = model.training
-    model.eval()
     outs, ys = [], []
-    try:
-        with torch.no_grad():
-            for xb, yb in batches:
-                out = model(xb.to(device, non_blocking=True))
-                if not isinstance(out, torch.Tensor) or (out.ndim != 2 and not dense):
-                    got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-                    raise ValueError(f"model must return logits of shape (B, n_classes); got {got}")
-                outs.append(out.float().cpu())
-                yb = torch.as_tensor(yb)
-                ys.append(yb.cpu() if dense else yb.long().cpu())
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.no_grad():
+        for xb, yb in data.iterate(chunks, seed=0):
+            out = model(xb.to(device, non_blocking=True))
+            if not isinstance(out, torch.Tensor) or (out.ndim != 2 and not dense):
+                got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+                raise ModelError(f"model must return logits of shape (B, n_classes); got {got}")
+            outs.append(out.float().cpu())
+            yb = torch.as_tensor(yb)
+            ys.append(yb.cpu() if dense else yb.long().cpu())
     logits = torch.cat(outs) if outs else torch.zeros(0, 0)
     y = torch.cat(ys) if ys else torch.zeros(0, dtype=torch.long)
     if info.enabled:
@@ -85,7 +79,7 @@ def metrics_from_logits(logits: torch.Tensor, y: torch.Tensor, label_names=None)
     """``classification_metrics`` of the argmax, plus the mean cross-entropy ``loss``."""
     n_classes = logits.shape[1]
     if len(y) and int(y.max()) >= n_classes:
-        raise ValueError(f"labels must be < n_classes={n_classes} (the model's output width); got {int(y.max())}")
+        raise DataError(f"labels must be < n_classes={n_classes} (the model's output width); got {int(y.max())}")
     names = label_names_for(n_classes, label_names)
     m = classification_metrics(y.numpy(), logits.argmax(1).numpy(), names)
     loss = F.cross_entropy(logits.double(), y).item()
@@ -99,7 +93,7 @@ def evaluate(model, data, label_names=None, device="auto", batch_size: int = 512
     mode it was in.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+        raise UsageError(f"batch_size must be a positive int; got {batch_size!r}")
     dev = resolve_device(device) if isinstance(device, str) or device is None else torch.device(device)
     unwrap(model).to(dev)
     logits, y = forward_logits(model, _as_eval_data(data, "data"), dev, batch_size)
@@ -109,7 +103,7 @@ def evaluate(model, data, label_names=None, device="auto", batch_size: int = 512
 def predict(model, data, device="auto", batch_size: int = 512) -> np.ndarray:
     """Softmax probabilities (N, C) as a float32 numpy array; ``data`` is X, ``(X, y)`` or a Dataset."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+        raise UsageError(f"batch_size must be a positive int; got {batch_size!r}")
     dev = resolve_device(device) if isinstance(device, str) or device is None else torch.device(device)
     unwrap(model).to(dev)
     logits, _ = forward_logits(model, _as_eval_data(data, "data"), dev, batch_size)

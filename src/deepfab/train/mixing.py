@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..errors import DataError, UsageError
 from .losses import one_hot
 
 
@@ -38,7 +39,7 @@ def cutmix(x, y, n_classes: int, alpha: float, rng: np.random.Generator):
     if alpha <= 0 or x.shape[0] < 2:
         return x, t
     if x.ndim != 4:
-        raise ValueError(f"cutmix needs image batches of shape (B, C, H, W); got shape {tuple(x.shape)}")
+        raise DataError(f"cutmix needs image batches of shape (B, C, H, W); got shape {tuple(x.shape)}")
     lam = float(rng.beta(alpha, alpha))
     h, w = x.shape[2], x.shape[3]
     cut_h, cut_w = int(round(h * np.sqrt(1.0 - lam))), int(round(w * np.sqrt(1.0 - lam)))
@@ -58,7 +59,7 @@ def mix_batch(x, y, n_classes: int, mixup_alpha: float = 0.0, cutmix_alpha: floa
     if mixup_alpha <= 0 and cutmix_alpha <= 0:
         return x, one_hot(y, n_classes)
     if rng is None:
-        raise ValueError("mix_batch needs a numpy Generator `rng` when an alpha is positive; got None")
+        raise UsageError("mix_batch needs a numpy Generator `rng` when an alpha is positive; got None")
     if mixup_alpha > 0 and cutmix_alpha > 0:
         use_cutmix = bool(rng.random() < 0.5)
     else:

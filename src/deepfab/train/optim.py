@@ -1,6 +1,8 @@
 """Optimiser, learning-rate schedule and mixed-precision choice from a ``TrainConfig``.
 
 Introduced in lecture 0 (optimisers, from scratch) and lecture 1 (the engine uses torch's).
+``optimizer_step`` is one update (scaled backward, clipping, step, schedule), shared by ``fit``
+and by training loops of their own.
 Schedules step once per optimiser step, so their shape does not depend on the epoch length:
 
     cosine    lr * (1 + cos(pi t / T)) / 2, from lr to 0 over all T steps
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import torch
 
+from ..errors import UsageError
+
 
 def make_optimizer(params, cfg) -> torch.optim.Optimizer:
     if cfg.optimizer == "sgd":
@@ -24,7 +28,7 @@ def make_optimizer(params, cfg) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "adamw":
         return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    raise ValueError(f"optimizer must be one of ('sgd', 'adam', 'adamw'); got {cfg.optimizer!r}")
+    raise UsageError(f"optimizer must be one of ('sgd', 'adam', 'adamw'); got {cfg.optimizer!r}")
 
 
 def make_scheduler(opt, cfg, steps_per_epoch: int):
@@ -39,7 +43,20 @@ def make_scheduler(opt, cfg, steps_per_epoch: int):
     if cfg.scheduler == "step":
         every = max(1, cfg.epochs // 3) * steps_per_epoch
         return torch.optim.lr_scheduler.StepLR(opt, step_size=every, gamma=0.1)
-    raise ValueError(f"scheduler must be one of (None, 'cosine', 'onecycle', 'step'); got {cfg.scheduler!r}")
+    raise UsageError(f"scheduler must be one of (None, 'cosine', 'onecycle', 'step'); got {cfg.scheduler!r}")
+
+
+def optimizer_step(loss: torch.Tensor, opt, scaler, params, grad_clip: float | None = None, sched=None) -> None:
+    """Backward of ``loss`` through the grad scaler, clip the global L2 norm of ``params``, step, schedule."""
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if grad_clip is not None:
+        scaler.unscale_(opt)                          # clip the true gradients, not the scaled ones
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    scaler.step(opt)
+    scaler.update()
+    if sched is not None:
+        sched.step()
 
 
 def amp_dtype(amp: str, device: torch.device):

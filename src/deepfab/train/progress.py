@@ -3,7 +3,8 @@
 Introduced in lecture 1 with the engine. The epoch line has fixed columns, so a log can be
 searched and parsed with ``grep '^epoch'``:
 
-    epoch 3/10: train_loss 0.4132, train_acc 0.8571, val_loss 0.4410, val_acc 0.9012, val_macro_f1 0.8123, lr 1.0e-03, 12.3s
+    epoch 3/10: train_loss 0.4132, train_acc 0.8571, val_loss 0.4410, val_acc 0.9012,
+                val_macro_f1 0.8123, lr 1.0e-03, 12.3s                 (one line in the log)
 
 The bar (tqdm, on stderr) shows only in a terminal (cleared at the end of the epoch, when the
 epoch line takes its place) or in an interactive Jupyter kernel (kept, one finished bar per
