@@ -1,9 +1,18 @@
-"""Tests for deepfab.theory.optim_paths: scratch optimizer paths equal torch.optim's."""
+"""Tests for deepfab.foundations.optim_paths: scratch optimizer paths equal torch.optim's."""
 import numpy as np
 import pytest
 import torch
 
-from deepfab.theory.optim_paths import FAMILY, FUNCTIONS, scratch_path, start_sensitivity, surface, torch_path, tune_lr
+from deepfab.foundations.optim_paths import (
+    FAMILY,
+    FUNCTIONS,
+    family_runs,
+    scratch_path,
+    start_sensitivity,
+    surface,
+    torch_path,
+    tune_lr,
+)
 
 
 @pytest.mark.parametrize("name", sorted(FAMILY))
@@ -51,3 +60,14 @@ def test_tuned_lr_never_raises_the_loss_and_sensitivity_is_small_when_stable():
     p = torch_path(f, (-1.5, 2.5), "momentum", 200, lr=lr)
     assert p.losses.max() <= p.losses[0]
     assert start_sensitivity(f, (-1.5, 2.5), "momentum", 200, delta=1e-12, lr=lr) < 1e-9
+
+
+def test_family_runs_tune_run_and_compare_every_optimizer():
+    f = FUNCTIONS["ravine"]
+    paths, rows = family_runs(f, (-4.5, 1.5), 20, grid=(1e-3, 1e-2, 0.1))
+    assert [p.optimizer for p in paths] == list(FAMILY) == [r["optimizer"] for r in rows]
+    for p, r in zip(paths, rows):
+        assert r["lr"] == tune_lr(f, (-4.5, 1.5), r["optimizer"], 20, grid=(1e-3, 1e-2, 0.1))
+        np.testing.assert_array_equal(p.points, torch_path(f, (-4.5, 1.5), r["optimizer"], 20, lr=r["lr"]).points)
+        assert r["final loss"] == p.losses[-1] < p.losses[0]
+        assert r["max |scratch - torch|"] < 1e-10 and r["torch: start moved 1e-12"] < 1e-9

@@ -1,9 +1,9 @@
-"""Tests for deepfab.theory.{risk, lsq, kl}: each against an independent computation."""
+"""Tests for deepfab.foundations.{risk, lsq, kl}: each against an independent computation."""
 import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 
-from deepfab.theory import kl, lsq, risk
+from deepfab.foundations import kl, lsq, risk
 
 
 def test_minimax_and_average_fits_each_win_their_own_cost():
@@ -65,3 +65,35 @@ def test_kl_properties_and_bernoulli_curves():
     assert np.isclose(pq[0], 0.7 * np.log(0.7 / 0.9) + 0.3 * np.log(0.3 / 0.1))
     with pytest.raises(ValueError, match="p must be in"):
         kl.bernoulli_curves(1.0, ts)
+
+
+def test_fit_table_rows_are_the_risks():
+    rng = np.random.default_rng(7)
+    x, x_new = rng.uniform(-1, 1, 30), rng.uniform(-1, 1, 500)
+    fits = {"avg": risk.erm_fit(x, risk.target(x)), "zero": np.zeros(4)}
+    rows = risk.fit_table(fits, x, risk.target(x), x_new)
+    assert [r["fit"] for r in rows] == ["avg", "zero"]
+    assert rows[1]["new max_abs"] == risk.risks(np.zeros(4), x_new, risk.target(x_new))["max_abs"]
+    assert rows[0]["train mean_sq"] < rows[0]["new mean_sq"] < rows[1]["new mean_sq"]
+
+
+def test_minimizer_table_lists_equally_good_minimizers():
+    rng = np.random.default_rng(8)
+    A = lsq.add_intercept(rng.standard_normal((10, 20)))
+    y = rng.standard_normal(10)
+    solved = lsq.compare_solvers(A, y)
+    rows = {r["solution"]: r for r in lsq.minimizer_table(A, y, solved, rng, scale=3.0)}
+    assert {"pinv (min-norm)", "lstsq", "pinv + null-space vector"} <= set(rows)
+    assert all(r["train MSE"] < 1e-20 for k, r in rows.items() if k != "np.linalg.solve(AtA, Aty)")
+    assert np.isclose(rows["pinv + null-space vector"]["norm"] ** 2, solved["norm_pinv"] ** 2 + 9.0)
+
+
+def test_correlation_and_prediction_errors():
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((200, 3))
+    X[:, 2] = X[:, 0] + 0.01 * rng.standard_normal(200)
+    assert np.isclose(lsq.max_abs_correlation(X), abs(np.corrcoef(X[:, 0], X[:, 2])[0, 1]))
+    y = np.array([1.0, -1.0, 1.0, -1.0])
+    e = lsq.prediction_errors(np.array([1.0, -1.0, 0.0, 3.0]), y)
+    assert e["mse"] == 17 / 4 and e["median_sq_error"] == 0.5 and e["worst"] == 3
+    assert e["worst_sq_error"] == 16 and e["worst_share"] == 16 / 17 and e["r2"] == 1 - (17 / 4) / 1.0

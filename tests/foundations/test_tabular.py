@@ -1,11 +1,9 @@
-"""Tests for deepfab.theory.{tabular, metrics, datasets, mlp}."""
+"""Tests for deepfab.foundations.tabular: statistics from the training rows only, stratified splits."""
 import numpy as np
 import pytest
 
-from deepfab.theory.datasets import rings, separable_2d
-from deepfab.theory.metrics import binary_report
-from deepfab.theory.mlp import fit_mlp, predict_scores
-from deepfab.theory.tabular import prepare, stratified_split
+from deepfab.errors import DataError, UsageError
+from deepfab.foundations.tabular import prepare, stratified_split
 
 
 def test_prepare_uses_training_statistics_only():
@@ -19,7 +17,8 @@ def test_prepare_uses_training_statistics_only():
     np.testing.assert_allclose(t.X_train.mean(0), 0, atol=1e-12)
     np.testing.assert_allclose(t.X_train.std(0), 1, atol=1e-12)
     assert len(t.y_train) + len(t.y_test) == 100
-    np.testing.assert_allclose(t.transform(X[:5, :3]), ((np.where(np.isnan(X[:5, :3]), t.median, X[:5, :3])) - t.mean) / t.std)
+    imputed = np.where(np.isnan(X[:5, :3]), t.median, X[:5, :3])
+    np.testing.assert_allclose(t.transform(X[:5, :3]), (imputed - t.mean) / t.std)
     t2 = prepare(X, y, test_size=0.3, seed=0)
     np.testing.assert_array_equal(t.X_test, t2.X_test)
 
@@ -30,30 +29,10 @@ def test_stratified_split_keeps_class_ratio():
     assert (y[te] == 1).sum() == 5 and len(te) == 50 and not set(tr) & set(te)
 
 
-def test_binary_report_against_hand_counts():
-    y = np.array([-1, -1, -1, -1, 1, 1])
-    p = np.array([-1, -1, -1, 1, 1, -1])
-    r = binary_report(y, p, scores=[0.1, 0.2, 0.3, 0.6, 0.9, 0.4])
-    assert r["recall_pass"] == 0.75 and r["recall_fail"] == 0.5
-    assert np.isclose(r["balanced_accuracy"], 0.625) and np.isclose(r["accuracy"], 4 / 6)
-    f1_pass, f1_fail = 2 * 0.75 * 0.75 / 1.5, 2 * 0.5 * 0.5 / 1.0
-    assert np.isclose(r["macro_f1"], (f1_pass + f1_fail) / 2)
-    assert np.isclose(r["roc_auc"], 7 / 8)
-    with pytest.raises(ValueError, match="labels must be in"):
-        binary_report([0, 1], [0, 1])
-
-
-def test_separable_data_has_the_margin():
-    X, y, (a, b) = separable_2d(200, 0.2, np.random.default_rng(3))
-    assert X.shape == (200, 2) and set(np.unique(y)) == {-1, 1}
-    assert np.all(y * (X @ a + b) >= 0.2)
-
-
-def test_mlp_solves_rings_where_a_line_cannot():
-    rng = np.random.default_rng(4)
-    X, y = rings(300, rng)
-    model, hist = fit_mlp(X, y, hidden=(16, 16), epochs=40, lr=2e-2, batch_size=100, seed=0)
-    acc = np.mean(np.where(predict_scores(model, X) > 0.5, 1, -1) == y)
-    assert acc > 0.95 and hist[-1] < hist[0]
-    model2, hist2 = fit_mlp(X, y, hidden=(16, 16), epochs=40, lr=2e-2, batch_size=100, seed=0)
-    np.testing.assert_array_equal(hist, hist2)
+def test_bad_inputs_name_what_was_expected():
+    with pytest.raises(UsageError, match="test_size"):
+        stratified_split(np.array([1, -1]), 1.5, np.random.default_rng(0))
+    with pytest.raises(DataError, match="expected X"):
+        prepare(np.ones((3, 2)), np.ones(4))
+    with pytest.raises(DataError, match="2 columns"):
+        prepare(np.ones((3, 2)), np.ones(3), columns=["a"])

@@ -1,12 +1,13 @@
-"""Synthetic 2-D data for lecture 0: separable points with a known margin, and rings.
+"""Toy 2-D classification data (lecture 0): separable points with a known margin, and rings.
 
-``separable_2d`` draws points from a box, labels them with a true hyperplane a^T x + b and
-discards those closer than ``margin`` to it, so the perceptron's Novikoff bound (R / gamma)^2 is
-finite and known. ``rings`` is a two-class problem no linear classifier can solve (an inner disc
-and an outer annulus), where depth is needed.
+``separable_2d`` draws points from a box, labels them with a true line a^T x + b = 0 and discards
+those closer than ``margin`` to it, so the perceptron's Novikoff bound (R / gamma)^2 is finite
+and known. ``rings`` is a two-class problem no linear classifier can solve (an inner disc and an
+outer annulus), where depth is needed. Labels are -1 / +1, as in the lecture's linear models.
 
-    from deepfab.theory.datasets import separable_2d, rings
-    X, y, (a, b) = separable_2d(100, margin=0.1, rng=rng)    # y in {-1, +1}
+    from deepfab.data import rings, separable_2d
+    X, y, (a, b) = separable_2d(100, margin=0.1, rng=rng)    # X (100, 2), y (100,) in {-1, +1}
+    X, y = rings(600, rng)                                    # X (600, 2), y (600,)
 
 References:
     F. Rosenblatt, "The perceptron", Psychological Review 65 (1958);
@@ -16,11 +17,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import DataError
+
 
 def separable_2d(n: int, margin: float, rng: np.random.Generator, box: float = 2.0):
-    """``n`` points in [-box, box]^2 at distance >= ``margin`` from a random line; labels +-1."""
+    """``n`` points in [-box, box]^2 at distance >= ``margin`` from a random line; labels +-1.
+
+    Returns ``X`` (n, 2), ``y`` (n,) and the true line ``(a, b)`` with ``a`` a unit normal (2,).
+    """
     if n < 2 or margin < 0 or margin >= box:
-        raise ValueError(f"need n >= 2 and 0 <= margin < box; got n={n}, margin={margin}, box={box}")
+        raise DataError(f"separable_2d needs n >= 2 and 0 <= margin < box; got n={n}, margin={margin}, box={box}")
     angle = rng.uniform(0, 2 * np.pi)
     a = np.array([np.cos(angle), np.sin(angle)])            # unit normal of the true line
     b = rng.uniform(-0.5, 0.5)
@@ -38,7 +44,7 @@ def separable_2d(n: int, margin: float, rng: np.random.Generator, box: float = 2
 def rings(n: int, rng: np.random.Generator, noise: float = 0.15):
     """``n`` points: class -1 a disc of radius ~1, class +1 an annulus of radius ~2; (n, 2), (n,)."""
     if n < 2:
-        raise ValueError(f"need n >= 2; got {n}")
+        raise DataError(f"rings needs n >= 2 points; got {n}")
     y = np.where(rng.random(n) < 0.5, -1, 1)
     r = np.where(y < 0, rng.uniform(0, 1.0, n), rng.uniform(1.5, 2.5, n)) + noise * rng.standard_normal(n)
     t = rng.uniform(0, 2 * np.pi, n)

@@ -5,7 +5,7 @@ Programming f is easy; programming its partial derivatives by hand is slow and e
 expression runs on numpy (for finite differences), on torch tensors (for torch.autograd) and on
 any autodiff type whose values have ``.sin() .cosh() .tanh() .log() .exp()`` methods.
 
-    from deepfab.theory.autodiff import seed_f, torch_grad, central_difference, scratch_grad
+    from deepfab.foundations.autodiff import seed_f, torch_grad, central_difference, scratch_grad
     torch_grad(1.0, 0.5, 2.0)             # (df/dx, df/dy, df/dz) by reverse mode
     central_difference(1.0, 0.5, 2.0)      # the same by (f(v + h e) - f(v - h e)) / 2h
     scratch_grad(1.0, 0.5, 2.0)            # the same by the scratch Tensor's backward()

@@ -12,10 +12,12 @@ separately (copy in, compute, copy out). On a CPU the "device" is the host itsel
 are plain memory copies (forced with ``copy=True``); on CUDA they cross the PCIe/NVLink bus and
 every phase ends with ``torch.cuda.synchronize`` so the clock measures finished work.
 
-    from deepfab.theory.gpu import contraction_matrix, power_apply
+    from deepfab.foundations.gpu import contraction_matrix, power_apply, power_sweep
     A, x0 = contraction_matrix(512, rng)
     t = power_apply(A, x0, steps=100, device="cpu")
     t.result, t.to_device_s, t.compute_s, t.to_host_s
+    timings = power_sweep([256, 1024], rng, devices=("cpu", "cuda"))   # float32, checked in float64
+    timings[0].rel_error
 
 References:
     E. K. Ryu, lecture 0, "GPU computing model" (2020).
@@ -29,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import DataError, UsageError
+
 
 @dataclass
 class PowerTiming:
@@ -41,6 +45,7 @@ class PowerTiming:
     compute_s: float     # steps matrix-vector products on the device
     to_host_s: float     # x: device -> host
     result: np.ndarray   # (n,) x^steps on the host
+    rel_error: float | None = None   # max |result - float64 reference| / max |reference| (power_sweep)
 
     @property
     def transfer_s(self) -> float:
@@ -70,7 +75,7 @@ def contraction_matrix(n: int, rng: np.random.Generator, dtype=np.float64):
     the top eigenvector survives, the others shrink geometrically.
     """
     if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive int; got {n!r}")
+        raise UsageError(f"n must be a positive int; got {n!r}")
     g = rng.standard_normal((n, n))
     a = (g + g.T) / 2.0                       # (n, n) symmetric: real eigenvalues
     a /= spectral_radius(a)
@@ -106,13 +111,13 @@ def power_apply(A, x0, steps: int = 100, device="cpu", repeats: int = 3) -> Powe
     A = np.asarray(A)
     x0 = np.asarray(x0)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"A must be a square (n, n) matrix; got shape {A.shape}")
+        raise DataError(f"A must be a square (n, n) matrix; got shape {A.shape}")
     if x0.shape != (A.shape[0],):
-        raise ValueError(f"x0 must have shape ({A.shape[0]},) to match A; got {x0.shape}")
+        raise DataError(f"x0 must have shape ({A.shape[0]},) to match A; got {x0.shape}")
     if not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be a non-negative int; got {steps!r}")
+        raise UsageError(f"steps must be a non-negative int; got {steps!r}")
     if repeats < 1:
-        raise ValueError(f"repeats must be >= 1; got {repeats}")
+        raise UsageError(f"repeats must be >= 1; got {repeats}")
     device = torch.device(device)
     A_host, x_host = torch.from_numpy(np.ascontiguousarray(A)), torch.from_numpy(np.ascontiguousarray(x0))
     best = [np.inf, np.inf, np.inf]
@@ -140,10 +145,19 @@ def power_apply(A, x0, steps: int = 100, device="cpu", repeats: int = 3) -> Powe
 
 def power_sweep(sizes, rng: np.random.Generator, devices=("cpu",), steps: int = 100,
                 repeats: int = 3, dtype=np.float32) -> list[PowerTiming]:
-    """``power_apply`` for every size on every device (same A per size); a list of timings."""
+    """``power_apply`` for every size on every device (same A per size); a list of timings.
+
+    Each timing's ``rel_error`` compares its result with the same ``steps`` products computed in
+    float64 on the host, so a float32 run shows float32 precision.
+    """
     out = []
     for n in sizes:
         A, x0 = contraction_matrix(int(n), rng, dtype=dtype)
+        ref = x0.astype(np.float64)
+        for _ in range(steps):
+            ref = A.astype(np.float64) @ ref                  # (n,): the float64 reference on the host
         for dev in devices:
-            out.append(power_apply(A, x0, steps=steps, device=dev, repeats=repeats))
+            t = power_apply(A, x0, steps=steps, device=dev, repeats=repeats)
+            t.rel_error = float(np.max(np.abs(t.result - ref)) / np.max(np.abs(ref)))
+            out.append(t)
     return out

@@ -11,6 +11,11 @@ For probability mass functions p, q on n outcomes (Cover & Thomas, ch. 2):
 ``property_checks`` samples random pairs from a Dirichlet distribution and measures each claim
 with the scratch ``deepfab.scratch.info`` functions, using ``scipy.stats.entropy`` as the oracle.
 
+    from deepfab.foundations import kl
+    checks = kl.property_checks(rng, n_pairs=2000, k=5)
+    checks["min_kl"], checks["kl_to_zero_mass"]          # >= 0, inf
+    pq, qp = kl.bernoulli_curves(0.3, np.linspace(0.01, 0.99, 99))
+
 References:
     T. M. Cover and J. A. Thomas, "Elements of Information Theory", 2nd ed., §2.3, §2.6.
     S. Kullback and R. A. Leibler, "On information and sufficiency", Ann. Math. Statist. 22 (1951).
@@ -18,6 +23,8 @@ References:
 from __future__ import annotations
 
 import numpy as np
+
+from ..errors import UsageError
 
 
 def property_checks(rng: np.random.Generator, n_pairs: int = 2000, k: int = 5) -> dict:
@@ -27,7 +34,7 @@ def property_checks(rng: np.random.Generator, n_pairs: int = 2000, k: int = 5) -
     from deepfab.scratch.info import cross_entropy, entropy, kl_divergence
 
     if n_pairs < 1 or k < 2:
-        raise ValueError(f"need n_pairs >= 1 and k >= 2; got n_pairs={n_pairs}, k={k}")
+        raise UsageError(f"need n_pairs >= 1 and k >= 2; got n_pairs={n_pairs}, k={k}")
     P = rng.dirichlet(np.ones(k), size=n_pairs)              # (n_pairs, k)
     Q = rng.dirichlet(np.ones(k), size=n_pairs)
     kl_pq = np.array([kl_divergence(p, q) for p, q in zip(P, Q)])
@@ -56,7 +63,7 @@ def bernoulli_curves(p: float, ts) -> tuple[np.ndarray, np.ndarray]:
     from deepfab.scratch.info import kl_divergence
 
     if not 0.0 < p < 1.0:
-        raise ValueError(f"p must be in (0, 1); got {p}")
+        raise UsageError(f"p must be in (0, 1); got {p}")
     pq = np.array([kl_divergence([1 - p, p], [1 - t, t]) for t in ts])
     qp = np.array([kl_divergence([1 - t, t], [1 - p, p]) for t in ts])
     return pq, qp

@@ -5,7 +5,7 @@ Both networks start from the same weights (drawn by the scratch layer, copied in
 steps in float64, so their loss curves must agree to rounding. This is the oracle check of the
 scratch Tensor, MLP and optimizer working together on a real training run.
 
-    from deepfab.theory.mlp_check import train_side_by_side
+    from deepfab.foundations.mlp_check import train_side_by_side
     r = train_side_by_side(X, y, hidden=(16, 16), steps=300, lr=0.02, seed=0)
     r["scratch_loss"], r["torch_loss"]           # (steps,) each
     r["scratch_predict"](X_new)                  # labels +-1 from the scratch network
@@ -16,6 +16,8 @@ References:
 from __future__ import annotations
 
 import numpy as np
+
+from ..errors import DataError
 
 
 def train_side_by_side(X, y, hidden=(16, 16), steps: int = 300, lr: float = 0.02, seed: int = 0) -> dict:
@@ -29,7 +31,7 @@ def train_side_by_side(X, y, hidden=(16, 16), steps: int = 300, lr: float = 0.02
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if X.ndim != 2 or y.shape != (len(X),) or not set(np.unique(y)) <= {-1, 1}:
-        raise ValueError(f"expected X (n, d) and labels y (n,) in {{-1, +1}}; got {X.shape} and {y.shape}")
+        raise DataError(f"expected X (n, d) and labels y (n,) in {{-1, +1}}; got {X.shape} and {y.shape}")
     y01 = (y > 0).astype(np.float64)                                     # (n,) targets in {0, 1}
     sizes = [X.shape[1], *hidden, 1]
     net = ScratchMLP(sizes, activation="relu", rng=np.random.default_rng(seed))

@@ -6,10 +6,14 @@ hand for the numpy teaching optimizers. ``torch_path`` and ``scratch_path`` run 
 from one start point and return the path, so the scratch optimizers can be compared with
 torch.optim step for step.
 
-    from deepfab.theory.optim_paths import FUNCTIONS, FAMILY, torch_path
+``family_runs`` tunes each optimizer's learning rate, runs both implementations and measures
+how far torch's own path moves when its start moves by 1e-12 (how chaotic the run is).
+
+    from deepfab.foundations.optim_paths import FUNCTIONS, FAMILY, family_runs, torch_path
     p = torch_path(FUNCTIONS["ravine"], (-4.0, 1.5), "adam", steps=100, lr=0.3)
     p.points   # (101, 2) parameters after 0..100 steps
     p.losses   # (101,) loss at each of them
+    paths, rows = family_runs(FUNCTIONS["ravine"], (-4.5, 1.5), steps=100)
 
 References:
     H. H. Rosenbrock, "An automatic method for finding the greatest or least value of a
@@ -24,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -80,12 +86,12 @@ def _check(fn, start, optimizer, steps):
     if not isinstance(fn, TestFunction):
         raise TypeError(f"fn must be a TestFunction (see FUNCTIONS); got {type(fn).__name__}")
     if optimizer not in FAMILY:
-        raise ValueError(f"optimizer must be one of {sorted(FAMILY)}; got {optimizer!r}")
+        raise UsageError(f"optimizer must be one of {sorted(FAMILY)}; got {optimizer!r}")
     start = np.asarray(start, dtype=np.float64)
     if start.shape != (2,):
-        raise ValueError(f"start must be a point (x, y); got shape {start.shape}")
+        raise UsageError(f"start must be a point (x, y); got shape {start.shape}")
     if not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be a non-negative int; got {steps!r}")
+        raise UsageError(f"steps must be a non-negative int; got {steps!r}")
     return start
 
 
@@ -137,8 +143,10 @@ def surface(fn: TestFunction, n: int = 200):
     return X, Y, fn.value(X, Y)
 
 
-def tune_lr(fn: TestFunction, start, optimizer: str, steps: int,
-            grid=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)) -> float:
+LR_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
+
+
+def tune_lr(fn: TestFunction, start, optimizer: str, steps: int, grid=LR_GRID) -> float:
     """The learning rate from ``grid`` with the lowest final loss after ``steps`` torch.optim steps,
     among those whose loss never rises above its starting value.
 
@@ -169,3 +177,22 @@ def start_sensitivity(fn: TestFunction, start, optimizer: str, steps: int, delta
     a = torch_path(fn, start, optimizer, steps, **hparams).points
     b = torch_path(fn, np.asarray(start, dtype=np.float64) + delta, optimizer, steps, **hparams).points
     return float(np.max(np.abs(a - b)))
+
+
+def family_runs(fn: TestFunction, start, steps: int, grid=LR_GRID, delta: float = 1e-12) -> tuple[list, list]:
+    """Every optimizer of ``FAMILY`` on ``fn`` from ``start``, at its own learning rate from ``grid``.
+
+    Returns the torch.optim paths and one row per optimizer: the tuned lr, the final loss, the
+    largest scratch/torch coordinate gap along the path, and ``start_sensitivity`` for ``delta``.
+    """
+    paths, rows = [], []
+    for name in FAMILY:
+        lr = tune_lr(fn, start, name, steps, grid=grid)
+        p_t = torch_path(fn, start, name, steps, lr=lr)
+        p_s = scratch_path(fn, start, name, steps, lr=lr)
+        paths.append(p_t)
+        gap = float(np.max(np.abs(p_t.points - p_s.points)))
+        rows.append({"function": fn.name, "optimizer": name, "lr": lr, "steps": steps,
+                     "final loss": p_t.losses[-1], "max |scratch - torch|": gap,
+                     f"torch: start moved {delta:.0e}": start_sensitivity(fn, start, name, steps, delta=delta, lr=lr)})
+    return paths, rows

@@ -7,9 +7,10 @@ polynomial, so every quantity can be computed:
 
     minimax_fit      minimize_theta max_i |f_theta(x_i) - y_i|    (a linear program)
     erm_fit          minimize_theta (1/N) sum_i (f_theta(x_i) - y_i)^2   (least squares)
+    fit_table        each fit's mean squared and maximum cost, on the sample and on new points
     erm_curve        empirical risk vs expected risk (on a large fresh sample) as N grows
 
-    from deepfab.theory.risk import erm_curve
+    from deepfab.foundations.risk import erm_curve
     rows = erm_curve([5, 10, 100, 1000], rng, repeats=50)
 
 References:
@@ -19,6 +20,8 @@ References:
 from __future__ import annotations
 
 import numpy as np
+
+from ..errors import UsageError
 
 
 def target(x):
@@ -58,6 +61,14 @@ def risks(theta, x, y, degree: int = 3) -> dict:
     return {"mean_sq": float(np.mean(r ** 2)), "max_abs": float(np.max(np.abs(r)))}
 
 
+def fit_table(fits: dict, x, y, x_new) -> list[dict]:
+    """One row per fit (name -> theta): its costs on the sample (x, y) and on new points ``x_new``
+    labelled by the noise-free f, where the expected risk is estimated."""
+    return [{"fit": name, **{f"train {m}": v for m, v in risks(theta, x, y).items()},
+             **{f"new {m}": v for m, v in risks(theta, x_new, target(x_new)).items()}}
+            for name, theta in fits.items()]
+
+
 def erm_curve(sizes, rng: np.random.Generator, repeats: int = 20, degree: int = 3,
               n_fresh: int = 100_000, noise: float = 0.1) -> list[dict]:
     """For each N: the median over ``repeats`` samples of the empirical risk of the ERM fit and of
@@ -68,7 +79,7 @@ def erm_curve(sizes, rng: np.random.Generator, repeats: int = 20, degree: int = 
     rows = []
     for n in sizes:
         if n < degree + 1:
-            raise ValueError(f"each sample size must be >= degree + 1 = {degree + 1}; got {n}")
+            raise UsageError(f"each sample size must be >= degree + 1 = {degree + 1}; got {n}")
         emp, exp = [], []
         for _ in range(repeats):
             x = rng.uniform(-1, 1, n)

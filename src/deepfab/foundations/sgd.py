@@ -6,11 +6,13 @@ To minimize (1/N) sum_i h(theta; x_i, y_i), SGD repeats
 
 with i(k) drawn uniformly at random from {0, ..., N-1}. ``sgd`` is exactly that loop in numpy;
 ``step_size`` gives alpha_k (a constant or a decaying schedule). ``logistic_h_grad`` is the
-per-sample gradient of the ridge-regularized logistic loss used in the lecture.
+per-sample gradient of the ridge-regularized logistic loss used in the lecture, and
+``logistic_runs`` runs ``sgd`` on that objective once per step-size schedule.
 
-    from deepfab.theory.sgd import sgd, inverse_time
-    run = sgd(lambda th, i: logistic_h_grad(th, X[i], y[i], lam), theta0, n=len(y), steps=20000,
-              step_size=inverse_time(0.5, 2000), rng=rng, objective=f, record_every=500)
+    from deepfab.foundations.sgd import inverse_time, logistic_runs
+    runs = logistic_runs(X, y, lam, {"decaying": inverse_time(0.5, 2000), "constant": 0.01},
+                         steps=20000, seed=0, record_every=500)
+    runs["decaying"].steps, runs["decaying"].objective     # the full objective every 500 steps
 
 References:
     H. Robbins and S. Monro, "A stochastic approximation method", Ann. Math. Statist. 22 (1951).
@@ -24,11 +26,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import UsageError
+
 
 def inverse_time(alpha0: float, tau: float) -> Callable[[int], float]:
     """alpha_k = alpha0 / (1 + k / tau): sum alpha_k = inf, sum alpha_k^2 < inf (Robbins-Monro)."""
     if alpha0 <= 0 or tau <= 0:
-        raise ValueError(f"alpha0 and tau must be positive; got alpha0={alpha0}, tau={tau}")
+        raise UsageError(f"alpha0 and tau must be positive; got alpha0={alpha0}, tau={tau}")
     return lambda k: alpha0 / (1.0 + k / tau)
 
 
@@ -47,7 +51,7 @@ def sgd(grad_h: Callable, theta0, n: int, steps: int, step_size, rng: np.random.
     given it is evaluated on the full sum every ``record_every`` steps (and at the end).
     """
     if n < 1 or steps < 0:
-        raise ValueError(f"need n >= 1 samples and steps >= 0; got n={n}, steps={steps}")
+        raise UsageError(f"need n >= 1 samples and steps >= 0; got n={n}, steps={steps}")
     alpha = step_size if callable(step_size) else (lambda k, a=float(step_size): a)
     theta = np.array(theta0, dtype=np.float64)
     run = SGDRun(theta)
@@ -83,6 +87,26 @@ def logistic_objective(theta, X, y, lam: float) -> float:
     """(1/N) sum_i log(1 + exp(-y_i (w^T x_i + b))) + (lam/2) ||w||^2, computed stably."""
     z = y * (X @ theta[:-1] + theta[-1])
     return float(np.mean(np.logaddexp(0.0, -z)) + 0.5 * lam * theta[:-1] @ theta[:-1])
+
+
+def logistic_runs(X, y, lam: float, schedules: dict, steps: int, seed: int, record_every: int = 0) -> dict:
+    """``sgd`` from theta = 0 on ``logistic_objective(theta, X, y, lam)``, once per schedule.
+
+    ``schedules``: name -> step size (a float or k -> alpha_k). Every run draws its samples from
+    ``np.random.default_rng(seed)``, so the schedules see the same sequence i(0), i(1), ...
+    Returns name -> ``SGDRun`` with the full objective recorded every ``record_every`` steps.
+    """
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+
+    def grad_h(theta, i):
+        return logistic_h_grad(theta, X[i], y[i], lam)
+
+    def objective(theta):
+        return logistic_objective(theta, X, y, lam)
+
+    return {name: sgd(grad_h, np.zeros(X.shape[1] + 1), n=len(y), steps=steps, step_size=step_size,
+                      rng=np.random.default_rng(seed), objective=objective, record_every=record_every)
+            for name, step_size in schedules.items()}
 
 
 def _sigmoid(z):

@@ -10,7 +10,7 @@ the test rows leaks into the model:
        standardization),
     4. standardization to zero mean and unit variance (training mean and standard deviation).
 
-    from deepfab.theory.tabular import prepare
+    from deepfab.foundations.tabular import prepare
     t = prepare(X, y, test_size=0.3, seed=0)
     t.X_train, t.y_train, t.X_test, t.y_test, t.columns
 
@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..errors import DataError, UsageError
 
 
 @dataclass
@@ -46,7 +48,7 @@ class Prepared:
 def stratified_split(y, test_size: float, rng: np.random.Generator):
     """Indices (train, test) with each class split in the same proportion."""
     if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be in (0, 1); got {test_size}")
+        raise UsageError(f"test_size must be in (0, 1); got {test_size}")
     train, test = [], []
     for c in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == c))
@@ -61,10 +63,10 @@ def prepare(X, y, test_size: float = 0.3, seed: int = 0, columns=None) -> Prepar
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if X.ndim != 2 or y.shape != (X.shape[0],):
-        raise ValueError(f"expected X (n, d) and y (n,); got X {X.shape} and y {y.shape}")
+        raise DataError(f"expected X (n, d) and y (n,); got X {X.shape} and y {y.shape}")
     columns = list(columns) if columns is not None else [f"x{j}" for j in range(X.shape[1])]
     if len(columns) != X.shape[1]:
-        raise ValueError(f"got {len(columns)} column names for {X.shape[1]} columns")
+        raise DataError(f"got {len(columns)} column names for {X.shape[1]} columns")
     tr, te = stratified_split(y, test_size, np.random.default_rng(seed))
     Xtr, Xte = X[tr], X[te]
     all_nan = np.all(np.isnan(Xtr), axis=0)

@@ -41,7 +41,8 @@
 #
 # The working formula of modern deep learning:
 #
-# $$\text{success} = \text{big data} + \text{big computation} + \text{large (deep) network} + \text{rapid prototyping}.$$
+# $$\text{success} = \text{big data} + \text{big computation}
+#   + \text{large (deep) network} + \text{rapid prototyping}.$$
 #
 # Big data sometimes comes from the internet, sometimes is generated (AlphaGo's self-play); big
 # computation comes from GPUs; network architecture is still more art than science; rapid
@@ -49,7 +50,6 @@
 # **machine learning is function approximation** — much as the internet is "a connection of computers".
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -94,42 +94,20 @@ SEED = ctx.seed
 # 100 000 fresh points — as $N$ grows (medians over repeated samples of each size).
 
 # %%
-from deepfab.theory import risk
+from deepfab.foundations import plots, risk
 
 rng = np.random.default_rng(SEED)
 x_s = rng.uniform(-1, 1, 40)
 y_s = risk.target(x_s)
-theta_avg, theta_max = risk.erm_fit(x_s, y_s), risk.minimax_fit(x_s, y_s)
-x_new = rng.uniform(-1, 1, 100_000)
-fits = {"average (least squares)": theta_avg, "minimax (linear program)": theta_max}
-ctx.table([{"fit": k, **{f"train {m}": v for m, v in risk.risks(th, x_s, y_s).items()},
-            **{f"new {m}": v for m, v in risk.risks(th, x_new, risk.target(x_new)).items()}}
-           for k, th in fits.items()], "erm_vs_minimax")
+fits = {"average (least squares)": risk.erm_fit(x_s, y_s), "minimax (linear program)": risk.minimax_fit(x_s, y_s)}
+ctx.table(risk.fit_table(fits, x_s, y_s, x_new=rng.uniform(-1, 1, 100_000)), "erm_vs_minimax")
 
 sizes = ctx.pick(real=[5, 8, 12, 20, 40, 100, 300, 1000], smoke=[5, 20, 100])
 curve = risk.erm_curve(sizes, rng, repeats=ctx.pick(real=100, smoke=5))
 ctx.table(curve, "erm_curve")
 ctx.metric("erm/gap_at_N5", curve[0]["gap"])
 ctx.metric("erm/gap_at_Nmax", curve[-1]["gap"])
-
-from deepfab.theory import plots
-
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-xx = np.linspace(-1, 1, 400)
-axes[0].plot(xx, risk.target(xx), "k", lw=2, label=r"$f(x)=\sin 3x$")
-for (name, th), ls in zip(fits.items(), ["-", "--"]):
-    axes[0].plot(xx, risk.features(xx) @ th, ls, label=name)
-axes[0].plot(x_s, y_s, "k.", ms=4)
-axes[0].set_title("cubic fits: average cost vs maximum cost")
-axes[0].legend(fontsize=8)
-Ns = [r["N"] for r in curve]
-axes[1].loglog(Ns, [r["empirical_risk"] for r in curve], "o-", label="empirical risk (training sample)")
-axes[1].loglog(Ns, [r["expected_risk"] for r in curve], "s-", label="expected risk (100k new points)")
-axes[1].set_xlabel("sample size N")
-axes[1].set_ylabel("mean squared cost")
-axes[1].set_title("ERM: the finite-sample average stands in for the expectation")
-axes[1].legend(fontsize=8)
-ctx.figure(fig, "erm")
+ctx.figure(plots.erm_figure(fits, x_s, y_s, curve), "erm")
 
 # %% [markdown]
 # The minimax fit has the smaller worst-case error and the larger average error, as it must. With
@@ -159,8 +137,8 @@ ctx.figure(fig, "erm")
 
 # %%
 from deepfab.data import load_secom
-from deepfab.theory import lsq
-from deepfab.theory.tabular import prepare
+from deepfab.foundations import lsq
+from deepfab.foundations.tabular import prepare
 
 secom = load_secom()
 print(f"SECOM: {secom.X.shape[0]} wafers x {secom.X.shape[1]} sensors, "
@@ -174,9 +152,7 @@ full = lsq.compare_solvers(A_train, data.y_train.astype(float))
 ctx.table([{k: full[k] for k in ["n", "p", "rank_A", "cond_A", "cond_AtA", "mse_normal", "mse_lstsq",
                                  "mse_pinv", "max_diff_pinv_lstsq", "max_diff_normal_lstsq",
                                  "rel_diff_normal_lstsq"]}], "lsq_full_rank")
-corr = np.corrcoef(data.X_train.T)                          # (p, p) sensor correlations
-np.fill_diagonal(corr, 0.0)
-print(f"largest |correlation| between two sensors: {np.max(np.abs(corr)):.10f}")
+print(f"largest |correlation| between two sensors: {lsq.max_abs_correlation(data.X_train):.10f}")
 ctx.metric("lsq/cond_AtA", full["cond_AtA"])
 ctx.metric("lsq/rel_diff_normal_vs_lstsq", full["rel_diff_normal_lstsq"])
 ctx.metric("lsq/max_diff_pinv_vs_lstsq", full["max_diff_pinv_lstsq"])
@@ -205,16 +181,9 @@ ctx.metric("lsq/scratch_vs_lstsq_max_diff", float(np.max(np.abs(theta_scratch - 
 n_small = 200
 A_small, y_small = A_train[:n_small], data.y_train[:n_small].astype(float)
 sing = lsq.compare_solvers(A_small, y_small)
-theta_other = lsq.other_minimizer(A_small, y_small, rng, scale=5.0)
-rows = [{"solution": "pinv (min-norm)", "train MSE": sing["mse_pinv"], "norm": sing["norm_pinv"]},
-        {"solution": "lstsq", "train MSE": sing["mse_lstsq"], "norm": sing["norm_lstsq"]},
-        {"solution": "pinv + null-space vector", "train MSE": float(np.mean((A_small @ theta_other - y_small) ** 2)),
-         "norm": float(np.linalg.norm(theta_other))}]
-if sing["theta_normal"] is not None:
-    rows.append({"solution": "np.linalg.solve(AtA, Aty)", "train MSE": sing["mse_normal"], "norm": sing["norm_normal"]})
-else:
+if sing["theta_normal"] is None:
     print("np.linalg.solve refused the singular system:", sing["normal_error"])
-ctx.table(rows, "lsq_singular")
+ctx.table(lsq.minimizer_table(A_small, y_small, sing, rng), "lsq_singular")
 print(f"rank(A) = {sing['rank_A']} < p = {sing['p']}: A^T A ({sing['p']} x {sing['p']}) is singular")
 ctx.metric("lsq_singular/rank", sing["rank_A"])
 ctx.metric("lsq_singular/max_diff_pinv_vs_lstsq", sing["max_diff_pinv_lstsq"])
@@ -228,22 +197,20 @@ print(f"scratch LeastSquares on the singular case: solver {scratch_small.solver_
 # the test rows tell how the full-data least-squares fit actually predicts pass/fail.
 
 # %%
-from deepfab.theory.metrics import binary_report
+from deepfab.train.metrics import binary_report
 
-score_ls = lsq.add_intercept(data.X_test) @ full["theta_lstsq"]
 y_test = data.y_test
-r2 = 1 - np.mean((score_ls - y_test) ** 2) / np.var(y_test)
+score_ls = lsq.add_intercept(data.X_test) @ full["theta_lstsq"]
+err = lsq.prediction_errors(score_ls, y_test)
 rep_ls = binary_report(y_test, np.where(score_ls > 0, 1, -1), scores=score_ls)
-sq_err = (score_ls - y_test) ** 2
-worst = int(np.argmax(sq_err))
-print(f"least squares on SECOM: train MSE {full['mse_lstsq']:.3f}, test MSE {sq_err.mean():.3g}, "
-      f"test R^2 {r2:.3g}, median test squared error {np.median(sq_err):.3f}")
-print(f"worst test wafer: squared error {sq_err[worst]:.3g} ({100 * sq_err[worst] / sq_err.sum():.0f} % of the total); "
-      f"its most extreme standardized reading is {np.abs(data.X_test[worst]).max():.0f} training standard deviations "
-      f"(largest in the training rows: {np.abs(data.X_train).max():.0f})")
-ctx.metric("lsq/test_median_sq_error", float(np.median(sq_err)))
+print(f"least squares on SECOM: train MSE {full['mse_lstsq']:.3f}, test MSE {err['mse']:.3g}, "
+      f"test R^2 {err['r2']:.3g}, median test squared error {err['median_sq_error']:.3f}")
+print(f"worst test wafer: squared error {err['worst_sq_error']:.3g} ({100 * err['worst_share']:.0f} % of the total); "
+      f"its most extreme standardized reading is {np.abs(data.X_test[err['worst']]).max():.0f} training standard "
+      f"deviations (largest in the training rows: {np.abs(data.X_train).max():.0f})")
+ctx.metric("lsq/test_median_sq_error", err["median_sq_error"])
 ctx.table([{"model": "least squares, sign(score)", **rep_ls}], "lsq_test")
-ctx.metric("lsq/test_r2", r2)
+ctx.metric("lsq/test_r2", err["r2"])
 ctx.metric("lsq/test", {k: rep_ls[k] for k in ["balanced_accuracy", "macro_f1", "recall_fail", "roc_auc"]})
 
 # %% [markdown]
@@ -278,17 +245,11 @@ ctx.metric("lsq/test", {k: rep_ls[k] for k in ["balanced_accuracy", "macro_f1", 
 # computed with the true line.
 
 # %%
+from deepfab.data import separable_2d
+from deepfab.foundations.perceptron import update_counts
 from deepfab.scratch.linear import Perceptron, novikoff_bound
-from deepfab.theory.datasets import separable_2d
 
-rows = []
-for margin in [0.4, 0.2, 0.1, 0.05]:
-    for rep in range(ctx.pick(real=5, smoke=1)):
-        Xp, yp, (a_true, b_true) = separable_2d(200, margin, rng)
-        clf = Perceptron(max_iter=1_000_000).fit(Xp, yp)
-        assert clf.converged_ and np.all(clf.predict(Xp) == yp)
-        rows.append({"margin": margin, "rep": rep, "updates": clf.n_updates_,
-                     "bound (R/gamma)^2": novikoff_bound(Xp, yp, a_true, b_true)})
+rows = update_counts([0.4, 0.2, 0.1, 0.05], repeats=ctx.pick(real=5, smoke=1), rng=rng)
 ctx.table(rows, "perceptron_updates")
 ctx.metric("perceptron/max_updates_over_bound", max(r["updates"] / r["bound (R/gamma)^2"] for r in rows))
 
@@ -297,10 +258,7 @@ clf = Perceptron(max_iter=1_000_000).fit(Xp, yp)
 bound = novikoff_bound(Xp, yp, a_true, b_true)
 ctx.metric("perceptron/updates", clf.n_updates_)
 ctx.metric("perceptron/novikoff_bound", bound)
-fig, ax = plt.subplots(figsize=(5, 5))
-plots.draw_perceptron(ax, Xp, yp, clf.coef_, clf.intercept_, a_true, b_true)
-ax.set_title(f"perceptron: {clf.n_updates_} updates, bound (R/γ)² = {bound:.0f}")
-ctx.figure(fig, "perceptron")
+ctx.figure(plots.perceptron_figure(Xp, yp, clf, bound, a_true, b_true), "perceptron")
 
 # %% [markdown]
 # The update count stays below $(R/\gamma)^2$ in every run, far below it in practice, and grows as
@@ -328,14 +286,14 @@ ctx.figure(fig, "perceptron")
 # measured on random pairs with the scratch `deepfab.scratch.info`, with `scipy.stats.entropy` as oracle.
 
 # %%
+from deepfab.foundations import kl
 from deepfab.scratch.info import kl_divergence
-from deepfab.theory import kl
 
 checks = kl.property_checks(rng, n_pairs=ctx.pick(real=5000, smoke=300), k=5)
 p_ex, q_ex = np.array([0.5, 0.4, 0.1]), np.array([0.8, 0.1, 0.1])
 print(f"KL(p||q) = {kl_divergence(p_ex, q_ex):.4f} nats, KL(q||p) = {kl_divergence(q_ex, p_ex):.4f} nats "
       f"for p = {p_ex}, q = {q_ex}")
-ctx.table([{k: v for k, v in checks.items()}], "kl_properties")
+ctx.table([checks], "kl_properties")
 ctx.metric("kl/min_over_random_pairs", checks["min_kl"])
 ctx.metric("kl/frac_asymmetric", checks["frac_asymmetric"])
 ctx.metric("kl/self_kl_max", checks["max_self_kl"])
@@ -344,11 +302,7 @@ ctx.metric("kl/max_gap_to_H(p,q)-H(p)", checks["max_decomposition_gap"])
 ctx.metric("kl/max_gap_to_scipy", checks["max_scipy_gap"])
 
 ts = np.linspace(0.001, 0.999, 400)
-kl_pq, kl_qp = kl.bernoulli_curves(0.3, ts)
-fig, ax = plt.subplots(figsize=(6, 3.6))
-plots.draw_kl_bernoulli(ax, 0.3, ts, kl_pq, kl_qp)
-ax.set_title("KL is zero only at t = p, is asymmetric, and blows up at the edges")
-ctx.figure(fig, "kl_bernoulli")
+ctx.figure(plots.kl_bernoulli_figure(0.3, ts, *kl.bernoulli_curves(0.3, ts)), "kl_bernoulli")
 
 # %% [markdown]
 # ## 5. Logistic regression: minimizing an average KL divergence
@@ -365,7 +319,8 @@ ctx.figure(fig, "kl_bernoulli")
 # survives, $-\log f_{w,b}(x_i)_{y_i}=-\log\sigma(y_iz_i)=\log(1+e^{-y_iz_i})$:
 #
 # $$\sum_{i=1}^N D_{\rm KL}\big(\mathcal P(y_i)\,\|\,f_{w,b}(x_i)\big)
-#   =\sum_{i=1}^N \ell\big(y_i(w^\top x_i+b)\big)+\underbrace{\textstyle\sum_i(-H(\mathcal P(y_i)))}_{\text{independent of } w,b},
+#   =\sum_{i=1}^N \ell\big(y_i(w^\top x_i+b)\big)
+#   +\underbrace{\textstyle\sum_i(-H(\mathcal P(y_i)))}_{\text{independent of } w,b},
 #   \qquad \ell(z)=\log(1+e^{-z}),$$
 #
 # the **logistic loss**. With soft targets (e.g. label smoothing, or genuinely random labels) the
@@ -375,31 +330,22 @@ ctx.figure(fig, "kl_bernoulli")
 # and minimizing either (L-BFGS in PyTorch) gives the same coefficients.
 
 # %%
-from deepfab.theory import logistic as lg
+from deepfab.foundations import logistic as lg
 
-Xtr_t = torch.as_tensor(data.X_train, dtype=torch.float64)
-ytr_t = torch.as_tensor(data.y_train, dtype=torch.float64)
-P_hard = torch.as_tensor(lg.soft_targets(data.y_train), dtype=torch.float64)
-P_soft = torch.as_tensor(lg.soft_targets(data.y_train, smoothing=0.1), dtype=torch.float64)
-gaps_hard, gaps_soft = [], []
-for _ in range(10):
-    w = torch.as_tensor(0.05 * rng.standard_normal(data.X_train.shape[1]))
-    b = torch.as_tensor(rng.standard_normal())
-    gaps_hard.append(float(lg.kl_objective(w, b, Xtr_t, P_hard) - lg.logistic_loss(w, b, Xtr_t, ytr_t)))
-    gaps_soft.append(float(lg.kl_objective(w, b, Xtr_t, P_soft) - lg.cross_entropy_objective(w, b, Xtr_t, P_soft)))
-print(f"one-hot targets: KL - logistic loss over 10 random (w, b): min {min(gaps_hard):.2e}, max {max(gaps_hard):.2e}")
-mean_H = float(-(P_soft * torch.log(P_soft)).sum(dim=1).mean())          # (1/N) sum_i H(P_i)
-print(f"smoothed targets: KL - cross entropy: mean {np.mean(gaps_soft):.6f}, spread {np.ptp(gaps_soft):.2e} "
-      f"(-(1/N) sum_i H(P_i) = {-mean_H:.6f})")
-ctx.metric("logreg/kl_minus_logistic_spread", float(np.ptp(gaps_hard)))
-ctx.metric("logreg/kl_minus_ce_soft_spread", float(np.ptp(gaps_soft)))
+gaps = lg.objective_gaps(data.X_train, data.y_train, rng, draws=10, smoothing=0.1)
+print(f"one-hot targets: KL - logistic loss over 10 random (w, b): "
+      f"min {min(gaps['hard']):.2e}, max {max(gaps['hard']):.2e}")
+print(f"smoothed targets: KL - cross entropy: mean {np.mean(gaps['soft']):.6f}, spread {np.ptp(gaps['soft']):.2e} "
+      f"(-(1/N) sum_i H(P_i) = {-gaps['mean_entropy']:.6f})")
+ctx.metric("logreg/kl_minus_logistic_spread", float(np.ptp(gaps["hard"])))
+ctx.metric("logreg/kl_minus_ce_soft_spread", float(np.ptp(gaps["soft"])))
 
 l2 = 1.0 / (0.01 * len(data.y_train))                      # the C = 0.01 penalty, per sample
-w_kl, b_kl = lg.minimize(lg.kl_objective, data.X_train, P_soft.numpy(), l2=l2)
-w_ce, b_ce = lg.minimize(lg.cross_entropy_objective, data.X_train, P_soft.numpy(), l2=l2)
-ctx.metric("logreg/argmin_kl_vs_ce_max_diff", float(np.max(np.abs(np.r_[w_kl - w_ce, b_kl - b_ce]))))
-print(f"minimizer of the KL objective vs of the cross entropy: max |difference| = "
-      f"{np.max(np.abs(np.r_[w_kl - w_ce, b_kl - b_ce])):.2e}")
+P_soft = lg.soft_targets(data.y_train, smoothing=0.1)       # (N, 2) over (-1, +1)
+w_kl, b_kl = lg.minimize(lg.kl_objective, data.X_train, P_soft, l2=l2)
+w_ce, b_ce = lg.minimize(lg.cross_entropy_objective, data.X_train, P_soft, l2=l2)
+argmin_gap = ctx.metric("logreg/argmin_kl_vs_ce_max_diff", float(np.max(np.abs(np.r_[w_kl - w_ce, b_kl - b_ce]))))
+print(f"minimizer of the KL objective vs of the cross entropy: max |difference| = {argmin_gap:.2e}")
 
 # %% [markdown]
 # ## PyTorch in five ideas
@@ -448,34 +394,30 @@ for epoch in range(ctx.pick(real=60, smoke=3)):
 # threshold 0.5 and at the training fail rate (a threshold that treats the two classes alike).
 
 # %%
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 from deepfab.scratch.linear import LogisticRegression as ScratchLogisticRegression
 
-C = 0.01
-w_t, b_t = lg.fit_logreg(data.X_train, data.y_train, C=C)
+C = 0.01                                                    # l2 above is its penalty per sample, 1 / (C N)
+w_t, b_t = lg.minimize(lg.cross_entropy_objective, data.X_train, lg.soft_targets(data.y_train), l2=l2, max_iter=500)
 scratch_lr = ScratchLogisticRegression(C=C).fit(data.X_train, data.y_train)
 sk_lr = SkLogisticRegression(C=C, tol=1e-8, max_iter=5000).fit(data.X_train, data.y_train)
 theta_sk = np.r_[sk_lr.coef_[0], sk_lr.intercept_[0]]
-ctx.metric("logreg/torch_vs_sklearn_max_coef_diff", float(np.max(np.abs(np.r_[w_t, b_t] - theta_sk))))
-ctx.metric("logreg/scratch_vs_sklearn_max_coef_diff",
-           float(np.max(np.abs(np.r_[scratch_lr.coef_, scratch_lr.intercept_] - theta_sk))))
-print(f"max |coef difference|: torch vs sklearn {np.max(np.abs(np.r_[w_t, b_t] - theta_sk)):.2e}, "
-      f"scratch vs sklearn {np.max(np.abs(np.r_[scratch_lr.coef_, scratch_lr.intercept_] - theta_sk)):.2e}")
+gap_torch = ctx.metric("logreg/torch_vs_sklearn_max_coef_diff", float(np.max(np.abs(np.r_[w_t, b_t] - theta_sk))))
+gap_scratch = ctx.metric("logreg/scratch_vs_sklearn_max_coef_diff",
+                         float(np.max(np.abs(np.r_[scratch_lr.coef_, scratch_lr.intercept_] - theta_sk))))
+print(f"max |coef difference|: torch vs sklearn {gap_torch:.2e}, scratch vs sklearn {gap_scratch:.2e}")
 
 prior = float(np.mean(data.y_train == 1))
-rows = []
-for name, p_fail in [("torch", lg.predict_proba_fail(w_t, b_t, data.X_test)),
-                     ("scratch", scratch_lr.predict_proba(data.X_test)[:, 1]),
-                     ("sklearn", sk_lr.predict_proba(data.X_test)[:, 1])]:
-    for thr_name, thr in [("0.5", 0.5), (f"fail rate {prior:.3f}", prior)]:
-        rows.append({"model": name, "threshold": thr_name,
-                     **binary_report(y_test, np.where(p_fail > thr, 1, -1), scores=p_fail)})
+p_fail = {"torch": expit(data.X_test @ w_t + b_t), "scratch": scratch_lr.predict_proba(data.X_test)[:, 1],
+          "sklearn": sk_lr.predict_proba(data.X_test)[:, 1]}
+rows = [{"model": name, "threshold": thr_name, **binary_report(y_test, np.where(p > thr, 1, -1), scores=p)}
+        for name, p in p_fail.items() for thr_name, thr in [("0.5", 0.5), (f"fail rate {prior:.3f}", prior)]]
 ctx.table(rows, "logreg_secom")
-ctx.metric("logreg/test_at_0.5", {k: rows[4][k] for k in ["accuracy", "balanced_accuracy", "macro_f1",
-                                                          "recall_pass", "recall_fail", "roc_auc"]})
-ctx.metric("logreg/test_at_prior", {k: rows[5][k] for k in ["accuracy", "balanced_accuracy", "macro_f1",
-                                                            "recall_pass", "recall_fail", "roc_auc"]})
+REPORT = ["accuracy", "balanced_accuracy", "macro_f1", "recall_pass", "recall_fail", "roc_auc"]
+ctx.metric("logreg/test_at_0.5", {k: rows[4][k] for k in REPORT})         # sklearn, threshold 0.5
+ctx.metric("logreg/test_at_prior", {k: rows[5][k] for k in REPORT})       # sklearn, threshold = fail rate
 
 # %% [markdown]
 # The three implementations agree to optimizer tolerance and therefore score identically. At the
@@ -500,52 +442,44 @@ ctx.metric("logreg/test_at_prior", {k: rows[5][k] for k in ["accuracy", "balance
 # steps in float64 — so their loss curves must agree to rounding.
 
 # %%
-from deepfab.theory.datasets import rings
-from deepfab.theory.mlp_check import train_side_by_side
+from deepfab.data import rings
+from deepfab.foundations.mlp_check import train_side_by_side
 
 Xr, yr = rings(ctx.pick(real=600, smoke=200), rng)
 Xr_test, yr_test = rings(2000, rng)
 lin_rings = SkLogisticRegression().fit(Xr, yr)
 side = train_side_by_side(Xr, yr, hidden=(16, 16), steps=ctx.pick(real=400, smoke=60), lr=0.02, seed=SEED)
-acc_lin = float(np.mean(lin_rings.predict(Xr_test) == yr_test))
-acc_scratch = float(np.mean(side["scratch_predict"](Xr_test) == yr_test))
-acc_torch = float(np.mean(side["torch_predict"](Xr_test) == yr_test))
-ctx.metric("mlp_rings/test_acc_logistic", acc_lin)
-ctx.metric("mlp_rings/test_acc_scratch_mlp", acc_scratch)
-ctx.metric("mlp_rings/test_acc_torch_mlp", acc_torch)
-ctx.metric("mlp_rings/max_loss_gap_scratch_vs_torch", float(np.max(np.abs(side["scratch_loss"] - side["torch_loss"]))))
+acc_lin = ctx.metric("mlp_rings/test_acc_logistic", float(np.mean(lin_rings.predict(Xr_test) == yr_test)))
+acc_scratch = ctx.metric("mlp_rings/test_acc_scratch_mlp", float(np.mean(side["scratch_predict"](Xr_test) == yr_test)))
+acc_torch = ctx.metric("mlp_rings/test_acc_torch_mlp", float(np.mean(side["torch_predict"](Xr_test) == yr_test)))
+loss_gap = ctx.metric("mlp_rings/max_loss_gap_scratch_vs_torch",
+                      float(np.max(np.abs(side["scratch_loss"] - side["torch_loss"]))))
 print(f"rings test accuracy: logistic {acc_lin:.3f}, scratch MLP {acc_scratch:.3f}, torch MLP {acc_torch:.3f}; "
-      f"max |loss gap| over training {np.max(np.abs(side['scratch_loss'] - side['torch_loss'])):.1e}")
-
-fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-plots.draw_decision_regions(axes[0], lin_rings.predict, Xr, yr, f"logistic regression (test acc {acc_lin:.2f})")
-plots.draw_decision_regions(axes[1], side["scratch_predict"], Xr, yr, f"scratch MLP (test acc {acc_scratch:.2f})")
-axes[2].semilogy(side["scratch_loss"], lw=3, alpha=0.5, label="scratch MLP")
-axes[2].semilogy(side["torch_loss"], "k--", lw=1, label="torch MLP")
-axes[2].set_xlabel("Adam step")
-axes[2].set_ylabel("training logistic loss")
-axes[2].set_title("same weights, same steps: identical curves")
-axes[2].legend()
-ctx.figure(fig, "mlp_rings")
+      f"max |loss gap| over training {loss_gap:.1e}")
+ctx.figure(plots.mlp_rings_figure(Xr, yr, lin_rings.predict, side, acc_lin, acc_scratch), "mlp_rings")
 
 # %% [markdown]
 # On SECOM the question is whether depth finds signal that the linear model misses. The MLP is
 # trained with the fail class weighted by the pass/fail ratio (so the loss does not ignore the
-# rare class), weight decay, and a fixed number of epochs — no tuning on the test rows.
+# rare class), weight decay, and a fixed number of epochs — no tuning on the test rows. It trains
+# with the course's engine, `deepfab.train.fit`, given the logistic loss as its `loss_fn`.
 
 # %%
-from deepfab.theory.mlp import fit_mlp, predict_scores
+from deepfab.foundations.mlp import MLP, logit_targets, predict_scores
+from deepfab.train import TrainConfig, fit
 
-pos_weight = float(np.sum(data.y_train == -1) / np.sum(data.y_train == 1))
-mlp, hist = fit_mlp(data.X_train, data.y_train, hidden=(64,), epochs=ctx.pick(real=40, smoke=3), lr=1e-3,
-                    batch_size=64, weight_decay=1e-2, pos_weight=pos_weight, seed=SEED, device=device,
-                    log_every=ctx.pick(real=10, smoke=1))
+pos_weight = float(np.sum(data.y_train == -1) / np.sum(data.y_train == 1))     # passes per fail
+bce = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight, device=device))   # logistic loss, fails weighted
+cfg = TrainConfig(epochs=ctx.pick(real=40, smoke=3), batch_size=64, lr=1e-3, optimizer="adam", weight_decay=1e-2,
+                  scheduler=None, amp="off", seed=SEED, device=str(device), progress=False)
+torch.manual_seed(SEED)                                     # the initial weights
+mlp = fit(MLP(data.X_train.shape[1], hidden=(64,)), (data.X_train, logit_targets(data.y_train)), config=cfg,
+          loss_fn=bce).model
 p_mlp = predict_scores(mlp, data.X_test)
 rep_mlp = binary_report(y_test, np.where(p_mlp > 0.5, 1, -1), scores=p_mlp)
 ctx.table([{"model": "torch MLP (64 hidden, class-weighted)", **rep_mlp},
            {"model": "logistic regression (fail-rate threshold)", **{k: rows[5][k] for k in rep_mlp}}], "mlp_secom")
-ctx.metric("mlp_secom/test", {k: rep_mlp[k] for k in ["accuracy", "balanced_accuracy", "macro_f1",
-                                                      "recall_pass", "recall_fail", "roc_auc"]})
+ctx.metric("mlp_secom/test", {k: rep_mlp[k] for k in REPORT})
 
 # %% [markdown]
 # Read the table as it is: on roughly a thousand training wafers with hundreds of noisy, partly
@@ -575,7 +509,7 @@ ctx.metric("mlp_secom/test", {k: rep_mlp[k] for k in ["accuracy", "balanced_accu
 # scratch Tensor, `torch.autograd` and central finite differences at three points.
 
 # %%
-from deepfab.theory.autodiff import gradient_table
+from deepfab.foundations.autodiff import gradient_table
 
 pts = [(1.0, 0.5, 2.0), (0.5, 1.0, 1.5), (-0.8, 0.6, -1.2)]
 grad_rows = gradient_table(pts)
@@ -611,7 +545,8 @@ ctx.metric("timing/autodiff_grad_cost_ratio_scratch", cost["scratch_ratio"])
 # and every gradient, is the more sensitive to memory pressure. What holds in every run is the
 # seed's point: the whole gradient costs a small multiple of one evaluation (the seed's "roughly
 # 5×"), not one evaluation per input. The cheap-gradient principle bounds *operations*; an
-# engine's memory traffic decides how close the clock gets to that bound. Backprop can be used in PyTorch without understanding it, but a shallow
+# engine's memory traffic decides how close the clock gets to that bound.
+# Backprop can be used in PyTorch without understanding it, but a shallow
 # understanding pays off in lecture 3 (gradients with respect to the *input* for saliency maps)
 # and lecture 5 (adversarial attacks).
 
@@ -631,31 +566,23 @@ ctx.metric("timing/autodiff_grad_cost_ratio_scratch", cost["scratch_ratio"])
 # $\lambda$ as $C=0.01$ above, and measure the gap to the L-BFGS optimum $F^\star$.
 
 # %%
-from deepfab.theory import sgd as sgd_mod
+from deepfab.foundations import sgd
 
 theta_star = np.r_[w_t, b_t]                                # the L-BFGS optimum of the same objective
-F = lambda th: sgd_mod.logistic_objective(th, data.X_train, data.y_train, l2)
-F_star = F(theta_star)
+F_star = sgd.logistic_objective(theta_star, data.X_train, data.y_train, l2)
 sgd_steps = ctx.pick(real=60_000, smoke=4_000)
 n_tr = len(data.y_train)
-schedules = {"alpha_k = 0.01 / (1 + k/N)": sgd_mod.inverse_time(0.01, n_tr),
-             "alpha_k = 0.003 / (1 + k/N)": sgd_mod.inverse_time(0.003, n_tr),
+schedules = {"alpha_k = 0.01 / (1 + k/N)": sgd.inverse_time(0.01, n_tr),
+             "alpha_k = 0.003 / (1 + k/N)": sgd.inverse_time(0.003, n_tr),
              "alpha_k = 0.01 (constant)": 0.01}
-sgd_runs = {}
-for label, step_size in schedules.items():
-    sgd_runs[label] = sgd_mod.sgd(lambda th, i: sgd_mod.logistic_h_grad(th, data.X_train[i], data.y_train[i], l2),
-                                  np.zeros(data.X_train.shape[1] + 1), n=n_tr, steps=sgd_steps, step_size=step_size,
-                                  rng=np.random.default_rng(SEED), objective=F, record_every=max(sgd_steps // 40, 1))
-    run = sgd_runs[label]
+sgd_runs = sgd.logistic_runs(data.X_train, data.y_train, l2, schedules, steps=sgd_steps, seed=SEED,
+                             record_every=max(sgd_steps // 40, 1))
+for label, run in sgd_runs.items():
     print(f"{label}: F(theta_k) - F* = {run.objective[0] - F_star:.4f} at k = 0, "
           f"{run.objective[-1] - F_star:.2e} at k = {run.steps[-1]} ({run.steps[-1] / n_tr:.0f} epochs)")
 ctx.metric("sgd/final_gap_decaying", sgd_runs["alpha_k = 0.01 / (1 + k/N)"].objective[-1] - F_star)
 ctx.metric("sgd/final_gap_constant", sgd_runs["alpha_k = 0.01 (constant)"].objective[-1] - F_star)
-fig, ax = plt.subplots(figsize=(6, 3.8))
-for label, run in sgd_runs.items():
-    plots.draw_objective_gap(ax, run.steps, np.array(run.objective) - F_star, label)
-ax.set_title("plain SGD on SECOM's regularized logistic objective")
-ctx.figure(fig, "sgd_secom")
+ctx.figure(plots.sgd_figure(sgd_runs, F_star), "sgd_secom")
 
 # %% [markdown]
 # **The optimizer family.** PyTorch calls the variants of SGD "optimizers". With $g_k$ the
@@ -680,25 +607,15 @@ ctx.figure(fig, "sgd_secom")
 # any rounding difference is amplified, so the scratch/torch gap must be judged against it.
 
 # %%
-from deepfab.theory.optim_paths import FAMILY, FUNCTIONS, scratch_path, start_sensitivity, torch_path, tune_lr
+from deepfab.foundations.optim_paths import FUNCTIONS, LR_GRID, family_runs
 
 setups = {"ravine": ((-4.5, 1.5), ctx.pick(real=100, smoke=30)),
           "rosenbrock": ((-1.5, 2.5), ctx.pick(real=1000, smoke=100))}
-paths, lr_rows, max_gap = {}, [], 0.0
+grid = ctx.pick(real=LR_GRID, smoke=(1e-4, 1e-3, 1e-2, 0.1, 1.0))
+paths, lr_rows = {}, []
 for fname, (start, steps) in setups.items():
-    fn = FUNCTIONS[fname]
-    paths[fname] = []
-    for name in FAMILY:
-        lr = tune_lr(fn, start, name, steps, grid=ctx.pick(real=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0),
-                                                           smoke=(1e-4, 1e-3, 1e-2, 0.1, 1.0)))
-        p_t = torch_path(fn, start, name, steps, lr=lr)
-        p_s = scratch_path(fn, start, name, steps, lr=lr)
-        gap = float(np.max(np.abs(p_t.points - p_s.points)))
-        sens = start_sensitivity(fn, start, name, steps, delta=1e-12, lr=lr)
-        paths[fname].append(p_t)
-        lr_rows.append({"function": fname, "optimizer": name, "lr": lr, "steps": steps,
-                        "final loss": p_t.losses[-1], "max |scratch - torch|": gap,
-                        "torch: start moved 1e-12": sens})
+    paths[fname], rows = family_runs(FUNCTIONS[fname], start, steps, grid=grid)
+    lr_rows += rows
 ctx.table(lr_rows, "optimizer_family")
 stable = [r for r in lr_rows if r["torch: start moved 1e-12"] < 1e-9]
 ctx.metric("optim/max_path_gap_non_chaotic_runs", max(r["max |scratch - torch|"] for r in stable))
@@ -707,21 +624,15 @@ ctx.metric("optim/max_path_gap_over_sensitivity",
            max(r["max |scratch - torch|"] / max(r["torch: start moved 1e-12"], 1e-12) for r in lr_rows))
 for r in lr_rows:
     ctx.metric(f"optim/{r['function']}/{r['optimizer']}_final_loss", r["final loss"])
-
-fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
-for col, fname in enumerate(setups):
-    plots.draw_paths(axes[0, col], FUNCTIONS[fname], paths[fname])
-    plots.draw_loss_curves(axes[1, col], paths[fname], f"{fname}: loss against step")
-axes[0, 0].legend(fontsize=8, loc="upper right")
-ctx.figure(fig, "optimizer_paths")
+ctx.figure(plots.optimizer_figure(FUNCTIONS, paths), "optimizer_paths")
 
 # %% [markdown]
 # On the ravine, plain SGD crawls along the shallow direction (its step is capped by the steep
 # one), momentum and Nesterov accelerate along it, and the adaptive methods rescale each
 # coordinate — and because this ravine is aligned with the axes, a per-coordinate step size is
 # exactly the right preconditioner, which is why RMSprop races to machine precision here (rotate
-# the ravine and that advantage shrinks). On Rosenbrock, methods differ mostly in how they follow the curved valley floor. The
-# scratch paths coincide with `torch.optim`'s to rounding — the same update rules, the same
+# the ravine and that advantage shrinks). On Rosenbrock, methods differ mostly in how they follow
+# the curved valley floor. The scratch paths coincide with `torch.optim`'s to rounding — the same update rules, the same
 # conventions (e.g. PyTorch's momentum buffer starts at the first gradient) — except where the run
 # itself is chaotic: an adaptive method that zig-zags across the narrow valley amplifies a
 # $10^{-16}$ difference exponentially, and there torch differs from *itself* started $10^{-12}$
@@ -758,12 +669,12 @@ ctx.figure(fig, "optimizer_paths")
 # It pays off because (1) computation ≫ communication — $A$ crosses the bus once ($n^2$ numbers)
 # and is used 100 times ($2n^2$ flops each) — and (2) the large data stays on the device while the
 # CPU only issues commands ($A$ here; the network's weights in deep learning).
-# `deepfab.theory.gpu.power_apply` runs exactly this pattern on any device and times the copies
+# `deepfab.foundations.gpu.power_apply` runs exactly this pattern on any device and times the copies
 # apart from the compute. On a CPU the "device" is the host itself, so the copies are plain memory
 # copies.
 
 # %%
-from deepfab.theory.gpu import contraction_matrix, power_apply
+from deepfab.foundations.gpu import contraction_matrix, power_apply, power_sweep
 
 devices = [torch.device("cpu")] + ([device] if device.type == "cuda" else [])
 if device.type == "cuda":
@@ -771,28 +682,19 @@ if device.type == "cuda":
 else:
     print("No GPU on this machine: timing the host/device pattern on the CPU only "
           "(the same code times a GPU when torch.cuda.is_available()).")
-timings = []
-for n in ctx.pick(real=[256, 1024, 2048, 4096], smoke=[64, 256]):
-    A, x0 = contraction_matrix(n, rng, dtype=np.float32)
-    ref = x0.astype(np.float64)
-    for _ in range(100):
-        ref = A.astype(np.float64) @ ref                      # float64 reference: 100 products on the host
-    for dev in devices:
-        tm = power_apply(A, x0, steps=100, device=dev, repeats=ctx.pick(real=3, smoke=1))
-        err = float(np.max(np.abs(tm.result - ref)) / np.max(np.abs(ref)))
-        timings.append(tm)
-        ctx.metric(f"timing/gpu_{tm.device}_n{n}_compute_over_transfer", tm.compute_s / tm.transfer_s)
-        ctx.metric(f"timing/gpu_{tm.device}_n{n}_compute_ms", 1e3 * tm.compute_s)
-        ctx.metric(f"timing/gpu_{tm.device}_n{n}_transfer_ms", 1e3 * tm.transfer_s)
-        ctx.metric(f"gpu/{tm.device}/n{n}/rel_error_vs_float64", err)
+timings = power_sweep(ctx.pick(real=[256, 1024, 2048, 4096], smoke=[64, 256]), rng, devices=devices, steps=100,
+                      repeats=ctx.pick(real=3, smoke=1), dtype=np.float32)
+for tm in timings:
+    ctx.metric(f"timing/gpu_{tm.device}_n{tm.n}_compute_over_transfer", tm.compute_s / tm.transfer_s)
+    ctx.metric(f"timing/gpu_{tm.device}_n{tm.n}_compute_ms", 1e3 * tm.compute_s)
+    ctx.metric(f"timing/gpu_{tm.device}_n{tm.n}_transfer_ms", 1e3 * tm.transfer_s)
+    ctx.metric(f"gpu/{tm.device}/n{tm.n}/rel_error_vs_float64", tm.rel_error)
 A_small, x_small = contraction_matrix(32, rng)
 check = power_apply(A_small, x_small, steps=100, device=devices[-1], repeats=1)
-ctx.metric("gpu/max_diff_vs_matrix_power", float(np.max(np.abs(check.result - np.linalg.matrix_power(A_small, 100) @ x_small))))
+ctx.metric("gpu/max_diff_vs_matrix_power",
+           float(np.max(np.abs(check.result - np.linalg.matrix_power(A_small, 100) @ x_small))))
 ctx.table([tm.row() for tm in timings], "gpu_power", floatfmt=".4g")
-fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(timings)), 4))
-plots.draw_power_timing(ax, timings)
-ax.set_title(r"$x^{100} = A^{100} x^0$: copies vs 100 matrix-vector products")
-ctx.figure(fig, "gpu_power")
+ctx.figure(plots.gpu_figure(timings), "gpu_power")
 
 # %% [markdown]
 # The compute phase does $100\cdot 2n^2$ flops on $A$, the copy moves $A$ once; the table gives
@@ -818,8 +720,9 @@ ctx.figure(fig, "gpu_power")
 #   evaluation. **SGD** and its variants train everything that follows.
 # * **GPUs** win when the data stays on the device and computation dwarfs communication.
 #
-# The library pieces used here — `deepfab.scratch` (Tensor, nn, optim, linear, info) and
-# `deepfab.theory` (risk, lsq, kl, logistic, mlp, sgd, optim_paths, gpu, tabular, metrics, plots) —
+# The library pieces used here — `deepfab.scratch` (Tensor, nn, optim, linear, info),
+# `deepfab.foundations` (risk, lsq, perceptron, kl, logistic, mlp, sgd, optim_paths, gpu, tabular,
+# plots), the toy data of `deepfab.data` and the training engine and metrics of `deepfab.train` —
 # work on your own tables: `prepare(X, y)` then any of the fits above.
 
 # %%
