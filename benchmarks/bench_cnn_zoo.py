@@ -4,9 +4,9 @@ to LeNet-5, measured in one process, beside the ratio of multiply-adds (lecture 
 One training step (forward, cross-entropy, backward, SGD update) on a batch of encoded
 WM-811K-sized inputs, for every architecture in ``deepfab.models.ARCHS``; the architectures take
 turns, and each time is the best of several rounds after a warm-up round, so the ratios compare
-the architectures while absolute times depend on the machine and its load. A net whose time ratio is far above its multiply-add ratio
-(depthwise convs, concatenations, many small layers) is limited by memory traffic and per-op
-overhead, not arithmetic: a FLOP count is not a latency.
+the architectures while absolute times depend on the machine and its load. A net whose time
+ratio is far above its multiply-add ratio (depthwise convs, concatenations, many small layers) is
+limited by memory traffic and per-op overhead, not arithmetic: a FLOP count is not a latency.
 
     MPLBACKEND=Agg .venv/bin/python benchmarks/bench_cnn_zoo.py [--size 32] [--batch 64] [--threads 2] [--json out.json]
 
@@ -72,7 +72,8 @@ def main() -> None:
     assert base["arch"] == "lenet"
     print(f"one training step, batch {args.batch} of 2x{args.size}x{args.size}, {args.threads} threads; "
           f"ratios to LeNet-5 ({base['step_s'] * 1e3:.1f} ms)")
-    print(f"{'arch':10s} {'params':>9s} {'MMACs':>7s} {'ms/step':>8s} {'time x':>7s} {'MACs x':>7s} {'ms per GMAC':>11s}")
+    print(f"{'arch':10s} {'params':>9s} {'MMACs':>7s} {'ms/step':>8s} {'time x':>7s} {'MACs x':>7s} "
+          f"{'ms per GMAC':>11s}")
     for r in rows:
         r["time_ratio"] = r["step_s"] / base["step_s"]
         r["macs_ratio"] = r["macs"] / base["macs"]

@@ -7,7 +7,8 @@ means the generator's maps carry what real maps of that class carry; the real-te
 it is the ceiling to compare with (a class the model confuses on real maps it will confuse on
 generated ones too). Generated maps use die grids drawn from the real maps of the same class; a
 second column uses 25-60-die grids for every class, which shows how much the real classifier
-leans on die-grid size (on WM-811K most "none" maps are 26 dies wide). Also writes a side-by-side figure of real and generated maps per class.
+leans on die-grid size (on WM-811K most "none" maps are 26 dies wide). Also writes a side-by-side
+figure of real and generated maps per class.
 
     MPLBACKEND=Agg python benchmarks/bench_synthetic_realism.py [--epochs 5] [--n 150] [--fig out.png]
 
@@ -25,10 +26,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from deepfab.data import WM811K_CLASSES, class_weights, encode_maps, load_wm811k
+from deepfab.data import WM811K_CLASSES, encode_maps, load_wm811k
 from deepfab.data.synthetic import make_dataset
 from deepfab.device import resolve_device, seed_everything
 from deepfab.models.small import SmallCNN
+from deepfab.train import balanced_class_weights
 
 SIZE = 32
 
@@ -47,7 +49,7 @@ def train(x, y, epochs, device, seed):
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
     steps = epochs * ((len(x) + 127) // 128)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
-    w = torch.tensor(class_weights(y.numpy(), 9, "effective", beta=0.999), dtype=torch.float32, device=device)
+    w = torch.tensor(balanced_class_weights(y.numpy(), 9, "effective", beta=0.999), dtype=torch.float32, device=device)
     for ep in range(epochs):
         model.train()
         perm, total = torch.randperm(len(x), generator=g), 0.0

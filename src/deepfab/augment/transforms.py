@@ -122,11 +122,6 @@ class DieNoise:
         return f"DieNoise(drop={self.drop}, add={self.add})"
 
 
-def DieDropout(p: float = 0.1) -> DieNoise:
-    """Die dropout alone: each fail die turns to pass with probability ``p``."""
-    return DieNoise(drop=p, add=0.0)
-
-
 def SaltPepper(p: float = 0.01) -> DieNoise:
     """Symmetric die noise: fail -> pass and pass -> fail, each with probability ``p``."""
     return DieNoise(drop=p, add=p)

@@ -1,20 +1,17 @@
-"""Curating labelled wafer maps: duplicates across splits, class counts and weights, lot-ordered splits.
+"""Curating labelled wafer maps: duplicates across splits, lot-ordered splits.
 
 Lectures 1, 2 and 8 use these before any score is reported. A test map that also sits in the
 training split measures memory, not generalisation; identical maps with two labels have no
-right answer. With "none" near 60% and Near-full under 0.3% of WM-811K, losses are re-weighted
-by inverse frequency or by the effective number of samples. And a fab deploys a model on lots
-that come after the ones it was trained on, so validation should be on later lots.
+right answer. And a fab deploys a model on lots that come after the ones it was trained on, so
+validation should be on later lots. (Class weights for the imbalanced classes are a loss matter:
+``deepfab.train.balanced_class_weights``.)
 
     rep = find_duplicates({"train": tr, "test": te})   # hash groups, conflicts, indices to drop
     clean = dedup({"train": tr, "test": te})          # the same splits without those maps
-    w = class_weights(tr.labels, 9, scheme="effective", beta=0.999)
     fit, val = lot_ordered_split(tr, val_fraction=0.2) # val = the latest lots
 
-References: Y. Cui, M. Jia, T.-Y. Lin, Y. Song, S. Belongie, "Class-Balanced Loss Based on Effective
-Number of Samples", CVPR 2019; G. King, L. Zeng, "Logistic regression in rare events data",
-Political Analysis 9 (2001) (inverse-frequency weighting); M. Allamanis, "The adverse effects of
-code duplication in machine learning models of code", Onward! 2019.
+References: M. Allamanis, "The adverse effects of code duplication in machine learning models of
+code", Onward! 2019.
 """
 from __future__ import annotations
 
@@ -47,11 +44,13 @@ class DuplicateReport:
                 + ", ".join(f"{k}: {len(v)}" for k, v in self.drop.items()))
 
 
-def find_duplicates(splits: dict[str, WaferSet]) -> DuplicateReport:
+def find_duplicates(splits: dict[str, WaferSet], within: bool = True) -> DuplicateReport:
     """Identical maps within and across ``splits`` (given in priority order, e.g. train before test).
 
     Each group of identical maps keeps one copy: the first occurrence in the earliest split; every
     other copy is listed in ``drop``. A group whose labels disagree keeps none (no right answer).
+    ``within=False`` only removes a later split's copies of a map an earlier split holds, and keeps
+    repeats inside a split (a fab's own data repeats maps, e.g. clean wafers of one product).
     """
     where: dict[str, list] = {}
     for name, ws in splits.items():
@@ -60,6 +59,14 @@ def find_duplicates(splits: dict[str, WaferSet]) -> DuplicateReport:
     rep = DuplicateReport(drop={name: [] for name in splits})
     for members in where.values():
         if len(members) < 2:
+            continue
+        if not within:
+            first = members[0][0]
+            later = [(s, i) for s, i in members if s != first]
+            if later:
+                rep.groups.append(members)
+                for s, i in later:
+                    rep.drop[s].append(i)
             continue
         rep.groups.append(members)
         labels = {splits[s].label_names[splits[s].labels[i]] for s, i in members
@@ -75,41 +82,11 @@ def find_duplicates(splits: dict[str, WaferSet]) -> DuplicateReport:
     return rep
 
 
-def dedup(splits: dict[str, WaferSet]) -> tuple[dict[str, WaferSet], DuplicateReport]:
+def dedup(splits: dict[str, WaferSet], within: bool = True) -> tuple[dict[str, WaferSet], DuplicateReport]:
     """The splits without the maps ``find_duplicates`` says to drop, and its report."""
-    rep = find_duplicates(splits)
+    rep = find_duplicates(splits, within)
     out = {k: ws.subset(np.setdiff1d(np.arange(len(ws)), rep.drop[k])) for k, ws in splits.items()}
     return out, rep
-
-
-def class_counts(labels, n_classes: int) -> np.ndarray:
-    """(n_classes,) int64 counts of each label; -1 (unlabelled) is not counted."""
-    y = np.asarray(labels, dtype=np.int64)
-    if y.size and y.max() >= n_classes:
-        raise DataError(f"labels must be < n_classes={n_classes}; found {int(y.max())}")
-    return np.bincount(y[y >= 0], minlength=n_classes).astype(np.int64)
-
-
-def class_weights(labels, n_classes: int, scheme: str = "inverse", beta: float = 0.999) -> np.ndarray:
-    """(n_classes,) float64 loss weights; classes absent from ``labels`` get weight 0.
-
-    ``inverse``:   w_c = N / (K n_c), so sum_c n_c w_c = N (scikit-learn's "balanced").
-    ``effective``: w_c proportional to (1 - beta) / (1 - beta^n_c), the inverse effective number of
-                   samples (Cui et al. 2019), scaled so the present classes' weights sum to K.
-    """
-    n = class_counts(labels, n_classes).astype(np.float64)
-    present = n > 0
-    w = np.zeros(n_classes)
-    if scheme == "inverse":
-        w[present] = n.sum() / (present.sum() * n[present])
-    elif scheme == "effective":
-        if not 0.0 <= beta < 1.0:
-            raise DataError(f"beta must be in [0, 1); got {beta}")
-        w[present] = (1.0 - beta) / (1.0 - beta ** n[present])
-        w[present] *= present.sum() / w[present].sum()
-    else:
-        raise DataError(f"unknown weighting scheme {scheme!r}; expected 'inverse' or 'effective'")
-    return w
 
 
 def lot_ordered_split(ws: WaferSet, val_fraction: float = 0.2) -> tuple[WaferSet, WaferSet]:

@@ -1,8 +1,11 @@
-"""Figures of the data: wafer maps by class, sensor traces by class. Draw only; nothing is computed here.
+"""Figures of the data: wafer maps by class, what an encoding keeps, sensor traces by class.
 
-``deepfab data show`` calls these; lectures use them to look at data before modelling it.
+Drawing only, with the ``deepfab.plots`` primitives (one wafer palette everywhere). ``deepfab data
+show`` calls ``wafer_grid`` and ``trace_grid``; lecture 1 shows with ``plot_encodings`` what the
+max-pooled and fail-fraction channels of ``encode_maps`` keep of a raw map.
 
     fig = wafer_grid(maps, labels, names, n=36, title="WM-811K train_1")
+    fig = plot_encodings([raw_a, raw_b], encode_maps([raw_a, raw_b], 32, density=True), ["none", "Loc"])
     fig = trace_grid(series, labels, names, n=40, title="UCR Wafer train")
 
 References: matplotlib ``imshow`` and ``plot`` documentation.
@@ -11,15 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 
-WAFER_CMAP = "viridis"  # 0 no die (dark), 1 pass (teal), 2 fail (yellow)
+from ..plots import WAFER_LEGEND, draw_image, draw_wafer
+from .prepared import stratified_indices
 
 
-def _pick(labels, n, rng):
+def _pick(labels, n, seed):
     """Up to ceil(n / classes) indices of each class present, in class order: {class: indices}."""
-    classes = [c for c in np.unique(labels)]
-    per = max(1, int(np.ceil(n / max(1, len(classes)))))
-    return {c: rng.choice(np.flatnonzero(labels == c), min(per, int((labels == c).sum())), replace=False)
-            for c in classes}
+    classes = np.unique(labels)
+    idx = stratified_indices(labels, per_class=max(1, int(np.ceil(n / max(1, len(classes))))), seed=seed)
+    return {c: idx[labels[idx] == c] for c in classes}
 
 
 def wafer_grid(maps, labels, names, n: int = 36, title: str = "", seed: int = 0, captions=None):
@@ -30,22 +33,19 @@ def wafer_grid(maps, labels, names, n: int = 36, title: str = "", seed: int = 0,
     import matplotlib.pyplot as plt
 
     labels = np.zeros(len(maps), int) if labels is None else np.asarray(labels)
-    groups = _pick(labels, n, np.random.default_rng(seed))
+    groups = _pick(labels, n, seed)
     if len(groups) > 12:
         order = [idx[k] for k in range(max(map(len, groups.values()))) for idx in groups.values() if k < len(idx)][:n]
         cols = int(np.ceil(np.sqrt(len(order))))
         rows = int(np.ceil(len(order) / cols))
         fig, axes = plt.subplots(rows, cols, figsize=(1.4 * cols, 1.5 * rows + 0.6), squeeze=False)
         for a, ax in enumerate(axes.ravel()):
-            ax.set_xticks([])
-            ax.set_yticks([])
             if a >= len(order):
                 ax.axis("off")
                 continue
             i = order[a]
-            ax.imshow(maps[i], cmap=WAFER_CMAP, vmin=0, vmax=2, interpolation="nearest")
-            ax.set_title(str(captions[i]) if captions is not None else names[labels[i]], fontsize=7)
-        fig.suptitle(title + "  (dark: no die, teal: pass, yellow: fail)", fontsize=9)
+            draw_wafer(ax, maps[i], str(captions[i]) if captions is not None else names[labels[i]], fontsize=7)
+        fig.suptitle(f"{title}  ({WAFER_LEGEND})", fontsize=9)
         fig.tight_layout()
         return fig
     cols = max(len(v) for v in groups.values())
@@ -53,17 +53,29 @@ def wafer_grid(maps, labels, names, n: int = 36, title: str = "", seed: int = 0,
     for r, (c, idx) in enumerate(groups.items()):
         for j in range(cols):
             ax = axes[r, j]
-            ax.set_xticks([])
-            ax.set_yticks([])
             if j >= len(idx):
                 ax.axis("off")
                 continue
-            ax.imshow(maps[idx[j]], cmap=WAFER_CMAP, vmin=0, vmax=2, interpolation="nearest")
-            if captions is not None:
-                ax.set_title(str(captions[idx[j]]), fontsize=7)
+            draw_wafer(ax, maps[idx[j]], str(captions[idx[j]]) if captions is not None else None, fontsize=7)
         axes[r, 0].set_ylabel(names[c] if 0 <= c < len(names) else "unlabelled", fontsize=8)
-    fig.suptitle(title + "  (dark: no die, teal: pass, yellow: fail)", fontsize=9)
+    fig.suptitle(f"{title}  ({WAFER_LEGEND})", fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+def plot_encodings(maps, encoded, titles):
+    """One row per map: the raw map, the max-pooled fail channel and the fail-fraction channel of its
+    encoding (``encode_maps(..., density=True)``, (N, 3, S, S)); cells off the wafer are grey."""
+    import matplotlib.pyplot as plt
+
+    gray_r, magma_r = (plt.get_cmap(c).with_extremes(bad="0.8") for c in ("gray_r", "magma_r"))
+    fig, axes = plt.subplots(len(maps), 3, figsize=(8.4, 2.9 * len(maps)), squeeze=False)
+    for row, m, x, title in zip(axes, maps, np.asarray(encoded, dtype=float), titles):
+        off = x[0] == 0                                  # NaN: drawn in the colour map's "bad" grey
+        draw_wafer(row[0], m, title)
+        draw_image(row[1], np.where(off, np.nan, x[1]), "channel 1: max pool (fail anywhere)", gray_r, 0, 1)
+        im = draw_image(row[2], np.where(off, np.nan, x[2]), "channel 2: fail fraction", magma_r, 0, 1)
+    fig.colorbar(im, ax=axes[:, 2], shrink=0.7, label="fraction of the cell's dies that fail")
     return fig
 
 
@@ -73,7 +85,7 @@ def trace_grid(series, labels, names, n: int = 40, title: str = "", seed: int = 
     import matplotlib.pyplot as plt
 
     labels = np.asarray(labels)
-    groups = _pick(labels, n, np.random.default_rng(seed))
+    groups = _pick(labels, n, seed)
     colours = plt.get_cmap("tab10")
     if np.ndim(series[0]) == 1:
         fig, axes = plt.subplots(1, len(groups), figsize=(4.5 * len(groups), 3), squeeze=False)

@@ -47,14 +47,16 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from deepfab.data import encode_maps, load_wm811k
+from deepfab.data import encode_maps, load_wm811k, prepare
+from deepfab.data.plots import plot_encodings
 from deepfab.device import seed_everything
+from deepfab.experiment import Variant, run_variants, summarize
+from deepfab.experiment.plots import draw_cost_scatter
 from deepfab.lecture import Context
 from deepfab.models import ARCHS, build_model
 from deepfab.models.complexity import count_flops, count_params, flops_breakdown, receptive_field
 from deepfab.models.depth_probe import grad_norm_vs_depth
-from deepfab.models.zoo_bench import bootstrap_macro_f1, compare_architectures, prepare_wm811k
-from deepfab.models.zoo_plots import draw_confusion, draw_cost_scatter, draw_curves, draw_filters, draw_rf_growth
+from deepfab.plots import draw_confusion, draw_curves, draw_filters, history_curves
 from deepfab.train import TrainConfig
 
 ctx = Context.from_env("L01", threads=2)  # the course's reference machine has two CPU cores
@@ -116,7 +118,9 @@ chains["(conv3x3, pool2) x 4"] = [r["rf"] for r in receptive_field([(3, 1), (2, 
 for name, rfs in chains.items():
     print(f"{name:24s} receptive field after each conv/pool layer: {rfs}")
 fig, ax = plt.subplots(figsize=(6.5, 4))
-draw_rf_growth(ax, chains)
+draw_curves(ax, {name: (range(1, len(rfs) + 1), rfs) for name, rfs in chains.items()}, "conv / pool layer",
+            "receptive field (input pixels per side)", "receptive field vs depth", integer_x=True)
+ax.set_yscale("log", base=2)
 ax.axhline(SIZE, color="gray", ls="--", lw=1)
 ax.text(1, SIZE * 1.08, f"map size {SIZE}", fontsize=8, color="gray")
 ctx.figure(fig, "receptive_field_growth")
@@ -154,16 +158,21 @@ ctx.metric("theory/rf_lenet_final", chains["lenet"][-1])
 # return 9 logits. Widths are scaled down from the ImageNet originals so that each trains in about
 # a minute on two CPU cores; the design of each is kept.
 #
-# | net (year) | idea | here |
-# |---|---|---|
-# | LeNet-5 (1998) | conv → subsample → conv → subsample → fully connected | two $5\times5$ convs, tanh, average pooling, 120-84-9 |
-# | AlexNet (2012) | deeper, ReLU, overlapping max pooling, dropout, GPUs | 5 convs ($5\times5$ then $3\times3$), $3\times3$/2 max pools, dropout FC |
-# | VGG (2014) | only $3\times3$ convs, width doubles after each pool | VGG-11 layout "A" at 1/4 width, with BN |
-# | NiN (2014) | mlpconv ($k\times k$ then two $1\times1$), global average pooling, no FC | 4 mlpconv blocks, last emits one map per class |
-# | GoogLeNet (2015) | Inception: parallel $1\times1$, $3\times3$, $5\times5$, pool paths, $1\times1$ reductions | inception 3a–5a at 1/8 width |
-# | ResNet (2016) | residual blocks $y = x + F(x)$ | basic blocks, ResNet-10 layout (one block per stage) |
-# | MobileNet (2017) | depthwise-separable convs | v1 layout at small width |
-# | DenseNet (2017) | every layer sees all earlier feature maps (concatenation) | DenseNet-BC, growth 12, three blocks of 4 |
+# * **LeNet-5 (1998)**: conv → subsample → conv → subsample → fully connected. Here: two
+#   $5\times5$ convs, tanh, average pooling, 120-84-9.
+# * **AlexNet (2012)**: deeper, ReLU, overlapping max pooling, dropout, GPUs. Here: 5 convs
+#   ($5\times5$ then $3\times3$), $3\times3$/2 max pools, dropout FC.
+# * **VGG (2014)**: only $3\times3$ convs, width doubles after each pool. Here: VGG-11 layout "A"
+#   at 1/4 width, with BN.
+# * **NiN (2014)**: mlpconv ($k\times k$ then two $1\times1$), global average pooling, no FC.
+#   Here: 4 mlpconv blocks, the last emits one map per class.
+# * **GoogLeNet (2015)**: Inception, parallel $1\times1$, $3\times3$, $5\times5$ and pool paths
+#   with $1\times1$ reductions. Here: inception 3a–5a at 1/8 width.
+# * **ResNet (2016)**: residual blocks $y = x + F(x)$. Here: basic blocks, ResNet-10 layout (one
+#   block per stage).
+# * **MobileNet (2017)**: depthwise-separable convs. Here: v1 layout at small width.
+# * **DenseNet (2017)**: every layer sees all earlier feature maps (concatenation). Here:
+#   DenseNet-BC, growth 12, three blocks of 4.
 #
 # **Inception.** Which kernel size is right for a defect depends on its scale, so a module runs
 # $1\times1$, $3\times3$ and $5\times5$ convs and a pooling path side by side and concatenates
@@ -173,7 +182,8 @@ ctx.metric("theory/rf_lenet_final", chains["lenet"][-1])
 # thing a block can do is nothing, it only has to drive $F$ to zero, not learn an identity
 # through two nonlinear layers. And backpropagation through $L$ blocks gives
 #
-# $$\frac{\partial \mathcal L}{\partial x_0} = \frac{\partial \mathcal L}{\partial x_L}\prod_{l=1}^{L}\Big(I + \frac{\partial F_l}{\partial x_{l-1}}\Big),$$
+# $$\frac{\partial \mathcal L}{\partial x_0} = \frac{\partial \mathcal L}{\partial x_L}
+# \prod_{l=1}^{L}\Big(I + \frac{\partial F_l}{\partial x_{l-1}}\Big),$$
 #
 # which expands into a sum over paths that includes the direct path $\partial\mathcal L/\partial x_L$:
 # the first layer is never more than one step from the loss, so its gradient neither vanishes nor
@@ -184,7 +194,8 @@ ctx.metric("theory/rf_lenet_final", chains["lenet"][-1])
 # MobileNet factorises it into a depthwise $k\times k$ conv (one filter per channel,
 # $HWk^2C_\text{in}$) and a pointwise $1\times1$ conv ($HWC_\text{in}C_\text{out}$), a cost ratio of
 #
-# $$\frac{HWk^2C_\text{in} + HWC_\text{in}C_\text{out}}{HWk^2C_\text{in}C_\text{out}} = \frac{1}{C_\text{out}} + \frac{1}{k^2}.$$
+# $$\frac{HWk^2C_\text{in} + HWC_\text{in}C_\text{out}}{HWk^2C_\text{in}C_\text{out}}
+# = \frac{1}{C_\text{out}} + \frac{1}{k^2}.$$
 #
 # **Dense connectivity.** In a dense block, layer $l$ receives the concatenation
 # $[x_0, x_1, \dots, x_{l-1}]$ and adds $k$ new channels (the *growth rate*); features are reused
@@ -194,7 +205,8 @@ ctx.metric("theory/rf_lenet_final", chains["lenet"][-1])
 # %%
 cin = cout = 64
 standard = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
-separable = nn.Sequential(nn.Conv2d(cin, cin, 3, padding=1, groups=cin, bias=False), nn.Conv2d(cin, cout, 1, bias=False))
+separable = nn.Sequential(nn.Conv2d(cin, cin, 3, padding=1, groups=cin, bias=False),  # depthwise
+                          nn.Conv2d(cin, cout, 1, bias=False))                            # pointwise
 ratio = count_flops(separable, (cin, 16, 16)) / count_flops(standard, (cin, 16, 16))
 print(f"depthwise-separable / standard 3x3 conv, {cin}->{cout} channels: measured {ratio:.4f}, "
       f"formula 1/C_out + 1/k^2 = {1 / cout + 1 / 9:.4f}")
@@ -207,16 +219,11 @@ y_probe = torch.from_numpy(load_wm811k("train_1").labels[:n_probe])
 depths = ctx.pick(real=(1, 2, 4, 8, 16, 32), smoke=(1, 4))
 probe = grad_norm_vs_depth(x_probe, y_probe, depths=depths, seed=ctx.seed)
 fig, ax = plt.subplots(figsize=(5.5, 3.6))
-for kind in ("plain", "residual"):
-    rows = [r for r in probe if r["kind"] == kind]
-    ax.plot([r["depth"] for r in rows], [r["grad_norm"] for r in rows], marker="o", label=kind)
+draw_curves(ax, {kind: ([r["depth"] for r in probe if r["kind"] == kind], [r["grad_norm"] for r in probe
+                                                                           if r["kind"] == kind])
+                 for kind in ("plain", "residual")}, "blocks (two 3x3 conv-BN-ReLU each)",
+            "gradient norm at the first conv", f"at initialisation, {n_probe} WM-811K maps", logy=True)
 ax.set_xscale("log", base=2)
-ax.set_yscale("log")
-ax.set_xlabel("blocks (two 3x3 conv-BN-ReLU each)")
-ax.set_ylabel("gradient norm at the first conv")
-ax.set_title(f"at initialisation, {n_probe} WM-811K maps")
-ax.grid(alpha=0.3)
-ax.legend()
 ctx.figure(fig, "residual_gradient_vs_depth")
 g = {(r["kind"], r["depth"]): r["grad_norm"] for r in probe}
 growth = {kind: g[(kind, depths[-1])] / g[(kind, depths[0])] for kind in ("plain", "residual")}
@@ -261,7 +268,7 @@ ctx.metric("theory/flop_counter_agrees_all", all(r["agree"] for r in cost_rows))
 # multiply-adds, which is what lets eight architectures train within ten CPU minutes; all the nets
 # accept 48 and 64 too.
 #
-# Protocol (`deepfab.models.zoo_bench.prepare_wm811k`): byte-identical maps are removed across
+# Protocol (`deepfab.data.prepare`): byte-identical maps are removed across
 # train / val / test first (a test map that is also a training map measures memory; identical
 # maps with two labels have no right answer). Training uses the `train_29` split with every class
 # capped (more `none` maps than the others, so that the net also learns how common defect-free
@@ -276,13 +283,17 @@ plan = ctx.pick(
     smoke=dict(train_split="train_1", per_class=10, caps={"none": 15}, n_val=60, n_test=100, epochs=1, batch_size=32),
 )
 zoo = ctx.pick(real=list(ARCHS), smoke=["lenet", "resnet"])  # smoke: the first and a modern net, to stay fast
-data = prepare_wm811k(size=SIZE, train_split=plan["train_split"], per_class=plan["per_class"], caps=plan["caps"],
-                      n_val=plan["n_val"], n_test=plan["n_test"], seed=ctx.seed, cache_dir=ctx.out / "cache")
-names = data.label_names
-ctx.table([{"split": k, "maps": sum(v), **dict(zip(names, v))} for k, v in data.info["counts"].items()], "data_counts")
-print("identical maps dropped per split:", data.info["duplicates_dropped"])
-ctx.metric("data/train_maps", len(data.y_train))
-ctx.metric("data/test_maps", len(data.y_test))
+wm = prepare({"train": plan["train_split"], "val": "val", "test": "test"})  # a duplicate's copy stays in train
+names = wm.label_names
+rng = np.random.default_rng(ctx.seed)  # one stream: the capped training set, then the val and test subsets
+picked = {"train": wm.rows("train", per_class=plan["per_class"], caps=plan["caps"], seed=rng),
+          "val": wm.rows("val", n=plan["n_val"], stratify=False, seed=rng),
+          "test": wm.rows("test", n=plan["n_test"], stratify=False, seed=rng)}
+data = {k: wm.encode(k, rows, SIZE, cache_dir=ctx.out / "cache") for k, rows in picked.items()}
+ctx.table(wm.count_table({k: y for k, (_, y) in data.items()}), "data_counts")
+print("identical maps dropped per split:", {k: len(v) for k, v in wm.report.drop.items()})
+ctx.metric("data/train_maps", len(data["train"][1]))
+ctx.metric("data/test_maps", len(data["test"][1]))
 
 # %% [markdown]
 # ## 7. Training all eight under one budget
@@ -295,60 +306,68 @@ ctx.metric("data/test_maps", len(data.y_test))
 # %%
 cfg = TrainConfig(epochs=plan["epochs"], batch_size=plan["batch_size"], lr=2e-3, optimizer="adamw", weight_decay=1e-4,
                   scheduler="onecycle", loss="ce", seed=ctx.seed, device=str(ctx.device), progress=False)
-results = compare_architectures(zoo, data, cfg)
+results = run_variants([Variant(a, arch=a) for a in zoo], data["train"], data["val"], data["test"], cfg,
+                       seeds=[cfg.seed], label_names=names, select_on_val=True, keep_models=True, quiet=False)
 
 # %%
-rows = []
-for r in results:
-    lo, hi = bootstrap_macro_f1(r.test["confusion"], n_boot=ctx.pick(real=1000, smoke=100), seed=ctx.seed)
-    rows.append({"arch": r.name, "test macro-F1": round(r.test["macro_f1"], 4), "95% interval": f"{lo:.3f}-{hi:.3f}",
-                 "test accuracy": round(r.test["accuracy"], 4),
-                 "val macro-F1": round(r.val["macro_f1"], 4), "params": r.params, "MACs (M)": round(r.macs / 1e6, 2),
-                 "train seconds": round(r.train_seconds, 1), "best epoch": r.best_epoch})
-    ctx.metric(f"{r.name}/test_macro_f1", r.test["macro_f1"])
-    ctx.metric(f"{r.name}/test_macro_f1_interval", {"low": lo, "high": hi})
-    ctx.metric(f"{r.name}/test_accuracy", r.test["accuracy"])
-    ctx.metric(f"{r.name}/params", r.params)
-    ctx.metric(f"{r.name}/macs", r.macs)
-    ctx.metric(f"{r.name}/train_seconds", r.train_seconds)
-ctx.table(rows, "zoo_results")
-ctx.metric("zoo/train_seconds_total", float(sum(r.train_seconds for r in results)))
+n_boot = ctx.pick(real=1000, smoke=100)  # bootstrap resamples of the test maps
+intervals = summarize(results, n_boot=n_boot, seed=ctx.seed)
+table = []
+for r, s in zip(results, intervals):
+    lo, hi = s["macro_f1_low"], s["macro_f1_high"]
+    table.append({"arch": r["variant"], "test macro-F1": round(r["macro_f1"], 4), "95% interval": f"{lo:.3f}-{hi:.3f}",
+                  "test accuracy": round(r["accuracy"], 4), "val macro-F1": round(r["val_macro_f1"], 4),
+                  "params": r["params"], "MACs (M)": round(r["macs"] / 1e6, 2),
+                  "train seconds": round(r["train_seconds"], 1), "best epoch": r["best_epoch"]})
+    ctx.metric(f"{r['variant']}/test_macro_f1", r["macro_f1"])
+    ctx.metric(f"{r['variant']}/test_macro_f1_interval", {"low": lo, "high": hi})
+    ctx.metric(f"{r['variant']}/test_accuracy", r["accuracy"])
+    ctx.metric(f"{r['variant']}/params", r["params"])
+    ctx.metric(f"{r['variant']}/macs", r["macs"])
+    ctx.metric(f"{r['variant']}/train_seconds", r["train_seconds"])
+ctx.table(table, "zoo_results")
+ctx.metric("zoo/train_seconds_total", float(sum(r["train_seconds"] for r in results)))
 
-best = max(results, key=lambda r: r.val["macro_f1"])  # chosen on validation, reported on test
-lenet = next(r for r in results if r.name == "lenet")
-print(f"best architecture by validation macro-F1: {best.name}; test macro-F1 {best.test['macro_f1']:.4f}, "
-      f"accuracy {best.test['accuracy']:.4f} on {best.test['n']} test maps "
-      f"(LeNet-5: macro-F1 {lenet.test['macro_f1']:.4f}, accuracy {lenet.test['accuracy']:.4f})")
-later = [r.test["macro_f1"] for r in results if r.name != "lenet"]
+best = results[int(np.argmax([r["val_macro_f1"] for r in results]))]  # chosen on validation, reported on test
+lenet = next(r for r in results if r["variant"] == "lenet")
+print(f"best architecture by validation macro-F1: {best['variant']}; test macro-F1 {best['macro_f1']:.4f}, "
+      f"accuracy {best['accuracy']:.4f} on {best['test']['n']} test maps "
+      f"(LeNet-5: macro-F1 {lenet['macro_f1']:.4f}, accuracy {lenet['accuracy']:.4f})")
+later = [r["macro_f1"] for r in results if r["variant"] != "lenet"]
 if later:
     print(f"test macro-F1 of the nets after LeNet-5: {min(later):.4f} to {max(later):.4f} "
           f"(spread {max(later) - min(later):.4f}); best minus LeNet-5: "
-          f"{best.test['macro_f1'] - lenet.test['macro_f1']:+.4f}; the 95 % intervals in the table give the test-set noise")
+          f"{best['macro_f1'] - lenet['macro_f1']:+.4f}; the 95 % intervals in the table give the test-set noise")
     ctx.metric("zoo/post_lenet_macro_f1_spread", max(later) - min(later))
-ctx.metric("zoo/best_minus_lenet_macro_f1", best.test["macro_f1"] - lenet.test["macro_f1"])
-ctx.metric("best/arch", best.name)
-ctx.metric("best/test_macro_f1", best.test["macro_f1"])
-ctx.metric("best/test_accuracy", best.test["accuracy"])
-ctx.metric("best/per_class_recall", best.test["per_class_recall"])
-ctx.table([{"class": c, "test maps": best.test["support"][c], "recall": round(best.test["per_class_recall"][c], 3),
-            "precision": round(best.test["per_class_precision"][c], 3)} for c in names], "best_per_class")
+ctx.metric("zoo/best_minus_lenet_macro_f1", best["macro_f1"] - lenet["macro_f1"])
+ctx.metric("best/arch", best["variant"])
+ctx.metric("best/test_macro_f1", best["macro_f1"])
+ctx.metric("best/test_accuracy", best["accuracy"])
+ctx.metric("best/per_class_recall", best["test"]["per_class_recall"])
+ctx.table([{"class": c, "test maps": best["test"]["support"][c],
+            "recall": round(best["test"]["per_class_recall"][c], 3),
+            "precision": round(best["test"]["per_class_precision"][c], 3)} for c in names], "best_per_class")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-draw_curves(axes[0], {r.name: r.history for r in results}, "val_macro_f1", "validation macro-F1 per epoch")
-draw_curves(axes[1], {r.name: r.history for r in results}, "train_loss", "training loss per epoch")
+histories = {r["variant"]: r["history"] for r in results}
+draw_curves(axes[0], history_curves(histories, "val_macro_f1"), ylabel="val_macro_f1",
+            title="validation macro-F1 per epoch", integer_x=True)
+draw_curves(axes[1], history_curves(histories, "train_loss"), ylabel="train_loss", title="training loss per epoch",
+            integer_x=True)
 ctx.figure(fig, "training_curves")
 
 fig, ax = plt.subplots(figsize=(7, 4.5))
-draw_cost_scatter(ax, [{"name": r.name, "params": r.params, "macs": r.macs, "macro_f1": r.test["macro_f1"]} for r in results])
+draw_cost_scatter(ax, results)
 ctx.figure(fig, "macro_f1_vs_macs")
 
 fig, ax = plt.subplots(figsize=(5.5, 5))
-draw_confusion(ax, best.test["confusion"], names, f"{best.name}: test confusion (rows: true class)")
+draw_confusion(ax, best["test"]["confusion"], names, f"{best['variant']}: test confusion (rows: true class)")
 ctx.figure(fig, "confusion_best")
-cm = np.array(best.test["confusion"])
-off = sorted(((cm[i, j], names[i], names[j]) for i in range(len(names)) for j in range(len(names)) if i != j), reverse=True)
-print(f"{best.name}: most frequent test confusions (true -> predicted): "
+cm = np.array(best["test"]["confusion"])
+off = sorted(((cm[i, j], names[i], names[j]) for i in range(len(names)) for j in range(len(names)) if i != j),
+             reverse=True)
+print(f"{best['variant']}: most frequent test confusions (true -> predicted): "
       + "; ".join(f"{t} -> {p}: {n}" for n, t, p in off[:5] if n > 0))
 
 # %% [markdown]
@@ -361,17 +380,17 @@ print(f"{best.name}: most frequent test confusions (true -> predicted): "
 # relative change $\lVert W - W_0\rVert / \lVert W_0\rVert$ says how far they moved.
 
 # %%
-src = next(r for r in results if r.name == ("alexnet" if "alexnet" in zoo else "lenet"))
-w1 = src.model.features[0].weight.detach().cpu()  # (32, 2, 5, 5) for AlexNet, (6, 2, 5, 5) for LeNet-5
-seed_everything(cfg.seed)  # compare_architectures seeds like this before each build: the same initial weights
-w0 = build_model(src.name).features[0].weight.detach()
+src = next(r for r in results if r["variant"] == ("alexnet" if "alexnet" in zoo else "lenet"))
+w1 = src["model"].features[0].weight.detach().cpu()  # (32, 2, 5, 5) for AlexNet, (6, 2, 5, 5) for LeNet-5
+seed_everything(cfg.seed)  # run_variants seeds like this before each build: the same initial weights
+w0 = build_model(src["arch"]).features[0].weight.detach()
 moved = float((w1 - w0).norm() / w0.norm())
-print(f"{src.name} first-layer kernels: relative change from initialisation {moved:.3f}")
-ctx.metric(f"{src.name}/first_layer_relative_change", moved)
+print(f"{src['variant']} first-layer kernels: relative change from initialisation {moved:.3f}")
+ctx.metric(f"{src['variant']}/first_layer_relative_change", moved)
 w1 = w1[:16]
 fig, axes = plt.subplots(2, w1.shape[0], figsize=(0.75 * w1.shape[0], 1.8))
 draw_filters(axes, w1)
-fig.suptitle(f"{src.name}: first-layer 5x5 kernels (top: wafer channel, bottom: fail-die channel)", fontsize=9)
+fig.suptitle(f"{src['variant']}: first-layer 5x5 kernels (top: wafer channel, bottom: fail-die channel)", fontsize=9)
 ctx.figure(fig, "first_layer_filters")
 
 # %% [markdown]
@@ -387,14 +406,13 @@ ctx.figure(fig, "first_layer_filters")
 # $$d_{ij} = \frac{\#\{\text{failing dies in cell } (i,j)\}}{\#\{\text{wafer dies in cell } (i,j)\}}\in[0,1],$$
 #
 # which is an average pool where the other two channels are max pools. It costs one more input
-# channel of the first convolution (the run prints both nets' multiply-adds). Below, the two test maps among this lecture's
-# large maps (side $\ge 56$ dies) whose fail channels after shrinking look most alike, one `none`
-# and one defect, in both encodings; then the same ResNet, same maps, seed and budget as in
-# section 7, trained on the three-channel encoding.
+# channel of the first convolution (the run prints both nets' multiply-adds). Below, the two test
+# maps among this lecture's large maps (side $\ge 56$ dies) whose fail channels after shrinking
+# look most alike, one `none` and one defect, in both encodings (off-wafer cells grey); then the
+# same ResNet, same maps, seed and budget as in section 7, trained on the three-channel encoding.
 
 # %%
-test_rows = data.info["indices"]["test"]
-test_ws = load_wm811k("test").subset(test_rows)
+test_ws = wm["test"].subset(picked["test"])
 big = [i for i, m in enumerate(test_ws.maps) if min(m.shape) >= 56]
 enc_big = encode_maps([test_ws.maps[i] for i in big], SIZE, density=True)
 none_id = names.index("none")
@@ -405,49 +423,34 @@ if nones and defects:   # the most alike pair by their max-pooled fail channels
     dist = np.abs(fails[nones][:, None] - fails[defects][None]).mean(-1)
     a, b = np.unravel_index(np.argmin(dist), dist.shape)
     pair = [nones[a], defects[b]]
-    gray_r, magma_r = (plt.get_cmap(c).with_extremes(bad="0.8") for c in ("gray_r", "magma_r"))
-    fig, axes = plt.subplots(2, 3, figsize=(8.4, 5.8))
-    for row, k in zip(axes, pair):
-        m = test_ws.maps[big[k]]
-        row[0].imshow(m, cmap="viridis", vmin=0, vmax=2, interpolation="nearest")
-        row[0].set_title(f"{names[test_ws.labels[big[k]]]}: {m.shape[0]}x{m.shape[1]} dies, "
-                         f"{(m == 2).sum() / max((m > 0).sum(), 1):.0%} fail", fontsize=8)
-        off = enc_big[k, 0] == 0                     # off the wafer: grey in both panels
-        row[1].imshow(np.ma.masked_where(off, enc_big[k, 1]), cmap=gray_r, vmin=0, vmax=1, interpolation="nearest")
-        row[1].set_title("channel 1: max pool (fail anywhere)", fontsize=8)
-        im = row[2].imshow(np.ma.masked_where(off, enc_big[k, 2]), cmap=magma_r, vmin=0, vmax=1,
-                           interpolation="nearest")
-        row[2].set_title("channel 2: fail fraction", fontsize=8)
-        for ax in row:
-            ax.set_xticks([]), ax.set_yticks([])
-    fig.colorbar(im, ax=axes[:, 2], shrink=0.7, label="fraction of the cell's dies that fail")
-    ctx.figure(fig, "max_pool_vs_density")
+    raw = [test_ws.maps[big[k]] for k in pair]
+    ctx.figure(plot_encodings(raw, enc_big[pair], [f"{names[test_ws.labels[big[k]]]}: {m.shape[0]}x{m.shape[1]} dies, "
+                                                   f"{(m == 2).sum() / max((m > 0).sum(), 1):.0%} fail"
+                                                   for k, m in zip(pair, raw)]), "max_pool_vs_density")
     print(f"most alike pair: mean |difference| of the max-pooled fail channels {dist[a, b]:.3f}, "
           f"of the fail-fraction channels {np.abs(enc_big[pair[0], 2] - enc_big[pair[1], 2]).mean():.3f}")
 
 # %%
-data_d = prepare_wm811k(size=SIZE, train_split=plan["train_split"], per_class=plan["per_class"], caps=plan["caps"],
-                        n_val=plan["n_val"], n_test=plan["n_test"], seed=ctx.seed, cache_dir=ctx.out / "cache",
-                        density=True)
-assert data_d.info["indices"] == data.info["indices"]      # the same maps, only the encoding differs
-dense = compare_architectures(["resnet"], data_d, cfg)[0]
-plain = next(r for r in results if r.name == "resnet")
+data_d = {k: wm.encode(k, rows, SIZE, density=True, cache_dir=ctx.out / "cache") for k, rows in picked.items()}
+dense = run_variants([Variant("3 channels (+ fail fraction)", arch="resnet")], data_d["train"], data_d["val"],
+                     data_d["test"], cfg, seeds=[cfg.seed], label_names=names, select_on_val=True, quiet=False)[0]
+plain = dict(next(r for r in results if r["variant"] == "resnet"), variant="2 channels (max pools)")
 enc_rows = []
-for label, r in (("2 channels (max pools)", plain), ("3 channels (+ fail fraction)", dense)):
-    lo, hi = bootstrap_macro_f1(r.test["confusion"], n_boot=ctx.pick(real=1000, smoke=100), seed=ctx.seed)
-    enc_rows.append({"encoding": label, "test macro-F1": round(r.test["macro_f1"], 4), "95% interval": f"{lo:.3f}-{hi:.3f}",
-                     "test accuracy": round(r.test["accuracy"], 4),
-                     **{f"recall {c}": round(r.test["per_class_recall"][c], 3) for c in names}})
+for r, s in zip((plain, dense), summarize([plain, dense], n_boot=n_boot, seed=ctx.seed)):
+    enc_rows.append({"encoding": r["variant"], "test macro-F1": round(r["macro_f1"], 4),
+                     "95% interval": f"{s['macro_f1_low']:.3f}-{s['macro_f1_high']:.3f}",
+                     "test accuracy": round(r["accuracy"], 4),
+                     **{f"recall {c}": round(r[f"recall/{c}"], 3) for c in names}})
 ctx.table(enc_rows, "encoding_ablation")
-gain = dense.test["macro_f1"] - plain.test["macro_f1"]
-ctx.metric("encoding/resnet_density_test_macro_f1", dense.test["macro_f1"])
-ctx.metric("encoding/resnet_density_test_accuracy", dense.test["accuracy"])
+gain = dense["macro_f1"] - plain["macro_f1"]
+ctx.metric("encoding/resnet_density_test_macro_f1", dense["macro_f1"])
+ctx.metric("encoding/resnet_density_test_accuracy", dense["accuracy"])
 ctx.metric("encoding/density_minus_max_macro_f1", gain)
-ctx.metric("encoding/resnet_density_per_class_recall", dense.test["per_class_recall"])
-ctx.metric("encoding/resnet_density_macs", dense.macs)
-print(f"resnet test macro-F1: {plain.test['macro_f1']:.4f} with two channels, {dense.test['macro_f1']:.4f} with the "
-      f"fail-fraction channel ({gain:+.4f}); accuracy {plain.test['accuracy']:.4f} -> {dense.test['accuracy']:.4f}; "
-      f"multiply-adds per map {plain.macs / 1e6:.3f} M -> {dense.macs / 1e6:.3f} M")
+ctx.metric("encoding/resnet_density_per_class_recall", dense["test"]["per_class_recall"])
+ctx.metric("encoding/resnet_density_macs", dense["macs"])
+print(f"resnet test macro-F1: {plain['macro_f1']:.4f} with two channels, {dense['macro_f1']:.4f} with the "
+      f"fail-fraction channel ({gain:+.4f}); accuracy {plain['accuracy']:.4f} -> {dense['accuracy']:.4f}; "
+      f"multiply-adds per map {plain['macs'] / 1e6:.3f} M -> {dense['macs'] / 1e6:.3f} M")
 
 # %% [markdown]
 # Read the difference against the two 95 % intervals: at this lecture's budget (a few thousand

@@ -22,15 +22,15 @@
 # Near-full well under 1%).
 #
 # Everything is measured on real WM-811K maps (Wu, Jang & Chen, IEEE TSM 2015) with the course's
-# library: `deepfab.augment` (the transforms, the ablation runner), `deepfab.train` (mixup,
+# library: `deepfab.augment` (the transforms), `deepfab.experiment` (the ablation runner), `deepfab.train` (mixup,
 # cutmix, label smoothing, focal loss, class weights, resampling, early stopping) and
 # `deepfab.models.small.SmallCNN` (dropout and batch norm as switches).
 #
 # Run it with `deepfab run L02` (about ten minutes on a 2-core CPU) or `deepfab run L02 --smoke`.
 
 # %%
-import re
 import time
+from functools import partial
 
 import numpy as np
 import torch
@@ -42,22 +42,25 @@ from deepfab.augment import (
     RandomDihedral,
     RandomRotation,
     SaltPepper,
-    Variant,
-    d4_agreement,
-    d4_logits,
     dihedral,
     dihedral_compose,
     dihedral_inverse,
     orbit,
-    paired_differences,
-    recall_table,
-    run_ablation,
-    stratified_subset,
-    summarize,
     wafer_augment,
 )
-from deepfab.augment.plots import plot_ablation, plot_gallery, plot_recall_bars
-from deepfab.data import dedup, encode_maps, load_wm811k
+from deepfab.augment.plots import plot_gallery
+from deepfab.data import encode_maps, index_at_quantile, load_wm811k, prepare
+from deepfab.experiment import (
+    Variant,
+    d4_agreement_score,
+    paired_differences,
+    recall_table,
+    run_variants,
+    slug,
+    summarize,
+    summary_table,
+)
+from deepfab.experiment.plots import plot_ablation, plot_recall_bars
 from deepfab.lecture import Context
 from deepfab.train import cutmix, mixup
 
@@ -120,15 +123,8 @@ ws1 = load_wm811k("train_1")
 names = list(ws1.label_names)
 x1 = torch.from_numpy(encode_maps(ws1.maps, SIZE))
 fail_frac = (x1[:, 1].sum((1, 2)) / x1[:, 0].sum((1, 2))).numpy()  # (N,) share of wafer cells that fail
-
-
-def pick(cls, q):
-    """The train_1 map of class ``cls`` at quantile ``q`` of fail share (low q = a clean pattern)."""
-    idx = np.flatnonzero(ws1.labels == names.index(cls))
-    return int(idx[np.argsort(fail_frac[idx])[int(q * (len(idx) - 1))]])
-
-
-example = pick("Edge-Loc", 0.3)  # an Edge-Loc blob: no symmetry, so all eight images differ
+is_class = {c: ws1.labels == k for k, c in enumerate(names)}         # (N,) masks; a low fail-share quantile
+example = index_at_quantile(fail_frac, 0.3, is_class["Edge-Loc"])     # is a clean pattern: an Edge-Loc blob
 x0 = x1[example]
 
 table = np.array([[dihedral_compose(a, b) for b in range(8)] for a in range(8)])
@@ -158,7 +154,8 @@ items += [("rotation ±15°", RandomRotation(15.0)(batch, gen)[0]),
           ("die dropout 30%", DieNoise(drop=0.3)(batch, gen)[0]),
           ("salt & pepper 3%", SaltPepper(0.03)(batch, gen)[0]),
           ("Gaussian σ=0.3", GaussianNoise(0.3)(batch, gen)[0])]
-ctx.figure(plot_gallery(items, ncols=4, suptitle=f"one WM-811K Edge-Loc wafer (train_1 #{example}) under D4 and die noise"),
+ctx.figure(plot_gallery(items, ncols=4,
+                        suptitle=f"one WM-811K Edge-Loc wafer (train_1 #{example}) under D4 and die noise"),
            "d4_gallery")
 
 # %% [markdown]
@@ -182,7 +179,8 @@ ctx.figure(plot_gallery(items, ncols=4, suptitle=f"one WM-811K Edge-Loc wafer (t
 
 # %%
 rng = np.random.default_rng(ctx.seed)
-pair = x1[[pick("Loc", 0.1), pick("Edge-Ring", 0.5)]]  # (2, 2, S, S): a clean Loc and an Edge-Ring wafer
+pair = x1[[index_at_quantile(fail_frac, 0.1, is_class["Loc"]),             # (2, 2, S, S): a clean Loc
+            index_at_quantile(fail_frac, 0.5, is_class["Edge-Ring"])]]      # and a typical Edge-Ring wafer
 ypair = torch.tensor([names.index("Loc"), names.index("Edge-Ring")])
 mix_items = [("Loc", pair[0]), ("Edge-Ring", pair[1])]
 for mix, alpha in ((mixup, 0.4), (mixup, 0.4), (cutmix, 1.0), (cutmix, 1.0)):
@@ -190,7 +188,8 @@ for mix, alpha in ((mixup, 0.4), (mixup, 0.4), (cutmix, 1.0), (cutmix, 1.0)):
     while tm[0, ypair[0]] == 1.0:  # a 2-map batch is paired with itself half the time: draw again
         xm, tm = mix(pair, ypair, len(names), alpha, rng)
     mix_items.append((f"{mix.__name__}\n{tm[0, ypair[0]]:.2f} Loc + {tm[0, ypair[1]]:.2f} Edge-Ring", xm[0]))
-ctx.figure(plot_gallery(mix_items, ncols=6, suptitle="mixup and cutmix of a Loc and an Edge-Ring wafer (soft labels in the titles)"),
+ctx.figure(plot_gallery(mix_items, ncols=6,
+                        suptitle="mixup and cutmix of a Loc and an Edge-Ring wafer (soft labels in the titles)"),
            "mixup_cutmix")
 
 # %% [markdown]
@@ -234,7 +233,7 @@ ctx.figure(plot_gallery(mix_items, ncols=6, suptitle="mixup and cutmix of a Loc 
 #   maps). Validation for early stopping: a stratified sample of the `val` split. Test: a fixed
 #   stratified sample of the `test` split, after removing every map whose bytes also appear in a
 #   training or validation split and every identical group with conflicting labels
-#   (`deepfab.data.dedup`).
+#   (`deepfab.data.prepare`).
 # * **Model.** `SmallCNN(width=8)`: three conv blocks (8, 16, 32 channels), a 4 x 4 pooled head,
 #   about 11k parameters; AdamW, cosine schedule, the same learning rate and epochs for every
 #   row. Each row changes one thing against the plain baseline (no augmentation, no dropout, no
@@ -247,33 +246,22 @@ ctx.figure(plot_gallery(mix_items, ncols=6, suptitle="mixup and cutmix of a Loc 
 
 # %%
 plan = ctx.pick(
-    real=dict(small_epochs=60, small_seeds=3, full_epochs=10, full_seeds=1, n_test=3000, n_val=1000, n_agree=600),
-    smoke=dict(small_epochs=1, small_seeds=1, full_epochs=1, full_seeds=1, n_test=300, n_val=200, n_agree=32),
+    real=dict(small_epochs=60, small_seeds=3, full_epochs=10, full_seeds=1, n_train=None, n_test=3000, n_val=1000,
+              n_agree=600),
+    # tiny training sets keep the smoke run at about a second per fit
+    smoke=dict(small_epochs=1, small_seeds=1, full_epochs=1, full_seeds=1, n_train=300, n_test=300, n_val=200,
+               n_agree=32),
 )
 full_split = "train_10"
-splits = {"train_1": ws1, full_split: load_wm811k(full_split), "val": load_wm811k("val"), "test": load_wm811k("test")}
-clean, report = dedup(splits)  # earlier splits keep the copy; conflicting groups lose every copy
-print(report.summary())
-if ctx.smoke:  # tiny training sets keep the smoke run at about a second per fit
-    for key in ("train_1", full_split):
-        clean[key] = clean[key].subset(stratified_subset(clean[key].labels, 300, ctx.seed))
-
-
-def encoded(ws, idx=None):
-    ws = ws if idx is None else ws.subset(idx)
-    return torch.from_numpy(encode_maps(ws.maps, SIZE)), torch.from_numpy(ws.labels)
-
-
-small = encoded(clean["train_1"])
-full = encoded(clean[full_split])
-val = encoded(clean["val"], stratified_subset(clean["val"].labels, plan["n_val"], seed=0))
-test = encoded(clean["test"], stratified_subset(clean["test"].labels, plan["n_test"], seed=0))
-counts = {n: np.bincount(d[1].numpy(), minlength=len(names)) for n, d in
-          (("train_1", small), (full_split, full), ("val", val), ("test", test))}
-ctx.table([{"split": k, "maps": int(v.sum()), **{c: int(n) for c, n in zip(names, v)}} for k, v in counts.items()],
-          "split_counts")
+wm = prepare(["train_1", full_split, "val", "test"])  # earlier splits keep the copy; conflicting groups lose all
+print(wm.report.summary())
+small, full = (wm.encode(k, wm.rows(k, n=plan["n_train"], seed=ctx.seed), SIZE, tensors=True)
+               for k in ("train_1", full_split))
+val = wm.encode("val", wm.rows("val", n=plan["n_val"], seed=0), SIZE, tensors=True)
+test = wm.encode("test", wm.rows("test", n=plan["n_test"], seed=0), SIZE, tensors=True)
+ctx.table(wm.count_table({"train_1": small[1], full_split: full[1], "val": val[1], "test": test[1]}), "split_counts")
 ctx.metric("data/test_maps_after_dedup", int(len(test[1])))
-ctx.metric("data/duplicate_maps_dropped", int(sum(len(v) for v in report.drop.values())))
+ctx.metric("data/duplicate_maps_dropped", int(sum(len(v) for v in wm.report.drop.values())))
 
 # %% [markdown]
 # The variants. Every augmentation draws from the engine's seeded generator on the training
@@ -300,37 +288,9 @@ variants = [
 ]
 base_config = dict(batch_size=32, lr=1e-2, optimizer="adamw", weight_decay=0.0, scheduler="cosine",
                    monitor="val_macro_f1", progress=False, device=str(ctx.device))
-agree_x = test[0][: plan["n_agree"]]
-
-
-def agreement(model, data):
-    return {"d4_agreement": d4_agreement(d4_logits(model, agree_x))}
-
-
-def slug(name):
-    """A metric-name-safe key: '+D4+rot+die noise' -> 'd4_rot_die_noise'."""
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-
-
-def show(rows, name):
-    """Print one table row per variant: mean ± sd over seeds, paired difference to the baseline."""
-    summary = summarize(rows, ("macro_f1", "accuracy", "d4_agreement", "train_accuracy"))
-    diffs = {d["variant"]: d for d in paired_differences(rows, "baseline", "macro_f1")}
-
-    def pm(s, key):
-        return f"{s[key + '_mean']:.3f}" + (f" ± {s[key + '_sd']:.3f}" if s["seeds"] > 1 else "")
-
-    table = []
-    for s in summary:
-        d = diffs.get(s["variant"])
-        table.append({"variant": s["variant"], "macro-F1": pm(s, "macro_f1"), "accuracy": pm(s, "accuracy"),
-                      "Δ macro-F1": "" if d is None else f"{d['diff_mean']:+.3f}",
-                      "paired p": "" if d is None or not np.isfinite(d["p"]) else f"{d['p']:.2f}",
-                      "train acc": f"{s['train_accuracy_mean']:.3f}",
-                      "D4 agreement": f"{s['d4_agreement_mean']:.3f}", "epochs": s["epochs_run"],
-                      "train s": round(s["train_seconds"], 1)})
-    ctx.table(table, name)
-    return summary, diffs
+score = partial(d4_agreement_score, n_maps=plan["n_agree"])  # D4 agreement on the first test maps
+keys = ("macro_f1", "accuracy", "d4_agreement", "train_accuracy")    # summarised over seeds
+means = {"train_accuracy": "train acc", "d4_agreement": "D4 agreement"}
 
 
 # %% [markdown]
@@ -341,9 +301,11 @@ def show(rows, name):
 
 # %%
 seeds = [ctx.seed + i for i in range(plan["small_seeds"])]
-rows_small = run_ablation(variants, small, val, test, {**base_config, "epochs": plan["small_epochs"]}, seeds=seeds,
-                          label_names=names, score=agreement)
-sum_small, diff_small = show(rows_small, "ablation_small")
+rows_small = run_variants(variants, small, val, test, {**base_config, "epochs": plan["small_epochs"]}, seeds=seeds,
+                          label_names=names, score=score)
+sum_small = summarize(rows_small, keys)
+diff_small = {d["variant"]: d for d in paired_differences(rows_small, "baseline", "macro_f1")}
+ctx.table(summary_table(sum_small, diff_small.values(), means=means), "ablation_small")
 for s in sum_small:
     ctx.metric(f"small/{slug(s['variant'])}", {k: s[k] for k in ("macro_f1_mean", "macro_f1_sd", "accuracy_mean",
                                                                 "accuracy_sd", "d4_agreement_mean")})
@@ -393,9 +355,11 @@ ctx.metric("small/d4_agreement_gain_d4", by_small["+D4"]["d4_agreement_mean"] - 
 
 # %%
 full_seeds = [ctx.seed + i for i in range(plan["full_seeds"])]
-rows_full = run_ablation(variants, full, val, test, {**base_config, "epochs": plan["full_epochs"]}, seeds=full_seeds,
-                         label_names=names, score=agreement)
-sum_full, diff_full = show(rows_full, "ablation_full")
+rows_full = run_variants(variants, full, val, test, {**base_config, "epochs": plan["full_epochs"]}, seeds=full_seeds,
+                         label_names=names, score=score)
+sum_full = summarize(rows_full, keys)
+diff_full = {d["variant"]: d for d in paired_differences(rows_full, "baseline", "macro_f1")}
+ctx.table(summary_table(sum_full, diff_full.values(), means=means), "ablation_full")
 for s in sum_full:
     ctx.metric(f"full/{slug(s['variant'])}", {k: s[k] for k in ("macro_f1_mean", "macro_f1_sd", "accuracy_mean",
                                                                "d4_agreement_mean")})
@@ -427,11 +391,13 @@ ctx.figure(fig, "ablation_macro_f1")
 # %%
 for label, by in ((f"{len(small[1])} maps", by_small), (f"{len(full[1])} maps", by_full)):
     b = by["baseline"]
-    better = [s["variant"] for s in by.values() if s["variant"] != "baseline" and s["macro_f1_mean"] > b["macro_f1_mean"]]
+    better = [s["variant"] for s in by.values()
+              if s["variant"] != "baseline" and s["macro_f1_mean"] > b["macro_f1_mean"]]
     print(f"{label}: plain network train acc {b['train_accuracy_mean']:.3f}, test acc {b['accuracy_mean']:.3f} "
           f"(gap {b['train_accuracy_mean'] - b['accuracy_mean']:+.3f}); variants above the baseline's macro-F1: "
           f"{', '.join(better) if better else 'none'}")
-    ctx.metric(f"{'small' if by is by_small else 'full'}/baseline_train_test_gap", b["train_accuracy_mean"] - b["accuracy_mean"])
+    ctx.metric(f"{'small' if by is by_small else 'full'}/baseline_train_test_gap",
+               b["train_accuracy_mean"] - b["accuracy_mean"])
 print(f"whole recipe stopped after {by_small['all of the above*']['epochs_run']:.0f} of {plan['small_epochs']} epochs "
       f"on average at {len(small[1])} maps")
 
@@ -464,7 +430,7 @@ imb_variants = [Variant("weighted CE", config={"class_weights": "balanced"}),
                 Variant("resampling", config={"sampler": "balanced"}),
                 Variant("focal γ=2", config={"loss": "focal", "focal_gamma": 2.0})]
 rows_imb = [dict(r, variant="plain CE") for r in rows_full if r["variant"] == "baseline"]
-rows_imb += run_ablation(imb_variants, full, val, test, {**base_config, "epochs": plan["full_epochs"]},
+rows_imb += run_variants(imb_variants, full, val, test, {**base_config, "epochs": plan["full_epochs"]},
                          seeds=full_seeds, label_names=names)
 sum_imb = summarize(rows_imb)
 rec = recall_table(rows_imb)
@@ -533,8 +499,8 @@ print(f"imbalance: plain CE macro-F1 {plain['macro_f1_mean']:.3f} -> best remedy
 # larger training sets, networks and budgets, so they are a ceiling, not a target, here.
 #
 # **Try it on your maps.** `deepfab.augment.wafer_augment(...)` is one argument of your training
-# call (`fit(..., augment=aug)`); `run_ablation(variants, train, val, test, config)` and
-# `paired_differences(rows)` rerun any of these tables on your own data.
+# call (`fit(..., augment=aug)`); `deepfab.experiment.run_variants(variants, train, val, test, config)`
+# and `paired_differences(rows)` rerun any of these tables on your own data.
 
 # %%
 ctx.metric("total_seconds", time.perf_counter() - t_start)

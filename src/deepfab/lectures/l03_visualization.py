@@ -30,9 +30,10 @@
 # randomization sanity check (Adebayo et al. 2018), and agreement with captum's implementations
 # of the same methods on the same network.
 #
-# The code is `deepfab.explain` (`saliency`, `gradcam`, `features`, `actmax`, `pointing`,
-# `sanity`); the network is trained with the course's engine `deepfab.train`. Run it with
-# `deepfab run L03` (several minutes on a 2-core CPU) or `deepfab run L03 --smoke`.
+# The code is `deepfab.explain` (`saliency`, `gradcam`, `attribution`, `features`, `actmax`,
+# `pointing`, `sanity`, and `plots` for the figures); the network is trained by
+# `deepfab.explain.recipe` with the course's engine `deepfab.train`. Run it with `deepfab run L03`
+# (several minutes on a 2-core CPU) or `deepfab run L03 --smoke`.
 
 # %%
 import time
@@ -43,31 +44,26 @@ from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Sal
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
-from deepfab.augment import RandomDihedral, stratified_subset
-from deepfab.data import dedup, encode_maps, load_wm811k
+from deepfab.data import encode_maps, prepare, stratified_indices
 from deepfab.data.synthetic import make_dataset
-from deepfab.explain import (
-    capture,
-    class_model,
-    embed,
-    first_conv_weights,
-    grad_cam,
-    integrated_gradients,
-    knn_accuracy,
-    peak_location,
-    pointing_game,
-    random_hit_rate,
-    randomized_copy,
-    rank_correlation,
-    rates_by_group,
-    saliency_map,
-    smoothgrad,
-    vanilla_gradient,
+from deepfab.explain.actmax import class_model
+from deepfab.explain.attribution import agreement, attribution_maps
+from deepfab.explain.features import capture, embed, first_conv_weights, knn_accuracy, top_channels
+from deepfab.explain.gradcam import grad_cam
+from deepfab.explain.plots import (
+    curves_figure,
+    embedding_figure,
+    filters_figure,
+    images_figure,
+    map_grid_figure,
+    rates_figure,
 )
-from deepfab.explain.plots import plot_curves, plot_embedding, plot_filters, plot_grid, plot_rates, wafer_image
+from deepfab.explain.pointing import peak_location, pointing_game, random_hit_rate, rates_by_group
+from deepfab.explain.recipe import train_wafer_cnn
+from deepfab.explain.saliency import integrated_gradients, saliency_map, vanilla_gradient
+from deepfab.explain.sanity import randomized_copy, rank_correlation
 from deepfab.lecture import Context
-from deepfab.models.small import SmallCNN
-from deepfab.train import TrainConfig, evaluate, fit
+from deepfab.train import TrainConfig, evaluate
 
 ctx = Context.from_env("L03", threads=1)  # small nets on a shared 2-core CPU: one thread is fastest (no contention)
 t_start = time.perf_counter()
@@ -94,45 +90,33 @@ plan = ctx.pick(
 # uses it to test whether Grad-CAM's results depend on the head above its layer.
 
 # %%
-splits = {"train": load_wm811k(plan["train"]), "val": load_wm811k("val"), "test": load_wm811k("test")}
-clean, report = dedup(splits)
-names = list(clean["train"].label_names)
-
-
-def encoded(ws, idx=None):
-    ws = ws if idx is None else ws.subset(idx)
-    return torch.from_numpy(encode_maps(ws.maps, SIZE)), torch.from_numpy(ws.labels)
-
-
-train = encoded(clean["train"])
-val = encoded(clean["val"], stratified_subset(clean["val"].labels, plan["n_val"], seed=0))
-test = encoded(clean["test"], stratified_subset(clean["test"].labels, plan["n_test"], seed=0))
-print(report.summary())
+wm = prepare({"train": plan["train"], "val": "val", "test": "test"})  # de-duplicated across the three
+names = wm.label_names
+train = wm.encode("train", size=SIZE, tensors=True)
+val = wm.encode("val", wm.rows("val", n=plan["n_val"], seed=0), size=SIZE, tensors=True)
+test = wm.encode("test", wm.rows("test", n=plan["n_test"], seed=0), size=SIZE, tensors=True)
+print(wm.report.summary())
 print(f"train {len(train[1])} maps, val {len(val[1])}, test {len(test[1])}, encoded at {SIZE} x {SIZE}")
 
 cfg = TrainConfig(epochs=plan["epochs"], batch_size=64, lr=3e-3, scheduler="onecycle", class_weights="balanced",
                   seed=ctx.seed, device=str(ctx.device), progress=False)
 
-
-def train_net(head_pool, tag):
-    """Train a SmallCNN with the engine; record its test accuracy, macro-F1 and per-class recall."""
-    net = SmallCNN(2, len(names), width=16, batchnorm=True, head_pool=head_pool)
-    res = fit(net, train, val, cfg, augment=RandomDihedral(), label_names=names)
-    net = res.model.cpu().eval()
-    sc = evaluate(net, test, label_names=names, device="cpu")
+nets, scores = {}, {}
+# "model": the network this lecture explains, a 4 x 4 grid head; "model_gap": global average pooling (section 5)
+for tag, head_pool in (("model", 4), ("model_gap", 1)):
+    res = train_wafer_cnn(train, val, names, cfg, head_pool=head_pool)
+    nets[tag] = res.model.cpu().eval()
+    sc = scores[tag] = evaluate(nets[tag], test, label_names=names, device="cpu")
     ctx.metric(f"{tag}/test_accuracy", sc["accuracy"])
     ctx.metric(f"{tag}/test_macro_f1", sc["macro_f1"])
     ctx.metric(f"{tag}/test_recall", sc["per_class_recall"])
     ctx.metric(f"{tag}/train_seconds", res.train_seconds)
     print(f"{tag}: test accuracy {sc['accuracy']:.3f}, macro-F1 {sc['macro_f1']:.3f} "
           f"(best epoch {res.best_epoch} of {res.epochs_run}, {res.train_seconds:.0f} s)")
-    return net, sc
-
-
-model, scores = train_net(4, "model")          # the network this lecture explains: a 4 x 4 grid head
-gap_model, gap_scores = train_net(1, "model_gap")  # the same with global average pooling (section 5)
-ctx.table([{"class": c, "recall": scores["per_class_recall"][c], "recall (GAP head)": gap_scores["per_class_recall"][c],
-            "support": scores["support"][c]} for c in names], "test_recall")
+model, gap_model = nets["model"], nets["model_gap"]
+ctx.table([{"class": c, "recall": scores["model"]["per_class_recall"][c],
+            "recall (GAP head)": scores["model_gap"]["per_class_recall"][c], "support": scores["model"]["support"][c]}
+           for c in names], "test_recall")
 
 # %% [markdown]
 # ## 2. First-layer filters and activation maps
@@ -146,7 +130,7 @@ ctx.table([{"class": c, "recall": scores["per_class_recall"][c], "recall (GAP he
 # channel responds to the wafer edge.
 
 # %%
-ctx.figure(plot_filters(first_conv_weights(model), ["wafer area", "fail dies"]), "filters_layer1")
+ctx.figure(filters_figure(first_conv_weights(model), ["wafer area", "fail dies"]), "filters_layer1")
 
 # %% [markdown]
 # Activation maps are read with forward hooks (`deepfab.explain.capture`) without touching the
@@ -161,17 +145,10 @@ show_classes = ["Center", "Edge-Ring", "Scratch", "Loc"]
 xt, yt = test
 picks = [int(np.flatnonzero(yt.numpy() == names.index(c))[0]) for c in show_classes]
 acts = capture(model, xt[picks], ["features.2", "features.10"])  # ReLU of block 1 (N,16,S,S), block 3 (N,64,S/4,S/4)
-rows = []
-for i in range(len(picks)):
-    row = [wafer_image(xt[picks[i]])]
-    for name in ("features.2", "features.10"):
-        a = acts[name][i]
-        top = a.flatten(1).mean(1).argsort(descending=True)[:4]  # the four channels with the largest mean
-        row += [a[k] for k in top]
-    rows.append(row)
-cols = ["wafer"] + [f"block 1 ch{k}" for k in range(1, 5)] + [f"block 3 ch{k}" for k in range(1, 5)]
-ctx.figure(plot_grid(rows, show_classes, cols, cmaps=["gray"] + ["magma"] * 8,
-                     suptitle="activation maps: the four most active channels of blocks 1 and 3"), "activations")
+top = {1: top_channels(acts["features.2"], 4), 3: top_channels(acts["features.10"], 4)}  # (N, 4, h, w): largest mean
+cols = {f"block {b} ch{k + 1}": a[:, k] for b, a in top.items() for k in range(4)}
+ctx.figure(map_grid_figure(xt[picks], cols, show_classes, cmap="magma",
+                           suptitle="activation maps: the four most active channels of blocks 1 and 3"), "activations")
 
 # %% [markdown]
 # ## 3. Saliency: the gradient as a sensitivity
@@ -203,13 +180,6 @@ theirs_g = Saliency(model).attribute(xs.clone().requires_grad_(), target=ys, abs
 ours_ig = integrated_gradients(model, xs, ys, steps=plan["ig_steps"])
 theirs_ig = IntegratedGradients(model).attribute(xs.clone().requires_grad_(), target=ys, n_steps=plan["ig_steps"],
                                                  method="riemann_middle")
-
-
-def agreement(a, b):
-    a, b = a.detach().flatten().double(), b.detach().flatten().double()
-    return float((a - b).abs().max()), float(np.corrcoef(a.numpy(), b.numpy())[0, 1]), float(b.abs().max())
-
-
 for label, (a, b) in {"saliency": (ours_g, theirs_g), "integrated_gradients": (ours_ig, theirs_ig)}.items():
     diff, corr, scale = agreement(a, b)
     ctx.metric(f"captum/{label}_max_abs_diff", diff)
@@ -262,25 +232,19 @@ show = ["Center", "Donut", "Edge-Loc", "Edge-Ring", "Loc", "Scratch"]
 idx = [int(np.flatnonzero(yt.numpy() == names.index(c))[0]) for c in show]
 xb, yb = xt[idx], yt[idx]
 pred = model(xb).argmax(1)
-maps = {
-    "gradient": saliency_map(vanilla_gradient(model, xb, yb)),
-    "SmoothGrad": saliency_map(smoothgrad(model, xb, yb, n=plan["n_sg"], sigma=0.15, seed=ctx.seed)),
-    "integrated grad.": integrated_gradients(model, xb, yb, steps=plan["ig_steps"])[:, 1].abs(),
-    "Grad-CAM": grad_cam(model, xb, yb, layer=layer),
-    "Grad-CAM (GAP net)": grad_cam(gap_model, xb, yb, layer=gap_model.features[-2]),
-}
-rows = [[wafer_image(xb[i])] + [m[i] for m in maps.values()] for i in range(len(idx))]
+sg = dict(n_noise=plan["n_sg"], sigma=0.15, seed=ctx.seed)  # SmoothGrad: n noisy copies, noise 0.15 of the range
+maps = attribution_maps(model, xb, yb, layer=layer, steps=plan["ig_steps"], ig_channel=1, **sg)
+maps["Grad-CAM (GAP net)"] = grad_cam(gap_model, xb, yb, layer=gap_model.features[-2])
 titles = [f"{c} (pred {names[int(p)]})" for c, p in zip(show, pred)]
-ctx.figure(plot_grid(rows, titles, ["wafer"] + list(maps), cmaps=["gray"] + ["inferno"] * 5, size=1.8),
-           "saliency_gradcam")
+ctx.figure(map_grid_figure(xb, maps, titles, size=1.8), "saliency_gradcam")
 
 # %% [markdown]
 # ## 5. Does Grad-CAM point at the defect? The pointing game
 #
 # Real WM-811K maps carry a class label but no outline of the defect, so we score localization on
 # synthetic maps from `deepfab.data.synthetic`, which draws the six localized WM-811K patterns
-# with a per-die **defect mask** and realistic background fails on die grids of real sizes. The **pointing game** (Zhang et
-# al. 2018) scores a map as a *hit* when the maximum of the attribution map falls inside the
+# with a per-die **defect mask** and realistic background fails on die grids of real sizes. The
+# **pointing game** (Zhang et al. 2018) scores a map as a *hit* when the maximum of the attribution map falls inside the
 # object — here the defect mask dilated by one cell of the 32 × 32 grid (the tolerance) — and reports
 #
 # $$\text{hit rate} = \frac{\#\text{hits}}{\#\text{hits} + \#\text{misses}}$$
@@ -306,22 +270,13 @@ for tag, net in (("grid head", model), ("GAP head", gap_model)):
     syn_acc = ctx.metric(f"pointing/synthetic_accuracy{'_gap' if net is gap_model else ''}",
                          rates_by_group(hit, s_lab, patterns))
     print(f"accuracy on the synthetic maps, {tag}:", {k: round(v, 2) for k, v in syn_acc.items()})
-
-
-def attribution_maps(net):
-    return {
-        "Grad-CAM": grad_cam(net, xsyn, ysyn, layer=net.features[-2]),
-        "gradient": saliency_map(vanilla_gradient(net, xsyn, ysyn)),
-        "SmoothGrad": saliency_map(smoothgrad(net, xsyn, ysyn, n=plan["n_sg"], sigma=0.15, seed=ctx.seed)),
-    }
-
-
-attr = attribution_maps(model)
-attr_gap = attribution_maps(gap_model)
+attr, attr_gap = (attribution_maps(net, xsyn, ysyn, ("Grad-CAM", "gradient", "SmoothGrad"), layer=net.features[-2],
+                                    **sg) for net in (model, gap_model))
 runs = {  # metric name: (legend, maps)
     "gradcam": ("Grad-CAM", attr["Grad-CAM"]), "gradient": ("gradient", attr["gradient"]),
     "smoothgrad": ("SmoothGrad", attr["SmoothGrad"]),
-    "gradcam_gap": ("Grad-CAM, GAP net", attr_gap["Grad-CAM"]), "gradient_gap": ("gradient, GAP net", attr_gap["gradient"]),
+    "gradcam_gap": ("Grad-CAM, GAP net", attr_gap["Grad-CAM"]),
+    "gradient_gap": ("gradient, GAP net", attr_gap["gradient"]),
 }
 rates = {}
 for key, (legend, a) in runs.items():
@@ -330,8 +285,8 @@ for key, (legend, a) in runs.items():
 rates["random die"] = ctx.metric("pointing/random_die", rates_by_group(random_hit_rate(s_masks, wafer, tolerance=1),
                                                                        s_lab, patterns))
 ctx.table([{"pattern": p, **{m: r[p] for m, r in rates.items()}} for p in patterns + ["all"]], "pointing_game")
-ctx.figure(plot_rates(rates, "pointing-game hit rate",
-                      title=f"pointing game on {len(s_lab)} synthetic maps (tolerance 1 cell)"), "pointing_game")
+ctx.figure(rates_figure(rates, "pointing-game hit rate",
+                        title=f"pointing game on {len(s_lab)} synthetic maps (tolerance 1 cell)"), "pointing_game")
 
 # %% [markdown]
 # Where the maxima land, for the first synthetic map of each pattern: the map, its defect mask,
@@ -339,13 +294,14 @@ ctx.figure(plot_rates(rates, "pointing-game hit rate",
 
 # %%
 first = [int(np.flatnonzero(s_lab == k)[0]) for k in range(len(patterns))]
-rows = [[wafer_image(xsyn[i]), s_masks[i].astype(float), attr["Grad-CAM"][i], attr_gap["Grad-CAM"][i],
-         attr["gradient"][i]] for i in first]
-ctx.figure(plot_grid(rows, patterns, ["synthetic wafer", "defect mask", "Grad-CAM", "Grad-CAM, GAP net", "gradient"],
-                     cmaps=["gray", "gray", "inferno", "inferno", "inferno"]), "pointing_examples")
+cols = {"defect mask": s_masks[first].astype(float), "Grad-CAM": attr["Grad-CAM"][first],
+        "Grad-CAM, GAP net": attr_gap["Grad-CAM"][first], "gradient": attr["gradient"][first]}
+ctx.figure(map_grid_figure(xsyn[first], cols, patterns, wafer_title="synthetic wafer", cmaps={"defect mask": "gray"}),
+           "pointing_examples")
 beats = [p for p in patterns if rates["Grad-CAM"][p] > rates["random die"][p]]
 beats_gap = [p for p in patterns if rates["Grad-CAM, GAP net"][p] > rates["random die"][p]]
-best = max((m for m in rates if m != "random die"), key=lambda m: rates[m]["all"])
+mean_rate = {m: r["all"] for m, r in rates.items() if m != "random die"}
+best = max(mean_rate, key=mean_rate.get)
 print(f"Grad-CAM (grid head) beats chance on {len(beats)} of {len(patterns)} patterns: {beats}")
 print(f"Grad-CAM (GAP head)  beats chance on {len(beats_gap)} of {len(patterns)} patterns: {beats_gap}")
 print(f"highest mean hit rate: {best} ({rates[best]['all']:.3f}; chance {rates['random die']['all']:.3f})")
@@ -400,16 +356,14 @@ for m, r in rho.items():
     ctx.metric(f"sanity/{m.replace('-', '').lower()}_spearman_trained_vs_random", float(np.nanmean(r)))
     print(f"{m:9s}: mean Spearman rank correlation trained vs random weights {np.nanmean(r):+.3f} "
           f"({np.isfinite(r).sum()} of {len(r)} maps not constant)")
-rand_attr = attribution_maps(rand_model)
+rand_attr = attribution_maps(rand_model, xsyn, ysyn, ("Grad-CAM", "gradient"), layer=rand_model.features[-2])
 for m in ("Grad-CAM", "gradient"):
     hit = rates_by_group(pointing_game(rand_attr[m], s_masks, valid=wafer, tolerance=1), s_lab, patterns)
     ctx.metric(f"sanity/pointing_{m.replace('-', '').lower()}_random_model", hit["all"])
     print(f"pointing game, random weights, {m}: {hit['all']:.3f} (trained {rates[m]['all']:.3f})")
-cam_t = grad_cam(model, xb, yb, layer=layer)                       # the six wafers of section 4
-cam_r = grad_cam(rand_model, xb, yb, layer=rand_model.features[-2])
-rows = [[wafer_image(xb[i]), cam_t[i], cam_r[i]] for i in range(len(idx))]
-ctx.figure(plot_grid(rows, show, ["wafer", "Grad-CAM trained", "Grad-CAM random"],
-                     cmaps=["gray", "inferno", "inferno"]), "sanity_randomization")
+cams = {"Grad-CAM trained": maps["Grad-CAM"],                         # the six wafers of section 4
+        "Grad-CAM random": grad_cam(rand_model, xb, yb, layer=rand_model.features[-2])}
+ctx.figure(map_grid_figure(xb, cams, show), "sanity_randomization")
 
 # %% [markdown]
 # ## 7. Class-model visualization: activation maximization
@@ -441,11 +395,10 @@ with torch.no_grad():
 print("softmax probability of the target class: start -> class model")
 for k, (c, r) in enumerate(am.items()):
     print(f"  {c:10s} {float(start_p[k]):.3f} -> {r.prob:.3f}   (logit {r.score:+.2f})")
-ctx.figure(plot_grid([[r.x[1] for r in am.values()]], ["fail channel"],
-                     [f"{c}\np={r.prob:.2f}" for c, r in am.items()], cmaps=["inferno"] * len(names), size=1.6),
-           "class_models")
-ctx.figure(plot_curves({c: r.history for c, r in am.items()}, "step", "regularized objective",
-                       title="activation maximization"), "class_model_objective")
+ctx.figure(images_figure([r.x[1] for r in am.values()], [f"{c}\np={r.prob:.2f}" for c, r in am.items()],
+                        suptitle="class models: the optimized fail channel, each on its own scale"), "class_models")
+ctx.figure(curves_figure({c: r.history for c, r in am.items()}, "step", "regularized objective",
+                         title="activation maximization"), "class_model_objective")
 
 # %% [markdown]
 # ## 8. The penultimate layer: embeddings
@@ -460,7 +413,7 @@ ctx.figure(plot_curves({c: r.history for c, r in am.items()}, "step", "regulariz
 # more often.
 
 # %%
-ie = stratified_subset(yt.numpy(), plan["n_embed"], seed=ctx.seed)
+ie = stratified_indices(yt.numpy(), n=plan["n_embed"], seed=ctx.seed)
 z = embed(model, xt[ie]).numpy()                         # (n, 1024): input of the last linear layer
 ye = yt[ie].numpy()
 knn_z = knn_accuracy(z, ye, k=5)
@@ -471,8 +424,8 @@ print(f"leave-one-out 5-NN accuracy: penultimate layer {knn_z:.3f}, raw pixels {
 z_pca = PCA(2, random_state=ctx.seed).fit_transform(z)
 z_tsne = TSNE(2, perplexity=min(30, len(ye) // 4), init="pca", max_iter=plan["tsne_iter"],
               random_state=ctx.seed).fit_transform(z)
-ctx.figure(plot_embedding({"PCA": z_pca, "t-SNE": z_tsne}, ye, names,
-                          title="penultimate-layer embeddings of WM-811K test maps"), "embeddings")
+ctx.figure(embedding_figure({"PCA": z_pca, "t-SNE": z_tsne}, ye, names,
+                            title="penultimate-layer embeddings of WM-811K test maps"), "embeddings")
 
 # %% [markdown]
 # ## 9. What the numbers say
@@ -514,7 +467,8 @@ summary = [
     {"quantity": "pointing game, Grad-CAM of the GAP net", "value": m["pointing/gradcam_gap"]["all"]},
     {"quantity": "pointing game, gradient of the GAP net", "value": m["pointing/gradient_gap"]["all"]},
     {"quantity": "pointing game, random die (chance)", "value": m["pointing/random_die"]["all"]},
-    {"quantity": "Grad-CAM Spearman, trained vs random weights", "value": m["sanity/gradcam_spearman_trained_vs_random"]},
+    {"quantity": "Grad-CAM Spearman, trained vs random weights",
+     "value": m["sanity/gradcam_spearman_trained_vs_random"]},
     {"quantity": "5-NN accuracy, penultimate layer", "value": m["embedding/knn5_accuracy_penultimate"]},
     {"quantity": "5-NN accuracy, raw pixels", "value": m["embedding/knn5_accuracy_pixels"]},
 ]

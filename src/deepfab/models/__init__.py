@@ -54,5 +54,5 @@ def rebuild(config: dict) -> ZooNet:
     return build_model(kw.pop("arch"), **kw)
 
 
-__all__ = ["ARCHS", "MODELS", "SmallCNN", "ZooNet", "build_model", "eval_mode", "rebuild", "LeNet5", "AlexNetSmall", "VGG", "NiN", "GoogLeNet",
-           "ResNet", "MobileNet", "DenseNet"]
+__all__ = ["ARCHS", "MODELS", "SmallCNN", "ZooNet", "build_model", "eval_mode", "rebuild", "LeNet5", "AlexNetSmall",
+           "VGG", "NiN", "GoogLeNet", "ResNet", "MobileNet", "DenseNet"]
