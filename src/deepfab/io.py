@@ -1,6 +1,7 @@
 """Files written so that a kill never leaves half of one, and never over a user's file unasked.
 
-    write_json_atomic(path, obj)   JSON through a temporary file and a rename
+    write_atomic(path, mode, write) any writer ``write(f)`` through a temporary file and a rename
+    write_json_atomic(path, obj)   JSON the same way
     save_torch_atomic(obj, path)   ``torch.save`` the same way, fsync'd (checkpoints, models)
     check_new_file(path, force)    refuse to replace an existing file unless ``force``
 
@@ -34,7 +35,8 @@ def _to_builtin(value):
     raise TypeError(f"cannot store {type(value).__name__} in JSON")
 
 
-def _write_atomic(path: Path, mode: str, write: Callable) -> None:
+def write_atomic(path: str | Path, mode: str, write: Callable) -> None:
+    """Call ``write(f)`` on a temporary file beside ``path`` opened with ``mode``, then move it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -56,14 +58,14 @@ def write_json_atomic(path: str | Path, obj: Any) -> None:
     def write(f):
         json.dump(obj, f, indent=2, sort_keys=True, default=_to_builtin)
         f.write("\n")
-    _write_atomic(path, "w", write)
+    write_atomic(path, "w", write)
 
 
 def save_torch_atomic(obj, path: str | Path) -> None:
     """``torch.save(obj)`` to ``path``; never half-written."""
     import torch
 
-    _write_atomic(path, "wb", lambda f: torch.save(obj, f))
+    write_atomic(path, "wb", lambda f: torch.save(obj, f))
 
 
 def check_new_file(path: str | Path, force: bool = False, flag: str = "--force") -> Path:

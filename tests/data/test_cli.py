@@ -73,3 +73,47 @@ def test_convert_needs_trust_then_writes_npz(tmp_path, capsys):
     assert np.array_equal(ws.maps[1], maps[0]) and ws.labels.tolist() == [-1, 4]  # lot1 first; Loc = 4
     code, text, _ = run(capsys, "info", str(out))
     assert code == 0 and "Loc 1" in text and "unlabelled 1" in text
+
+
+def test_convert_legacy_lswmd_without_trust_and_never_over_a_file(tmp_path, capsys):
+    from deepfab.data import read_wafer_npz
+    from deepfab.data.legacy_pickle import write_legacy_frame
+
+    maps = [np.array([[0, 1, 1], [1, 2, 1], [0, 1, 0]], np.uint8), np.full((4, 5), 1, np.uint8)]
+    src = write_legacy_frame(tmp_path / "LSWMD.pkl", dict(
+        waferMap=maps, dieSize=np.array([9.0, 20.0]), lotName=["lot2", "lot1"], waferIndex=np.array([1.0, 1.0]),
+        trianTestLabel=[np.array([["Test"]], dtype=object), np.zeros((0, 0))],
+        failureType=[np.array([["Loc"]], dtype=object), np.zeros((0, 0))]))
+    out = tmp_path / "my.npz"
+    out.write_bytes(b"keep me")
+    _one_line_error(capsys, "convert", str(src), "--out", str(out), match="--force")
+    assert out.read_bytes() == b"keep me"
+    code, text, _ = run(capsys, "convert", str(src), "--out", str(out), "--force")
+    assert code == 0 and "1 labelled, 1 unlabelled" in text
+    ws = read_wafer_npz(out)
+    assert np.array_equal(ws.maps[1], maps[0]) and ws.labels.tolist() == [-1, 4]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["LSWMD.pkl", "my.npz"]
+    _one_line_error(capsys, "convert", str(src), "--out", str(tmp_path / "my.csv"), match="must end in .npz")
+
+
+def test_convert_refuses_code_in_a_pickle(tmp_path, capsys):
+    import os
+    import pickle
+
+    class RunsShell:
+        def __reduce__(self):
+            return os.system, (f"touch {tmp_path / 'ran'}",)
+
+    (tmp_path / "evil.pkl").write_bytes(pickle.dumps(RunsShell(), protocol=2))
+    _one_line_error(capsys, "convert", str(tmp_path / "evil.pkl"), "--out", str(tmp_path / "x.npz"),
+                    match=f"refusing to load global {os.system.__module__}.system")
+    assert not (tmp_path / "ran").exists() and not (tmp_path / "x.npz").exists()
+
+
+def test_show_never_over_a_file(tmp_path, capsys):
+    out = tmp_path / "fig.png"
+    out.write_bytes(b"keep me")
+    _one_line_error(capsys, "show", "synthetic", "--n", "4", "--out", str(out), match="already exists")
+    assert out.read_bytes() == b"keep me"
+    code, _, _ = run(capsys, "show", "synthetic", "--n", "4", "--out", str(out), "--force")
+    assert code == 0 and out.read_bytes()[:4] == b"\x89PNG"

@@ -1,6 +1,4 @@
-"""Wafer-map codec, resizer, LSWMD pickles, duplicates, class weights, lot order, bad input."""
-import pickle
-
+"""Wafer-map codec, resizer, duplicates, lot order, bad input (class weights: tests/train/test_losses.py)."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,15 +8,11 @@ from hypothesis.extra.numpy import arrays
 from deepfab.data import (
     DataError,
     WaferSet,
-    class_counts,
-    class_weights,
-    convert_lswmd,
     dedup,
     encode_maps,
     find_duplicates,
     load_wm811k,
     lot_ordered_split,
-    read_lswmd,
     read_wafer_npz,
     write_wafer_npz,
 )
@@ -133,40 +127,6 @@ def test_bad_npz_inputs_name_the_file(tmp_path):
         load_wm811k("train_2")
 
 
-def _lswmd_pickle(path):
-    import pandas as pd
-
-    rng = np.random.default_rng(0)
-    rows = []
-    for lot, idx, ft in [(12, 2, [["Center"]]), (3, 5, [["none"]]), (12, 1, []), (3, 1, [["Scratch"]])]:
-        m = rng.integers(1, 3, size=(20 + lot, 22)).astype(np.uint8)
-        m[0, 0] = 0
-        rows.append(dict(waferMap=m, dieSize=440.0, lotName=f"lot{lot}", waferIndex=float(idx),
-                         trianTestLabel=np.array([["Training"]]) if ft else np.array([]),
-                         failureType=np.array(ft, dtype=object) if ft else np.array([])))
-    df = pd.DataFrame(rows)
-    df.to_pickle(path)
-    return df
-
-
-def test_lswmd_needs_trust_then_reads_and_converts(tmp_path):
-    src = tmp_path / "LSWMD.pkl"
-    df = _lswmd_pickle(src)
-    with pytest.raises(DataError, match="arbitrary code"):
-        read_lswmd(src)
-    ws = read_lswmd(src, trust_pickle=True)
-    # sorted by (lot, wafer index): lot3/1 Scratch, lot3/5 none, lot12/1 unlabelled, lot12/2 Center
-    assert [ws.label_names[y] if y >= 0 else None for y in ws.labels] == ["Scratch", "none", None, "Center"]
-    assert np.array_equal(ws.maps[3], df.waferMap[0]) and np.all(np.diff(ws.source_index) > 0)
-    out = tmp_path / "my.npz"
-    convert_lswmd(src, out, trust_pickle=True, labelled_only=True)
-    back = read_wafer_npz(out)
-    assert len(back) == 3 and np.array_equal(back.maps[2], df.waferMap[0])
-    (tmp_path / "junk.pkl").write_bytes(pickle.dumps({"a": 1}))
-    with pytest.raises(DataError, match="expected a pandas DataFrame"):
-        read_lswmd(tmp_path / "junk.pkl", trust_pickle=True)
-
-
 def test_find_duplicates_across_splits_and_conflicts():
     a, b, c = (np.full((5, 5), v, np.uint8) for v in (0, 1, 2))
     tr = WaferSet([a, b, b, c], np.array([0, 1, 1, 2]))
@@ -182,23 +142,6 @@ def test_find_duplicates_across_splits_and_conflicts():
 def test_shipped_splits_have_cross_split_duplicates():
     _, rep = dedup({"train_1": load_wm811k("train_1"), "val": load_wm811k("val")})
     assert all(len(g) >= 2 for g in rep.groups)
-
-
-def test_class_weights_match_sklearn_and_effective_number():
-    from sklearn.utils.class_weight import compute_class_weight
-
-    y = load_wm811k("train_1").labels
-    present = np.unique(y)
-    w = class_weights(y, 9, "inverse")
-    assert np.allclose(w[present], compute_class_weight("balanced", classes=present, y=y))
-    assert w[5] == 0 and class_counts(y, 9)[5] == 0  # no Near-full in train_1
-    e = class_weights(y, 9, "effective", beta=0.99)
-    n = class_counts(y, 9)[present]
-    ref = (1 - 0.99) / (1 - 0.99 ** n)
-    assert np.allclose(e[present], ref / ref.sum() * len(present))
-    assert np.allclose(class_weights(y, 9, "effective", beta=0.0)[present], 1.0)  # beta=0: no re-weighting
-    with pytest.raises(DataError):
-        class_weights(y, 9, "sqrt")
 
 
 def test_lot_ordered_split_puts_latest_lots_in_val():

@@ -62,15 +62,18 @@ def _describe_waferset(ws, title: str) -> list[str]:
     shapes = np.array([m.shape for m in ws.maps]).reshape(-1, 2)
     lines = [f"{title}: {len(ws)} maps"]
     if len(ws):
-        lines.append(f"  map sizes: {shapes[:, 0].min()}-{shapes[:, 0].max()} x {shapes[:, 1].min()}-{shapes[:, 1].max()}"
-                     f" dies, {len({tuple(s) for s in shapes})} distinct")
+        (h0, w0), (h1, w1) = shapes.min(0), shapes.max(0)
+        lines.append(f"  map sizes: {h0}-{h1} x {w0}-{w1} dies, {len({tuple(s) for s in shapes})} distinct")
     if ws.labels is not None:
         lines.append("  per class: " + _counts(ws.label_names, ws.labels))
     return lines
 
 
 def describe(target: str, trust_pickle: bool = False) -> list[str]:
-    """Text rows describing a shipped dataset (by name) or a wafer-map file (.npz, or .pkl if trusted)."""
+    """Text rows describing a shipped dataset (by name) or a wafer-map file: .npz, or an LSWMD .pkl.
+
+    A .pkl of the LSWMD layout needs no trust; any other pickle is read only with ``trust_pickle``.
+    """
     from . import (
         LOGHUB_SYSTEMS,
         MIXEDWM38_SPLITS,
@@ -123,13 +126,15 @@ def describe(target: str, trust_pickle: bool = False) -> list[str]:
     elif target == "lam_etch":
         lam = load_lam_etch()
         t = [len(s) for s in lam.series]
+        n_fault = int((lam.status == "fault").sum())
         lines.append(f"{len(lam)} wafers, (T, {len(lam.variables)}) series, T {min(t)}-{max(t)}; "
-                     f"per class: normal {int((lam.status == 'normal').sum())}, fault {int((lam.status == 'fault').sum())}")
+                     f"per class: normal {len(lam) - n_fault}, fault {n_fault}")
         lines.append("  faults: " + ", ".join(f for f in lam.fault if f))
     elif target == "loghub":
         for sys_ in LOGHUB_SYSTEMS:
             lg = load_loghub(sys_)
-            lab = "unlabelled" if lg.labels is None else f"alert {int(lg.labels.sum())}, normal {int((lg.labels == 0).sum())}"
+            lab = ("unlabelled" if lg.labels is None
+                   else f"alert {int(lg.labels.sum())}, normal {int((lg.labels == 0).sum())}")
             lines.append(f"{sys_}: {len(lg)} lines, {len(lg.templates)} templates; {lab}")
     elif target == "smt2020":
         for fab in SMT2020_FABS:

@@ -2,18 +2,21 @@
 
     deepfab data list                                   name, size, samples, labels, licence
     deepfab data info wm811k | my_maps.npz              samples, shapes, per-class counts
-    deepfab data show wm811k --split train_1 --n 36 --out maps.png
+    deepfab data show wm811k --split train_1 --n 36 --out maps.png [--force]
     deepfab data show ucr_wafer | lam_etch | mixedwm38 | synthetic | my_maps.npz --out fig.png
-    deepfab data convert LSWMD.pkl --out my.npz --trust-pickle [--labelled-only]
+    deepfab data convert LSWMD.pkl --out my.npz [--labelled-only] [--force]
 
-Bad input (unknown name, wrong or corrupt file, a pickle without --trust-pickle) prints one line
-and exits with status 2. References: ``docs/datasets.md``.
+Files are written only at ``--out``, and an existing one only with ``--force``. The Kaggle
+LSWMD.pkl converts without trust (an allowlist unpickler); another pickle needs ``--trust-pickle``.
+Bad input (unknown name, wrong or corrupt file, a refused pickle, an existing --out) prints one
+line and exits with status 2. References: ``docs/datasets.md``.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import DataError
+from ..errors import DataError, UsageError
+from ..io import check_new_file
 
 SHOWABLE = ("wm811k", "mixedwm38", "ucr_wafer", "lam_etch", "synthetic")
 
@@ -97,11 +100,11 @@ def _cmd_show(args) -> int:
     import matplotlib.pyplot as plt
 
     if args.n < 1:
-        raise DataError(f"--n must be at least 1; got {args.n}")
+        raise UsageError(f"--n must be at least 1; got {args.n}")
+    if Path(args.out).suffix.lower() != ".png":
+        raise UsageError(f"{args.out}: --out must be a .png file")
+    out = check_new_file(args.out, args.force)
     fig = _figure(args)
-    out = Path(args.out)
-    if out.suffix.lower() != ".png":
-        raise DataError(f"{out}: --out must be a .png file")
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100)
     plt.close(fig)
@@ -112,9 +115,9 @@ def _cmd_show(args) -> int:
 def _cmd_convert(args) -> int:
     from .lswmd import convert_lswmd
 
-    out = Path(args.out)
-    if out.suffix != ".npz":
-        raise DataError(f"{out}: --out must end in .npz")
+    if Path(args.out).suffix != ".npz":
+        raise UsageError(f"{args.out}: --out must end in .npz")
+    out = check_new_file(args.out, args.force)
     ws = convert_lswmd(args.source, out, trust_pickle=args.trust_pickle, labelled_only=args.labelled_only)
     n_lab = int((ws.labels >= 0).sum())
     print(f"wrote {out}: {len(ws)} maps ({n_lab} labelled, {len(ws) - n_lab} unlabelled)")
@@ -129,7 +132,8 @@ def add_parser(subparsers) -> None:
     q.set_defaults(func=_cmd_list)
     q = sub.add_parser("info", help="samples, shapes and per-class counts of a dataset or a file")
     q.add_argument("target", help="a dataset name (see `deepfab data list`) or a wafer-map .npz/.pkl file")
-    q.add_argument("--trust-pickle", action="store_true", help="allow reading a pickle (it can run code)")
+    q.add_argument("--trust-pickle", action="store_true",
+                   help="allow reading a pickle not of the LSWMD layout (it can run code)")
     q.set_defaults(func=_cmd_info)
     q = sub.add_parser("show", help="a grid of wafer maps or traces by class, as a PNG")
     q.add_argument("target", help=f"{', '.join(SHOWABLE)}, or a wafer-map .npz file")
@@ -137,11 +141,13 @@ def add_parser(subparsers) -> None:
     q.add_argument("--n", type=int, default=36, help="how many maps/traces (default 36)")
     q.add_argument("--seed", type=int, default=0, help="which ones (default 0)")
     q.add_argument("--out", required=True, help="output PNG")
+    q.add_argument("--force", action="store_true", help="replace --out if it exists")
     q.set_defaults(func=_cmd_show)
     q = sub.add_parser("convert", help="convert an LSWMD pandas pickle to the wafer-map npz format")
     q.add_argument("source", help="LSWMD.pkl")
     q.add_argument("--out", required=True, help="output .npz")
+    q.add_argument("--force", action="store_true", help="replace --out if it exists")
     q.add_argument("--trust-pickle", action="store_true",
-                   help="required: unpickling runs code from the file; only for files you trust")
+                   help="only for a pickle not of the LSWMD layout: unpickling it can run code from the file")
     q.add_argument("--labelled-only", action="store_true", help="keep only wafers with a failure type")
     q.set_defaults(func=_cmd_convert)

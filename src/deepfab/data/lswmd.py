@@ -1,14 +1,18 @@
-"""The Kaggle/MIR ``LSWMD.pkl`` that fab teams have: read it (only when trusted) and convert to npz.
+"""The Kaggle/MIR ``LSWMD.pkl`` that fab teams have: read it safely and convert it to npz.
 
 LSWMD.pkl is a pandas DataFrame pickle with one row per wafer and columns ``waferMap`` (2-D
-array, 0/1/2), ``dieSize``, ``lotName`` ('lot123'), ``waferIndex``, ``trianTestLabel`` and
+uint8 array, 0/1/2), ``dieSize``, ``lotName`` ('lot123'), ``waferIndex``, ``trianTestLabel`` and
 ``failureType`` -- the last two nested like ``[['Training']]`` / ``[['none']]``, or an empty
-array when the wafer is unlabelled (most of the 811k). Unpickling runs code chosen by whoever
-wrote the file, so it happens only with an explicit ``trust_pickle=True`` (CLI:
-``--trust-pickle``); converting once to the npz format (no pickles) removes the risk for good.
+(0, 0) array when the wafer is unlabelled (most of the 811,457). It was written by Python 2 with
+pandas 0.19, which pandas 3 cannot unpickle; ``legacy_pickle`` reads that layout through an
+allowlist of numpy/pandas reconstructors, so it needs no trust: any other global is refused by
+name before it runs. A pickle of another layout (a frame saved by a recent pandas) is read by
+``pandas.read_pickle`` only with ``trust_pickle=True`` (CLI: ``--trust-pickle``), since
+unpickling it can run code; converting once to the npz format (no pickles) ends the question.
+Lecture 1 trains on the shipped WM-811K splits cut from this file.
 
-    ws = read_lswmd("LSWMD.pkl", trust_pickle=True)            # WaferSet, labels -1 = unlabelled
-    convert_lswmd("LSWMD.pkl", "lswmd.npz", trust_pickle=True)  # deepfab data convert ...
+    ws = read_lswmd("LSWMD.pkl")                 # WaferSet, labels -1 = unlabelled
+    convert_lswmd("LSWMD.pkl", "lswmd.npz")      # deepfab data convert LSWMD.pkl --out lswmd.npz
 
 Wafers are ordered by (lot number, wafer index) and ``source_index`` is that rank, so
 ``lot_ordered_split`` can validate on later lots.
@@ -23,13 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import DataError
+from ..errors import DataError
+from .legacy_pickle import UntrustedPickle, read_legacy_frame
 from .wm811k import WM811K_CLASSES, WaferSet, write_wafer_npz
 
 LSWMD_COLUMNS = ("waferMap", "lotName", "waferIndex", "failureType")
-_UNTRUSTED = ("{path}: refusing to unpickle without trust: a pickle can run arbitrary code when loaded. "
-              "If you trust where this file came from, pass trust_pickle=True (CLI: --trust-pickle), "
-              "then convert it once to npz")
 
 
 def _scalar(cell):
@@ -38,36 +40,49 @@ def _scalar(cell):
     return None if a.size == 0 else str(a[0]).strip()
 
 
-def read_lswmd(path: str | Path, trust_pickle: bool = False, label_names=WM811K_CLASSES) -> WaferSet:
-    """Read an LSWMD-style pandas pickle into a WaferSet (labels -1 where failureType is empty)."""
+def _read_trusted(path: Path) -> dict[str, np.ndarray]:
+    """Columns of any DataFrame pickle via ``pandas.read_pickle``: runs whatever code the file names."""
     import pandas as pd
 
-    path = Path(path)
-    if not trust_pickle:
-        raise DataError(_UNTRUSTED.format(path=path))
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise DataError(f"{path}: empty file; expected an LSWMD pandas pickle")
     try:
         df = pd.read_pickle(path)
     except Exception as exc:  # UnpicklingError, EOFError, ModuleNotFoundError for exotic pickles ...
         raise DataError(f"{path}: not a readable pandas pickle ({type(exc).__name__}: {exc})") from None
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"{path}: expected a pandas DataFrame; got {type(df).__name__}")
-    missing = [c for c in LSWMD_COLUMNS if c not in df.columns]
+    return {str(c): df[c].to_numpy() for c in df.columns}
+
+
+def read_lswmd(path: str | Path, trust_pickle: bool = False, label_names=WM811K_CLASSES) -> WaferSet:
+    """Read an LSWMD-style pandas pickle into a WaferSet (labels -1 where failureType is empty).
+
+    The LSWMD layout (pandas 0.19, Python 2) loads through the allowlist; any other pickle raises
+    ``UntrustedPickle`` unless ``trust_pickle``, which hands it to ``pandas.read_pickle``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file; expected an LSWMD pandas pickle")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: empty file; expected an LSWMD pandas pickle")
+    try:
+        columns = read_legacy_frame(path)
+    except UntrustedPickle:
+        if not trust_pickle:
+            raise
+        columns = _read_trusted(path)
+    missing = [c for c in LSWMD_COLUMNS if c not in columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(LSWMD_COLUMNS)}")
-    lot = np.array([int(re.sub(r"\D", "", str(s)) or -1) for s in df["lotName"]], dtype=np.int64)
-    order = np.lexsort((df["waferIndex"].to_numpy(np.float64), lot))  # by lot, then wafer in lot
+    lot = np.array([int(re.sub(r"\D", "", str(s)) or -1) for s in columns["lotName"]], dtype=np.int64)
+    order = np.lexsort((np.asarray(columns["waferIndex"], dtype=np.float64), lot))  # by lot, then wafer in lot
     names = list(label_names)
-    col_maps, col_types = df["waferMap"].to_numpy(), df["failureType"].to_numpy()  # plain arrays: fast rows
+    col_maps, col_types = columns["waferMap"], columns["failureType"]
     maps, labels = [], []
     for i in order:
         m = np.asarray(col_maps[i])
         if m.ndim != 2 or (m.size and (m.min() < 0 or m.max() > 2)):
             raise DataError(f"{path}: row {i}: waferMap must be a 2-D array of 0/1/2; got shape {m.shape}")
-        maps.append(m.astype(np.uint8))
+        maps.append(m.astype(np.uint8, copy=False))  # the unpickled map itself: no second copy of 811k maps
         ft = _scalar(col_types[i])
         if ft is not None and ft not in names:
             raise DataError(f"{path}: row {i}: unknown failureType {ft!r}; expected one of {', '.join(names)}")
@@ -78,7 +93,8 @@ def read_lswmd(path: str | Path, trust_pickle: bool = False, label_names=WM811K_
 
 def convert_lswmd(src: str | Path, out: str | Path, trust_pickle: bool = False,
                   labelled_only: bool = False) -> WaferSet:
-    """LSWMD pickle -> wafer-map npz (``read_wafer_npz`` format). Returns what was written."""
+    """LSWMD pickle -> wafer-map npz (``read_wafer_npz`` format), written atomically. Returns what was written."""
+    out = Path(out)
     ws = read_lswmd(src, trust_pickle=trust_pickle)
     if labelled_only:
         ws = ws.subset(np.flatnonzero(ws.labels >= 0))

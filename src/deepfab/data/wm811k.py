@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io import write_atomic
 from .base import FILES, DataError, read_npz
 
 WM811K_SPLITS = ("train_1", "train_10", "train_20", "train_29", "val", "test")
@@ -81,7 +82,7 @@ def read_wafer_npz(path: str | Path) -> WaferSet:
 
 
 def write_wafer_npz(path: str | Path, ws: WaferSet) -> Path:
-    """Write ``ws`` in the format ``read_wafer_npz`` reads (compressed, no pickles)."""
+    """Write ``ws`` in the format ``read_wafer_npz`` reads (compressed, no pickles; never half-written)."""
     path = Path(path)
     maps = [np.asarray(m) for m in ws.maps]
     for i, m in enumerate(maps):
@@ -91,14 +92,14 @@ def write_wafer_npz(path: str | Path, ws: WaferSet) -> Path:
             raise DataError(f"{path}: map {i} has values outside 0 (no die), 1 (pass), 2 (fail)")
     shapes = np.array([m.shape for m in maps], dtype=np.int64).reshape(-1, 2)
     offsets = np.concatenate([[0], np.cumsum(shapes[:, 0] * shapes[:, 1])]).astype(np.int64)
-    flat = np.concatenate([m.ravel() for m in maps]).astype(np.uint8) if maps else np.zeros(0, np.uint8)
+    flat = np.concatenate([m.ravel() for m in maps]).astype(np.uint8, copy=False) if maps else np.zeros(0, np.uint8)
     arrays = dict(maps_flat=flat, shapes=shapes, offsets=offsets, label_names=np.array(ws.label_names, dtype=str))
     if ws.labels is not None:
         arrays["label"] = np.asarray(ws.labels, dtype=np.int64)
     if ws.source_index is not None:
         arrays["source_index"] = np.asarray(ws.source_index, dtype=np.int64)
-    with open(path, "wb") as f:  # np.savez_compressed would append '.npz' to a str path
-        np.savez_compressed(f, **arrays)
+    # a file object, since np.savez_compressed would append '.npz' to a str path; written atomically
+    write_atomic(path, "wb", lambda f: np.savez_compressed(f, **arrays))
     return path
 
 
