@@ -75,8 +75,9 @@ def main() -> None:
     print(f"test: {n_all} maps, {n_all - len(test)} dropped as copies of training maps")
     results = {"test_dedup": score(wm, test, "test")}
     late_test = lot_ordered_split(test, args.late_fraction)[1]
+    counts = np.bincount(late_test.labels, minlength=len(wm.label_names))
     print(f"test, latest lots: source_index >= {late_test.source_index.min()}, {len(late_test)} maps, classes "
-          + ", ".join(f"{n} {c}" for n, c in zip(wm.label_names, np.bincount(late_test.labels, minlength=len(wm.label_names)))))
+          + ", ".join(f"{n} {c}" for n, c in zip(wm.label_names, counts)))
     results["test_latest_lots"] = score(wm, late_test, "test, late")
     late = later_lots(wm)
     if late is None:

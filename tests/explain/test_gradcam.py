@@ -1,6 +1,6 @@
 """deepfab.explain.gradcam against captum's LayerGradCam and a network whose Grad-CAM is known by hand.
 
-    .venv/bin/python -m pytest tests/test_explain_gradcam.py -q
+    .venv/bin/python -m pytest tests/explain/test_gradcam.py -q
 """
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ def test_grad_cam_of_a_hand_built_network():
 def test_last_spatial_layer_is_the_outermost_feature_extractor():
     net = small_net()
     assert last_spatial_layer(net, batch(1)) is net.head[0]  # the (2 x 2) average pool of the head
-    plain = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 2)).double()
+    plain = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                          nn.Linear(3, 2)).double()
     assert last_spatial_layer(plain, batch(1)) is plain[1]
     mlp = nn.Sequential(nn.Flatten(), nn.Linear(2 * 16 * 16, 3)).double()
     with pytest.raises(ValueError, match="no layer with a spatial output"):
@@ -84,15 +85,21 @@ def test_bad_layer_and_target_raise():
         grad_cam(net, batch(), -1)
 
 
-def test_wafer_tool_grad_cam_is_the_symmetry_average_of_this_one():
+def test_d4_grad_cam_is_the_symmetry_average_of_one_view_at_a_time():
     from deepfab.augment.dihedral import dihedral, dihedral_inverse
-    from deepfab.wafer.explain import grad_cam as wafer_grad_cam
 
     net = small_net().float()
-    x = batch(1).float()[0]
-    layer = last_spatial_layer(net, x[None])
-    views = [dihedral(grad_cam(net, dihedral(x, k)[None], 5, layer=layer)[0], dihedral_inverse(k)) for k in range(8)]
-    ref = torch.stack(views).mean(0)
-    assert torch.allclose(wafer_grad_cam(net, x, 5), ref / ref.max(), atol=1e-6)
-    one = grad_cam(net, x[None], 5, layer=layer)[0]
-    assert torch.allclose(wafer_grad_cam(net, x, 5, symmetrize=False), one / one.max(), atol=1e-6)
+    xs = batch(3).float()
+    layer = last_spatial_layer(net, xs)
+    for i, x in enumerate(xs):
+        ref = torch.stack([dihedral(grad_cam(net, dihedral(x, k)[None], 5, layer=layer)[0], dihedral_inverse(k))
+                           for k in range(8)]).mean(0)
+        assert torch.allclose(normalize_maps(grad_cam(net, x[None], 5, d4=True))[0], ref / ref.max(), atol=1e-6)
+        assert torch.allclose(grad_cam(net, xs, 5, d4=True)[i], ref, atol=1e-6)        # a batch: each map alone
+        one = grad_cam(net, x[None], 5, layer=layer)[0]
+        assert torch.allclose(normalize_maps(grad_cam(net, x[None], 5))[0], one / one.max(), atol=1e-6)
+    targets = torch.tensor([0, 5, 8])                                                  # one target per map
+    per_map = torch.stack([grad_cam(net, xs[i:i + 1], int(t), d4=True)[0] for i, t in enumerate(targets)])
+    assert torch.allclose(grad_cam(net, xs, targets, d4=True), per_map, atol=1e-6)
+    with pytest.raises(ValueError, match="square maps"):
+        grad_cam(net, torch.rand(1, 2, 16, 18), 0, d4=True)

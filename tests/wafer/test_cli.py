@@ -1,8 +1,9 @@
-"""``deepfab wafer`` end to end: train, resume, eval (JSON), predict (CSV), explain (PNG), bad input.
+"""``deepfab wafer`` end to end: train, resume, eval (JSON), predict (CSV), explain (PNG), bad input,
+and no file written or replaced unasked.
 
 Tiny budgets: WM-811K train_1 (549 maps), one or two epochs of a ResNet of width 4 at 16 px.
 
-Run: .venv/bin/python -m pytest tests/test_wafer_cli.py -q
+Run: .venv/bin/python -m pytest tests/wafer/test_cli.py -q
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import torch
 
 from deepfab.cli import main
 from deepfab.data import WaferSet, load_wm811k, write_wafer_npz
-from deepfab.wafer import load_model
+from deepfab.wafer import TrainOptions, load_model
+from deepfab.wafer.options import WEIGHT_RULES
 
 TINY = ["--data", "wm811k:train_1", "--width", "4", "--size", "16", "--seed", "3"]
 
@@ -49,6 +51,9 @@ def test_train_writes_a_loadable_model_folder(trained):
     assert cfg["label_names"][-1] == "none" and len(cfg["label_names"]) == 9
     assert cfg["data"][0]["spec"] == "wm811k:train_1" and len(cfg["data"][0]["sha256"]) == 64
     assert cfg["command"].startswith("deepfab wafer train --data wm811k:train_1") and "--epochs 2" in cfg["command"]
+    opts = TrainOptions(**cfg["options"])                                   # the options, as given
+    assert opts.command() == cfg["command"] and (opts.width, opts.size, opts.seed, opts.epochs) == (4, 16, 3, 2)
+    assert cfg["class_weights_rule"] == WEIGHT_RULES["none"] and cfg["train_config"]["epochs"] == 2
     metrics = json.loads((trained / "metrics.json").read_text())
     assert metrics["epochs_run"] == 2 and len(metrics["history"]) == 2 and metrics["n_train"] == 549
 
@@ -66,7 +71,8 @@ def test_two_channel_bf16_model_round_trip(trained, tmp_path):
     counts = np.bincount(load_wm811k("train_1").labels, minlength=9)
     ratio = (w * np.sqrt(counts))[counts > 0]
     assert np.allclose(ratio, ratio[0], rtol=1e-4)                                   # w_c proportional to 1/sqrt(n_c)
-    assert abs((w * counts).sum() / counts.sum() - 1) < 1e-4                        # mean weight per map 1
+    share = (counts > 0).sum() / len(counts)                                         # K of C classes present
+    assert abs((w * counts).sum() / counts.sum() - share) < 1e-4                    # mean weight per map K/C
     assert json.loads((trained / "config.json").read_text())["train_config"]["class_weights"] is None
     wm = load_model(out, device="cpu")
     assert wm.encode(maps).shape == (5, 2, 16, 16)
@@ -172,7 +178,8 @@ def test_weights_of_another_architecture(trained, tmp_path, capsys):
 def test_maps_the_data_layer_rejects(trained, tmp_path, capsys):
     bad = tmp_path / "bad.npz"
     np.savez(bad, maps_flat=np.array([0, 1, 3, 2], np.uint8), shapes=np.array([[2, 2]]), offsets=np.array([0, 4]))
-    assert main(["wafer", "predict", "--model", str(trained), "--data", str(bad), "--out", str(tmp_path / "p.csv")]) == 2
+    assert main(["wafer", "predict", "--model", str(trained), "--data", str(bad),
+                 "--out", str(tmp_path / "p.csv")]) == 2
     _one_error_line(capsys, "found 3")
     assert main(["wafer", "train", "--data", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "m")]) == 2
     _one_error_line(capsys, "no such file")
@@ -182,6 +189,52 @@ def test_index_out_of_range_and_unlabelled_eval(trained, tmp_path, capsys):
     assert main(["wafer", "explain", "--model", str(trained), "--data", "wm811k:train_1", "--index", "549",
                  "--out", str(tmp_path / "x.png")]) == 2
     _one_error_line(capsys, "--index must be in 0..548")
+    assert main(["wafer", "predict", "--model", str(trained), "--data", "wm811k:train_1", "--threads", "0",
+                 "--out", str(tmp_path / "p.csv")]) == 2
+    _one_error_line(capsys, "--threads must be a positive int; got 0")
     unlabelled = write_wafer_npz(tmp_path / "u.npz", WaferSet(load_wm811k("train_1").maps[:5], None))
     assert main(["wafer", "eval", "--model", str(trained), "--data", str(unlabelled)]) == 2
     _one_error_line(capsys, "has no labels")
+
+
+def test_max_per_class_thins_out_the_large_classes(tmp_path):
+    out = tmp_path / "capped"
+    assert _train(out, "--epochs", "1", "--max-per-class", "20") == 0
+    counts = np.bincount(load_wm811k("train_1").labels, minlength=9)
+    assert json.loads((out / "metrics.json").read_text())["n_train"] == np.minimum(counts, 20).sum()
+    assert json.loads((out / "config.json").read_text())["options"]["max_per_class"] == 20
+
+
+def test_nothing_is_written_unasked_nor_replaced_without_force(trained, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    base = ["--model", str(trained), "--data", "wm811k:train_1"]
+    assert main(["wafer", "eval", *base]) == 0
+    assert "ms per map (8-view averaging)" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []                                   # no ./confusion.png
+    for cmd, out in ((["eval", *base, "--out-png"], "cm.png"), (["predict", *base, "--out"], "p.csv"),
+                     (["explain", *base, "--index", "3", "--out"], "x.png")):
+        (tmp_path / out).write_text("mine")
+        assert main(["wafer", *cmd, out]) == 2
+        _one_error_line(capsys, f"{out} already exists", "--force")
+        assert (tmp_path / out).read_text() == "mine"
+        assert main(["wafer", *cmd, out, "--force"]) == 0
+        assert (tmp_path / out).read_bytes()[:4] != b"mine"
+
+
+def test_no_tta_predicts_one_view(trained, tmp_path, capsys):
+    base = ["--model", str(trained), "--data", "wm811k:train_1"]
+    one, avg = tmp_path / "one.csv", tmp_path / "avg.csv"
+    threads = torch.get_num_threads()
+    try:
+        assert main(["wafer", "predict", *base, "--out", str(one), "--no-tta", "--threads", "1"]) == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)
+    assert "(one view)" in capsys.readouterr().out
+    assert main(["wafer", "predict", *base, "--out", str(avg)]) == 0
+    wm = load_model(trained)
+    maps = load_wm811k("train_1").maps
+    for path, tta in ((one, False), (avg, True)):
+        p = np.array([[float(r[f"p_{n}"]) for n in wm.label_names] for r in csv.DictReader(open(path))])
+        np.testing.assert_allclose(p, wm.predict_proba(maps, tta=tta), atol=1e-5)
+    assert not np.allclose(wm.predict_proba(maps[:50], tta=False), wm.predict_proba(maps[:50], tta=True), atol=1e-3)

@@ -1,6 +1,6 @@
 """The shipped default wafer classifier: small, documented, and good on the de-duplicated test split.
 
-Run: .venv/bin/python -m pytest tests/test_wafer_default.py -q
+Run: .venv/bin/python -m pytest tests/wafer/test_default.py -q
 """
 from __future__ import annotations
 

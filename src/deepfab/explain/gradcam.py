@@ -15,12 +15,19 @@ does for VGG.
 
     cam = grad_cam(model, x, target)                       # (N, H, W), not normalized
     cam = grad_cam(model, x, target, layer=model.features[-2], upsample=False)   # (N, h, w)
+    cam = grad_cam(model, x, target, d4=True)              # mean over the 8 symmetries of the square
     normalize_maps(cam)                                    # each map scaled to max 1
 
-Checked against ``captum.attr.LayerGradCam`` + ``LayerAttribution.interpolate`` in
-``tests/test_explain_gradcam.py``. ``deepfab.wafer.explain`` builds its symmetry-averaged map on it.
+The defect classes of a wafer map do not change under the eight symmetries of the square (D4),
+and ``deepfab wafer`` averages its probabilities over them, so with ``d4=True`` the map is
+averaged the same way: Grad-CAM of each transformed input g x, mapped back by g^-1:
 
-Introduced in lecture 3 (network visualization).
+    cam_D4(x) = (1/8) sum_g g^-1( cam(g x) )
+
+Checked against ``captum.attr.LayerGradCam`` + ``LayerAttribution.interpolate`` in
+``tests/explain/test_gradcam.py``.
+
+Introduced in lecture 3 (network visualization); ``deepfab wafer explain`` draws the D4 average.
 
 References: R. R. Selvaraju et al., "Grad-CAM: Visual Explanations from Deep Networks via
 Gradient-based Localization", ICCV 2017; B. Zhou et al., "Learning Deep Features for
@@ -31,6 +38,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..augment.dihedral import D4_ORDER, dihedral, dihedral_inverse
 from .saliency import check_batch, eval_mode, target_index
 
 
@@ -84,9 +92,17 @@ def layer_activation_and_grad(model, layer, x, target):
 
 
 def grad_cam(model: torch.nn.Module, x: torch.Tensor, target, layer: torch.nn.Module | None = None,
-             upsample: bool = True, relu: bool = True) -> torch.Tensor:
-    """Grad-CAM maps (N, H, W) (``upsample``) or (N, h, w) of a batch ``x`` (N, C, H, W)."""
+             upsample: bool = True, relu: bool = True, d4: bool = False) -> torch.Tensor:
+    """Grad-CAM maps (N, H, W) (``upsample``) or (N, h, w) of a batch ``x`` (N, C, H, W).
+
+    ``d4``: the mean over the eight D4 images of each (square) map, each mapped back (module docstring).
+    """
     x = check_batch(x).detach()
+    n = x.shape[0]
+    if d4:  # all views in one pass: (8N, C, S, S), view-major; eval mode keeps the samples independent
+        x = torch.cat([dihedral(x, k) for k in range(D4_ORDER)])
+        t = torch.as_tensor(target)
+        target = t.repeat(D4_ORDER) if t.ndim == 1 else target
     with eval_mode(model):
         layer = last_spatial_layer(model, x) if layer is None else layer
         act, grad = layer_activation_and_grad(model, layer, x, target)
@@ -95,7 +111,10 @@ def grad_cam(model: torch.nn.Module, x: torch.Tensor, target, layer: torch.nn.Mo
     cam = F.relu(cam) if relu else cam
     if upsample:
         cam = F.interpolate(cam, size=x.shape[-2:], mode="bilinear", align_corners=False)
-    return cam[:, 0]
+    cam = cam[:, 0]
+    if d4:
+        cam = torch.stack([dihedral(c, dihedral_inverse(k)) for k, c in enumerate(cam.split(n))]).mean(0)
+    return cam
 
 
 def normalize_maps(maps: torch.Tensor) -> torch.Tensor:

@@ -1,13 +1,16 @@
 """Wafer-map defect classification on a fab's own maps: the library behind ``deepfab wafer``.
 
-    from deepfab.wafer import load_model, train_wafer, grad_cam
+    from deepfab.explain import grad_cam, normalize_maps
+    from deepfab.wafer import TrainOptions, load_model, train_wafer
     wm = load_model("default")                  # the shipped WM-811K classifier
     probs = wm.predict_proba(my_maps)           # (N, 9), averaged over the 8 square symmetries
-    cam = grad_cam(wm.net, wm.encode(my_maps[:1])[0], target=int(probs[0].argmax()))
+    cam = normalize_maps(grad_cam(wm.net, wm.encode(my_maps[:1]), int(probs[0].argmax()), d4=True))[0]
+    train_wafer(TrainOptions(data=["mine.npz"], out="runs/mine"))
 
-Modules: ``model_io`` (model folders: save, load, check), ``training`` (the training recipe on
-``deepfab.train.fit``), ``explain`` (Grad-CAM), ``plots`` (figures), ``cli`` (the commands).
-``default/`` holds the shipped model and the command that reproduces it.
+Modules: ``options`` (the training options: flags, config and command from one dataclass),
+``model_io`` (model folders: save, load, check; fast prediction), ``training`` (the training
+recipe on ``deepfab.train.fit``), ``plots`` (figures), ``cli`` (the commands). ``default/``
+holds the shipped model and the command that reproduces it.
 
 Introduced with the ``deepfab wafer`` tool; lectures 1-3 teach its parts.
 
@@ -17,8 +20,8 @@ import importlib
 
 # Names resolve on first use, so that ``deepfab wafer --help`` and the other CLI commands (which
 # import this package to build their parsers) do not pay for importing torch.
-_HOMES = {"grad_cam": "explain", "DEFAULT_DIR": "model_io", "ModelError": "model_io", "WaferModel": "model_io",
-          "load_model": "model_io", "open_data": "model_io", "save_model": "model_io", "train_wafer": "training"}
+_HOMES = {"DEFAULT_DIR": "model_io", "TrainOptions": "options", "WaferModel": "model_io", "load_model": "model_io",
+          "open_data": "model_io", "save_model": "model_io", "train_wafer": "training"}
 
 
 def __getattr__(name):
@@ -27,5 +30,4 @@ def __getattr__(name):
     return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
 
 
-__all__ = ["DEFAULT_DIR", "ModelError", "WaferModel", "grad_cam", "load_model", "open_data", "save_model",
-           "train_wafer"]
+__all__ = ["DEFAULT_DIR", "TrainOptions", "WaferModel", "load_model", "open_data", "save_model", "train_wafer"]

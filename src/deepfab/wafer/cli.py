@@ -1,39 +1,47 @@
 """``deepfab wafer``: train, evaluate, apply and explain a wafer-map defect classifier.
 
-    deepfab wafer train   --data FILE... [--val FILE | --holdout-lots F] [--no-density] [--amp bf16] --out DIR [--resume|--force]
-    deepfab wafer eval    --model DIR|default --data FILE [--json] [--out-png PNG] [--dedup]
-    deepfab wafer predict --model DIR|default --data FILE --out preds.csv
+    deepfab wafer train   --data FILE... [--val FILE | --holdout-lots F] [--no-density] [--amp bf16]
+                          --out DIR [--resume|--force]
+    deepfab wafer eval    --model DIR|default --data FILE [--json] [--out-png PNG] [--dedup] [--no-tta]
+    deepfab wafer predict --model DIR|default --data FILE --out preds.csv [--no-tta]
     deepfab wafer explain --model DIR|default --data FILE --index N --out PNG
+                          (each of the three also takes [--force] [--threads N] [--device D])
 
 FILE is a wafer npz in the WM-811K format (``deepfab.data.read_wafer_npz``; labels optional
 except for train and eval) or ``wm811k:SPLIT`` for a shipped split. ``default`` is the model
-shipped in ``deepfab/wafer/default`` (see its README for the command that trained it). Bad input
-exits with status 2 and one line on stderr.
+shipped in ``deepfab/wafer/default`` (see its README for the command that trained it). The train
+flags are the fields of ``deepfab.wafer.options.TrainOptions``. Files are written only where a
+flag names them, and an existing file is replaced only with ``--force``. Bad input exits with
+status 2 and one line on stderr.
 
 Introduced with the ``deepfab wafer`` tool; lectures 1-3 teach its parts.
 
-References: see ``training``, ``explain`` and ``model_io``.
+References: see ``training``, ``options`` and ``model_io``.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import json
-import shlex
-from pathlib import Path
+import time
 
 import numpy as np
 
-from ..errors import DataError, UsageError
-
-TRAIN_DEFAULTS = {"arch": "resnet", "size": 32, "epochs": 12, "batch_size": 128, "lr": 3e-3,
-                  "weight_decay": 5e-4, "label_smoothing": 0.05}
+from ..errors import UsageError
+from ..io import check_new_file
+from .options import TrainOptions
 
 
 def _open(args, need_labels: bool = False):
     """(model, maps, labels in the model's class indices or None, data path)."""
+    import torch
+
     from .model_io import load_model, open_data
 
+    if args.threads is not None:
+        if args.threads < 1:
+            raise UsageError(f"--threads must be a positive int; got {args.threads}")
+        torch.set_num_threads(args.threads)
     wm = load_model(args.model, device=args.device)
     ws, path = open_data(args.data)
     if len(ws) == 0:
@@ -50,39 +58,14 @@ def _open(args, need_labels: bool = False):
     return wm, ws, labels, path
 
 
-def train_command(args) -> str:
-    """The full command line that reproduces a training run (stored in config.json)."""
-    parts = ["deepfab", "wafer", "train", "--data", *args.data]
-    parts += ["--val", args.val] if args.val else []
-    parts += ["--holdout-lots", str(args.holdout_lots)] if args.holdout_lots else []
-    parts += ["--arch", args.arch] + (["--width", str(args.width)] if args.width is not None else [])
-    parts += ["--max-per-class", str(args.max_per_class)] if args.max_per_class is not None else []
-    for flag in ("size", "epochs", "batch_size", "lr", "weight_decay", "label_smoothing", "seed"):
-        parts += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
-    parts += [] if args.density else ["--no-density"]
-    parts += ["--class-weights", args.class_weights] if args.class_weights != "none" else []
-    parts += ["--amp", args.amp] if args.amp != "auto" else []
-    return " ".join(shlex.quote(p) for p in parts + ["--out", args.out])
-
-
 def _cmd_train(args) -> int:
     from .training import train_wafer
 
-    if args.max_per_class is not None and args.max_per_class < 1:
-        raise UsageError(f"--max-per-class must be a positive int; got {args.max_per_class}")
-    if not 0.0 <= args.holdout_lots < 1.0:
-        raise UsageError(f"--holdout-lots must be a fraction in [0, 1); got {args.holdout_lots}")
-    kw = {} if args.width is None else {"width": args.width}
-    command = train_command(args)
-    m = train_wafer(args.data, args.out, val=args.val, holdout_lots=args.holdout_lots, arch=args.arch,
-                    arch_kwargs=kw, size=args.size, epochs=args.epochs, max_per_class=args.max_per_class,
-                    batch_size=args.batch_size, lr=args.lr,
-                    weight_decay=args.weight_decay, label_smoothing=args.label_smoothing, seed=args.seed,
-                    density=args.density, class_weights=args.class_weights, amp=args.amp,
-                    device=args.device, resume=args.resume, force=args.force, command=command)
+    opts = TrainOptions.from_args(args)
+    m = train_wafer(opts)
     val = m["val_metrics"]
     score = f", best val macro-F1 {val['macro_f1']:.4f} (epoch {m['best_epoch']})" if val else ""
-    print(f"wrote {args.out}/model.pt, config.json, metrics.json: {m['epochs_run']} epochs in "
+    print(f"wrote {opts.out}/model.pt, config.json, metrics.json: {m['epochs_run']} epochs in "
           f"{m['train_seconds']:.0f} s of training ({m['wall_seconds']:.0f} s in all){score}")
     return 0
 
@@ -92,48 +75,56 @@ def dedup_against_training(wm, ws, labels):
     from ..data import map_digest
     from .model_io import training_digests
 
-    try:
-        seen = training_digests(wm.config)
-    except DataError as exc:
-        raise UsageError(f"--dedup: {exc}") from None
+    seen = training_digests(wm.config)
     keep = np.array([i for i, m in enumerate(ws.maps) if map_digest(m) not in seen], dtype=np.int64)
     return ws.subset(keep), labels[keep], len(ws) - len(keep)
+
+
+def _predict(wm, ws, tta: bool | None) -> tuple[np.ndarray, float, str]:
+    """(probabilities (N, C), seconds per map, how many views); ``tta`` None: as the model's config says."""
+    t0 = time.perf_counter()
+    probs = wm.predict_proba(ws.maps, tta=tta)
+    views = "8-view averaging" if (wm.tta if tta is None else tta) else "one view"
+    return probs, (time.perf_counter() - t0) / len(ws), views
 
 
 def _cmd_eval(args) -> int:
     from ..train.metrics import classification_metrics
     from .plots import confusion_figure
 
+    png = check_new_file(args.out_png, args.force) if args.out_png else None
     wm, ws, labels, path = _open(args, need_labels=True)
     dropped = 0
     if args.dedup:
         ws, labels, dropped = dedup_against_training(wm, ws, labels)
-    probs = wm.predict_proba(ws.maps)
+    probs, per_map, views = _predict(wm, ws, args.tta)
     m = classification_metrics(labels, probs.argmax(1), wm.label_names)
-    png = Path(args.out_png)
-    png.parent.mkdir(parents=True, exist_ok=True)
-    fig = confusion_figure(np.array(m["confusion"]), wm.label_names,
-                       title=f"{path.name}: accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}")
-    fig.savefig(png, dpi=110)
+    if png is not None:
+        png.parent.mkdir(parents=True, exist_ok=True)
+        confusion_figure(np.array(m["confusion"]), wm.label_names,
+                         title=f"{path.name}: accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}"
+                         ).savefig(png, dpi=110)
     if args.json:
         print(json.dumps({"accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
-                      "per_class_recall": m["per_class_recall"]}))
+                          "per_class_recall": m["per_class_recall"]}))
         return 0
-    print(f"{path.name}: {len(ws)} maps" + (f" ({dropped} dropped as copies of training maps)" if args.dedup else ""))
+    print(f"{path.name}: {len(ws)} maps" + (f" ({dropped} dropped as copies of training maps)" if args.dedup else "")
+          + f"; {1e3 * per_map:.2f} ms per map ({views})")
     print(f"accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}  balanced accuracy {m['balanced_accuracy']:.4f}")
     print(f"{'class':<10} {'recall':>7} {'precision':>9} {'support':>8}")
     for name in wm.label_names:
         print(f"{name:<10} {m['per_class_recall'][name]:>7.4f} {m['per_class_precision'][name]:>9.4f} "
               f"{m['support'][name]:>8d}")
-    print(f"confusion matrix: {png}")
+    if png is not None:
+        print(f"confusion matrix: {png}")
     return 0
 
 
 def _cmd_predict(args) -> int:
+    out = check_new_file(args.out, args.force)
     wm, ws, labels, _ = _open(args)
-    probs = wm.predict_proba(ws.maps)                    # (N, C)
+    probs, per_map, views = _predict(wm, ws, args.tta)                   # (N, C)
     pred = probs.argmax(1)
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     names = wm.label_names
     with open(out, "w", newline="") as f:
@@ -143,24 +134,25 @@ def _cmd_predict(args) -> int:
         for i in range(len(ws)):
             row = [i, names[pred[i]], f"{probs[i, pred[i]]:.6f}"] + [f"{p:.6f}" for p in probs[i]]
             w.writerow(row + ([names[labels[i]]] if labels is not None else []))
-    print(f"wrote {out}: {len(ws)} predictions")
+    print(f"wrote {out}: {len(ws)} predictions, {1e3 * per_map:.2f} ms per map ({views})")
     return 0
 
 
 def _cmd_explain(args) -> int:
-    from .explain import grad_cam
+    from ..explain import grad_cam, normalize_maps
     from .plots import explain_figure
 
+    out = check_new_file(args.out, args.force)
     wm, ws, labels, _ = _open(args)
     if not 0 <= args.index < len(ws):
         raise UsageError(f"--index must be in 0..{len(ws) - 1} for {args.data} ({len(ws)} maps); got {args.index}")
     m = ws.maps[args.index]
     probs = wm.predict_proba([m])[0]
     k = int(probs.argmax())
-    cam = grad_cam(wm.net, wm.encode([m])[0].to(wm.device), k).cpu().numpy()
+    x = wm.encode([m]).to(wm.device)                                     # (1, C, S, S)
+    cam = normalize_maps(grad_cam(wm.net, x, k, d4=wm.tta))[0].cpu().numpy()   # averaged as the prediction is
     true = wm.label_names[labels[args.index]] if labels is not None else "unknown"
     title = f"map {args.index}: true {true} | predicted {wm.label_names[k]} (p = {probs[k]:.3f})"
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     explain_figure(m, cam, title).savefig(out, dpi=110)
     print(f"wrote {out}: {title}")
@@ -169,42 +161,16 @@ def _cmd_explain(args) -> int:
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("wafer", help="train, evaluate, apply and explain a wafer-map classifier",
-                          description=__doc__.split("\n\n")[0])
+                              description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="wafer_command", metavar="ACTION", required=True)
-    d = TRAIN_DEFAULTS
 
     t = sub.add_parser("train", help="train a classifier on labelled npz files")
-    t.add_argument("--data", nargs="+", required=True, metavar="FILE", help="npz files or wm811k:SPLIT")
-    t.add_argument("--val", metavar="FILE", help="validation file (copies of training maps are dropped)")
-    t.add_argument("--holdout-lots", type=float, default=0.0, metavar="F",
-                   help="validate on the latest fraction F of lots (by source_index) instead of --val")
-    t.add_argument("--arch", default=d["arch"], help=f"a deepfab.models architecture (default {d['arch']})")
-    t.add_argument("--width", type=int, help="the architecture's base width (default: its own)")
-    t.add_argument("--size", type=int, default=d["size"], help=f"encoded map size S (default {d['size']})")
-    t.add_argument("--epochs", type=int, default=d["epochs"], help=f"default {d['epochs']}")
-    t.add_argument("--max-per-class", type=int, metavar="N",
-                   help="train on at most N maps per class (random, seeded): thins out 'none' (default: all)")
-    t.add_argument("--batch-size", type=int, default=d["batch_size"], help=f"default {d['batch_size']}")
-    t.add_argument("--lr", type=float, default=d["lr"], help=f"peak one-cycle learning rate (default {d['lr']})")
-    t.add_argument("--weight-decay", type=float, default=d["weight_decay"], help=f"default {d['weight_decay']}")
-    t.add_argument("--label-smoothing", type=float, default=d["label_smoothing"], help=f"default {d['label_smoothing']}")
-    t.add_argument("--seed", type=int, default=0, help="default 0")
-    t.add_argument("--density", action=argparse.BooleanOptionalAction, default=True,
-                   help="a third input channel, the fraction of failing dies in each cell of the resized map "
-                    "(default on; --no-density for the two max-pooled channels only)")
-    t.add_argument("--class-weights", default="none", choices=("none", "sqrt"),
-                   help="none: plain cross-entropy (default); sqrt: weights 1/sqrt(class count), more recall "
-                    "for the rare classes at the price of precision")
-    t.add_argument("--amp", default="auto", choices=("auto", "off", "bf16", "fp16"),
-                   help="mixed precision: auto = on CUDA only; bf16 also on a CPU with bf16 instructions")
-    t.add_argument("--out", required=True, metavar="DIR", help="model folder to write")
-    t.add_argument("--resume", action="store_true", help="continue the run in DIR from its last checkpoint")
-    t.add_argument("--force", action="store_true", help="overwrite a trained DIR")
+    TrainOptions.add_arguments(t)
     t.set_defaults(func=_cmd_train)
 
-    e = sub.add_parser("eval", help="accuracy, macro-F1, per-class recall and a confusion matrix")
+    e = sub.add_parser("eval", help="accuracy, macro-F1, per-class recall (and a confusion matrix)")
     e.add_argument("--json", action="store_true", help="print only {accuracy, macro_f1, per_class_recall} as JSON")
-    e.add_argument("--out-png", default="confusion.png", help="confusion-matrix figure (default ./confusion.png)")
+    e.add_argument("--out-png", metavar="PNG", help="also write the confusion matrix to this figure")
     e.add_argument("--dedup", action="store_true", help="drop maps identical to one of the model's training maps")
     e.set_defaults(func=_cmd_eval)
 
@@ -220,6 +186,12 @@ def add_parser(subparsers) -> None:
     for q in (e, r, x):
         q.add_argument("--model", required=True, metavar="DIR", help="a model folder, or 'default'")
         q.add_argument("--data", required=True, metavar="FILE", help="npz file or wm811k:SPLIT")
-    for q in (t, e, r, x):
         q.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
-
+        q.add_argument("--force", action="store_true", help="replace the output file if it exists")
+        q.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: one per core; on a machine "
+                       "busy with other jobs, fewer run faster: each thread waits for the slowest at every layer)")
+    for q in (e, r):
+        q.add_argument("--tta", action=argparse.BooleanOptionalAction,
+                       help="average the probabilities over the 8 symmetries of the square (default: as the "
+                            "model's config.json says, on for every model trained here); --no-tta: one view, "
+                            "8 times faster")

@@ -1,0 +1,137 @@
+"""The options of ``deepfab wafer train`` as one dataclass: the CLI flags, ``config.json`` and the
+command that reproduces a run are all read off its fields.
+
+Each field is written once, with its default and its help text; ``add_arguments`` turns the
+fields into argparse flags (``batch_size`` -> ``--batch-size``, a bool that defaults to on ->
+``--density/--no-density``), ``to_dict`` is what ``config.json`` stores under ``"options"``, and
+``command`` is the shell line that trains the same model again.
+
+    opts = TrainOptions(data=["wm811k:train_1"], out="runs/wafer", epochs=2)
+    opts.command()   # 'deepfab wafer train --data wm811k:train_1 --arch resnet --size 32 --epochs 2 ...'
+    train_wafer(opts)
+
+Introduced with the ``deepfab wafer`` tool. No torch here: ``deepfab --help`` builds the parser
+without importing it.
+
+References: CleanRL's ``Args`` dataclasses (S. Huang et al., JMLR 23, 2022), one documented
+field per option; Python's ``dataclasses`` and ``argparse``.
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import get_args, get_origin, get_type_hints
+
+from ..errors import UsageError
+
+WEIGHT_RULES = {"none": "plain cross-entropy, every map weight 1",      # stored in config.json as written
+                "sqrt": "1/sqrt(class count), mean weight per sample 1"}
+AMP_CHOICES = ("auto", "off", "bf16", "fp16")
+
+
+def option(default=MISSING, help: str = "", always: bool = False, run: bool = False, **cli):
+    """A field with its help text. ``always``: written in the command even at its default (the
+    hyper-parameters, so the command documents the recipe); ``run``: how to run, not what to train
+    (not in the command nor in config.json); ``cli``: extra argparse keywords (metavar, choices)."""
+    return field(default=default, metadata={"help": help, "always": always, "run": run, "cli": cli})
+
+
+@dataclass(kw_only=True)
+class TrainOptions:
+    """Everything ``deepfab wafer train`` is told; validated on construction (UsageError)."""
+
+    data: list[str] = option(help="npz files or wm811k:SPLIT", metavar="FILE")
+    val: str | None = option(None, "validation file (copies of training maps are dropped)", metavar="FILE")
+    holdout_lots: float = option(0.0, "validate on the latest fraction F of lots (by source_index) instead of --val",
+                                 metavar="F")
+    arch: str = option("resnet", "a deepfab.models architecture", always=True)
+    width: int | None = option(None, "the architecture's base width (none given: its own)")
+    max_per_class: int | None = option(None, "train on at most N maps per class (random, seeded): thins out 'none' "
+                                       "(none given: all)", metavar="N")
+    size: int = option(32, "encoded map size S", always=True)
+    epochs: int = option(12, "training epochs", always=True)
+    batch_size: int = option(128, "maps per training step", always=True)
+    lr: float = option(3e-3, "peak one-cycle learning rate", always=True)
+    weight_decay: float = option(5e-4, "AdamW weight decay", always=True)
+    label_smoothing: float = option(0.05, "label smoothing of the cross-entropy targets", always=True)
+    seed: int = option(0, "seeds the data order, the augmentation and the initial weights", always=True)
+    density: bool = option(True, "a third input channel, the fraction of failing dies in each cell of the resized "
+                           "map (--no-density: the two max-pooled channels only)")
+    class_weights: str = option("none", "none: plain cross-entropy; sqrt: weights 1/sqrt(class count), more recall "
+                                "for the rare classes at the price of precision", choices=tuple(WEIGHT_RULES))
+    amp: str = option("auto", "mixed precision: auto = on CUDA only; bf16 also on a CPU with bf16 instructions",
+                      choices=AMP_CHOICES)
+    out: str = option(help="model folder to write", metavar="DIR")
+    device: str = option("auto", "auto | cpu | cuda", run=True)
+    resume: bool = option(False, "continue the run in DIR from its last checkpoint", run=True)
+    force: bool = option(False, "overwrite a trained DIR", run=True)
+
+    def __post_init__(self):
+        if isinstance(self.data, str) or not self.data:
+            raise UsageError(f"--data needs a list of one or more files; got {self.data!r}")
+        if self.max_per_class is not None and self.max_per_class < 1:
+            raise UsageError(f"--max-per-class must be a positive int; got {self.max_per_class}")
+        if not 0.0 <= self.holdout_lots < 1.0:
+            raise UsageError(f"--holdout-lots must be a fraction in [0, 1); got {self.holdout_lots}")
+        if self.val is not None and self.holdout_lots:
+            raise UsageError("give either --val FILE or --holdout-lots F, not both")
+        for name, choices in (("class_weights", tuple(WEIGHT_RULES)), ("amp", AMP_CHOICES)):
+            if getattr(self, name) not in choices:
+                raise UsageError(f"{flag(name)} must be one of {', '.join(choices)}; got {getattr(self, name)!r}")
+
+    @property
+    def arch_kwargs(self) -> dict:
+        return {} if self.width is None else {"width": self.width}
+
+    def to_dict(self) -> dict:
+        """The recipe (every field but the run-time ones), as stored in config.json."""
+        run = {f.name for f in fields(self) if f.metadata["run"]}
+        return {k: v for k, v in asdict(self).items() if k not in run}
+
+    def command(self) -> str:
+        """The shell command that trains this model again."""
+        parts = ["deepfab", "wafer", "train"]
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.metadata["run"]:
+                continue
+            if isinstance(value, bool):
+                parts += [] if value == f.default else [flag(f.name) if value else f"--no-{flag(f.name)[2:]}"]
+            elif value is None or (value == f.default and not f.metadata["always"]):
+                continue
+            else:
+                parts += [flag(f.name), *(value if isinstance(value, list) else [value])]
+        return shlex.join(str(p) for p in parts)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> TrainOptions:
+        return cls(**{f.name: getattr(args, f.name) for f in fields(cls)})
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """One flag per field: type from the annotation, help and default from the field."""
+        hints = get_type_hints(cls)
+        for f in fields(cls):
+            kw = dict(f.metadata["cli"])
+            hint = hints[f.name]
+            base = next((a for a in get_args(hint) if a is not type(None)), hint)   # int | None -> int
+            if f.default is MISSING:
+                kw["required"] = True
+            if get_origin(hint) is list:
+                kw.update(nargs="+", type=get_args(hint)[0])
+            elif base is bool:
+                kw["action"] = argparse.BooleanOptionalAction if f.default else "store_true"
+            else:
+                kw["type"] = base
+            if base is bool:
+                shown = " (default on)" if f.default else ""
+            else:
+                shown = "" if f.default in (MISSING, None) else f" (default {f.default})"
+            parser.add_argument(flag(f.name), default=None if f.default is MISSING else f.default,
+                                help=f.metadata["help"] + shown, **kw)
+
+
+def flag(name: str) -> str:
+    """``batch_size`` -> ``--batch-size``."""
+    return "--" + name.replace("_", "-")
