@@ -70,6 +70,19 @@ def test_book_command_builds_an_index(tmp_path, capsys):
     page = (tmp_path / "book" / "index.html").read_text()
     assert page.count('class="lec"') == 17
     assert "17 lectures" in capsys.readouterr().out
+    assert main(["book", "--out", str(tmp_path / "book"), "--runs", str(tmp_path / "no-runs")]) == 0   # a rebuild
+
+
+def test_book_refuses_a_folder_that_is_not_a_book(tmp_path, capsys):
+    mine = tmp_path / "site"
+    mine.mkdir()
+    (mine / "index.html").write_text("my own page")
+    assert main(["book", "--out", str(mine), "--runs", str(tmp_path / "no-runs")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not empty and holds no earlier book" in err
+    assert (mine / "index.html").read_text() == "my own page"                    # nothing replaced
+    assert main(["book", "--out", str(mine), "--runs", str(tmp_path / "no-runs"), "--force"]) == 0
+    assert "17 lectures" in (mine / "index.html").read_text()
 
 
 def test_run_all_maps_every_available_lecture_to_its_folder(monkeypatch, tmp_path, capsys):

@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 
 from . import lectures
+from .errors import UsageError
 
 CSS = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px; margin: 2em auto;
@@ -134,10 +135,22 @@ def dataset_readmes() -> list[tuple[str, str]]:
     return found
 
 
-def build_book(out="runs/book", runs="runs") -> Path:
-    """Write the course site into ``out`` from the run folders in ``runs``; returns index.html's path."""
+MARKER = ".deepfab-book"   # written into every site folder, so a rebuild knows the folder is its own
+
+
+def build_book(out="runs/book", runs="runs", force: bool = False) -> Path:
+    """Write the course site into ``out`` from the run folders in ``runs``; returns index.html's path.
+
+    ``out`` must be new, empty or an earlier book; any other folder is refused (``UsageError``)
+    unless ``force``, since the site's pages would replace files of the same names."""
     out, runs = Path(out), Path(runs)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; expected a folder for the book")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists() and not force:
+        raise UsageError(f"book folder {out} is not empty and holds no earlier book; choose another --out, "
+                         "or pass --force to write the site into it")
     out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("a course book built by `deepfab book`\n")
     entries, states = [], []
     for lec in lectures.LECTURES:
         entry, state = _lecture_entry(lec, runs, out)

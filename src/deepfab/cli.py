@@ -57,7 +57,7 @@ def _cmd_run(args) -> int:
 def _cmd_book(args) -> int:
     from .book import build_book
 
-    build_book(out=args.out, runs=args.runs)
+    build_book(out=args.out, runs=args.runs, force=args.force)
     return 0
 
 
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("book", help="build the course book (static HTML) from the runs")
     p.add_argument("--out", default="runs/book", help="site folder (default runs/book)")
     p.add_argument("--runs", default="runs", help="where the lecture runs are (default runs)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty --out that holds no earlier book")
     p.set_defaults(func=_cmd_book)
 
     for name in ("data", "wafer"):
