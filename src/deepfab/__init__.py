@@ -1,7 +1,7 @@
 """deepfab: an advanced deep-learning curriculum for semiconductor data scientists.
 
 The package is built in layers; a module imports only from its own layer or the ones above it
-in this list, never from a later one (``tests/test_layers.py`` checks it):
+in this list, never from a later one (``tests/package/test_layers.py`` checks it):
 
 1. ``errors``, ``io``, ``device``: one error family, atomic writes, device and seeds.
 2. ``data``, ``models``, ``scratch``, ``plots``: the shipped datasets and generators, the

@@ -7,8 +7,8 @@ metrics are excluded from the comparison by ``deepfab.runner.is_timing_metric``:
 ``timing/``, or with a part containing ``time``, ``seconds``, ``speed``, ``latency`` or
 ``throughput``, or ending in ``_s`` / ``_ms``.
 
-    .venv/bin/python -m pytest tests/test_lectures_common.py -q          # every available lecture
-    .venv/bin/python -m pytest tests/test_lectures_common.py -q -k L00   # one lecture
+    .venv/bin/python -m pytest tests/lectures/test_common.py -q          # every available lecture
+    .venv/bin/python -m pytest tests/lectures/test_common.py -q -k L00   # one lecture
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ Every transform is a callable ``aug(x, generator) -> x`` on a float batch (N, 2,
 engine calls it on each training batch, on the batch's device, with its own ``torch.Generator``,
 so a seed fixes every draw. Lecture 2 introduces them.
 
-Invariants kept by the die-level noise (checked in ``tests/test_augment.py``): the wafer channel
+Invariants kept by the die-level noise (checked in ``tests/augment/test_transforms.py``): the wafer channel
 is untouched, fail dies stay inside the wafer, values stay 0/1 (``GaussianNoise`` alone gives
 soft values, on purpose). Geometric transforms move both channels together, so fail dies stay
 inside the wafer there too.

@@ -13,7 +13,7 @@ up to $S_c(x) - S_c(x')$ (Sundararajan et al. 2017, "completeness").
 
 ``target`` is one class index for the whole batch or an (N,) tensor of them. The model is put in
 eval mode for the computation and restored afterwards. Checked against ``captum.attr.Saliency``,
-``NoiseTunnel`` and ``IntegratedGradients`` in ``tests/test_explain_saliency.py``.
+``NoiseTunnel`` and ``IntegratedGradients`` in ``tests/explain/test_saliency.py``.
 
 Introduced in lecture 3 (network visualization).
 

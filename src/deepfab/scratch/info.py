@@ -13,7 +13,7 @@ A pmf is any non-empty array (a joint pmf may be 2-D) of finite, non-negative nu
 within ``atol``; anything else raises ``ValueError`` saying what was expected and what was got.
 
 References: Cover & Thomas, "Elements of Information Theory", 2nd ed., ch. 2;
-scipy.special.rel_entr and scipy.stats.entropy (the oracles in tests/test_scratch_info.py).
+scipy.special.rel_entr and scipy.stats.entropy (the oracles in tests/scratch/test_info.py).
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 ``LeastSquares`` (normal equations / pseudo-inverse), ``Perceptron`` (the seed's algorithm) with
 ``novikoff_bound``, and ``LogisticRegression`` (Newton's method on scikit-learn's objective). All
-pass ``sklearn.utils.estimator_checks.check_estimator``; see tests/test_scratch_linear.py.
+pass ``sklearn.utils.estimator_checks.check_estimator``; see tests/scratch/test_linear.py.
 
 References: see each module.
 """

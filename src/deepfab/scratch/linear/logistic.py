@@ -16,7 +16,7 @@ the iteration then stops at ``max_iter`` with a ``ConvergenceWarning``.
 
 References: Hastie, Tibshirani & Friedman, "The Elements of Statistical Learning", §4.4 (IRLS);
 Boyd & Vandenberghe, "Convex Optimization", §9.5 (Newton's method); scikit-learn
-LogisticRegression user guide (the objective; the oracle in tests/test_scratch_linear.py).
+LogisticRegression user guide (the objective; the oracle in tests/scratch/test_linear.py).
 """
 from __future__ import annotations
 

@@ -1,0 +1,132 @@
+"""A novelty score on the wafer map itself: how its fails correlate with their neighbours, die by die.
+
+A CNN trained on nine classes learns what tells those classes apart, not everything a map can
+show; a reticle defect that fails one die of every exposure shot, or a bad probe-card site that
+fails every third row, is a texture that none of the nine has, and the network's features may
+barely move. The autocorrelation of the fail dies at small lags sees it at the die grid's own
+resolution. For a wafer mask w and fail indicator f with fail share p on the wafer,
+
+    g = (f - p) w                    rho(d) = sum_x g(x) g(x + d) / (p (1 - p) sum_x w(x) w(x + d))
+
+is about 0 at every lag for random fails, smooth and positive near 0 for a blob (Center, Loc),
+and peaks at the period of a repeating pattern. The descriptor is rho at the lags
+0 <= dy <= dx <= ``radius`` (not (0, 0)), averaged over the eight symmetries of the square, plus
+p and the square root of the number of dies (a wrong die grid changes it). ``MapTexture`` scores
+a map by the distance of its standardised descriptor to the k-th nearest training map's.
+
+    d = autocorrelation_features(maps, radius=5)       # (N, 22): 20 lags, fail share, sqrt(dies)
+    s = MapTexture(k=10, bank=5000).fit(train_maps)     # no model needed
+    u = s(test_maps)                                    # (N,), higher = more unusual
+
+Introduced in lecture 5 beside the feature-space scores (``distance``), which it complements.
+
+References: G. E. P. Box, G. M. Jenkins, "Time Series Analysis", ch. 2 (autocorrelation);
+Y. Sun et al., "Out-of-Distribution Detection with Deep Nearest Neighbors", ICML 2022 (the
+k-th-neighbour distance); the Wiener-Khinchin theorem (autocorrelation as the inverse FFT of |FFT|^2).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..errors import DataError, UsageError
+from .distance import kth_distance
+
+
+def lags(radius: int) -> list[tuple[int, int]]:
+    """The lags (dy, dx), 0 <= dy <= dx <= radius, not (0, 0): one per D4 orbit of lags."""
+    return [(dy, dx) for dx in range(radius + 1) for dy in range(dx + 1) if dx > 0]
+
+
+def _canonical(a: int, b: int) -> tuple[int, int]:
+    """One of d and -d (rho(d) = rho(-d)): the one with a > 0, or a = 0 and b >= 0."""
+    return (a, b) if a > 0 or (a == 0 and b >= 0) else (-a, -b)
+
+
+def autocorrelation_features(maps, radius: int = 5) -> np.ndarray:
+    """(N, len(lags(radius)) + 2) float64: D4-averaged fail autocorrelation, fail share, sqrt(dies)."""
+    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 1:
+        raise UsageError(f"radius must be a positive int (lags in dies); got {radius!r}")
+    maps = [np.asarray(m) for m in maps]
+    keys = lags(radius)
+    out = np.zeros((len(maps), len(keys) + 2))
+    by_shape: dict[tuple, list[int]] = {}
+    for i, m in enumerate(maps):
+        if m.ndim != 2 or m.size == 0 or m.min() < 0 or m.max() > 2:
+            raise DataError(f"map {i}: expected a 2-D wafer map with values 0 (no die), 1 (pass), 2 (fail); "
+                            f"got shape {m.shape}")
+        by_shape.setdefault(m.shape, []).append(i)
+    for (h, w), idx in by_shape.items():
+        m = np.stack([maps[i] for i in idx])                                 # (B, H, W)
+        wafer, fail = (m > 0).astype(float), (m == 2).astype(float)
+        n = wafer.sum((1, 2))                                                # (B,) dies
+        p = fail.sum((1, 2)) / np.maximum(n, 1)
+        g = (fail - p[:, None, None]) * wafer
+        s = (2 * h, 2 * w)                                                   # zero padding: no wrap-around
+        G, W = np.fft.rfft2(g, s), np.fft.rfft2(wafer, s)
+        auto = np.fft.irfft2(G * np.conj(G), s)                              # (B, 2H, 2W) sum_x g(x) g(x+d)
+        pairs = np.fft.irfft2(W * np.conj(W), s)                             # dies pairs at each lag
+        var = np.maximum(p * (1 - p), 1e-9)[:, None]
+        for j, (dy, dx) in enumerate(keys):
+            orbit = {_canonical(a, b) for a, b in ((dy, dx), (dy, -dx), (dx, dy), (dx, -dy))}   # D4 orbit, d ~ -d
+            vals = [auto[:, a % s[0], b % s[1]] / np.maximum(pairs[:, a % s[0], b % s[1]], 1.0) for a, b in orbit]
+            out[idx, j] = (np.mean(vals, axis=0) / var[:, 0])
+        out[idx, -2], out[idx, -1] = p, np.sqrt(n)
+    return out
+
+
+class MapTexture:
+    """k-th nearest-neighbour distance of standardised autocorrelation descriptors (no model).
+
+    ``bank``: keep at most this many training descriptors (a random subset fixed by ``seed``).
+    """
+
+    name = "map texture"
+    needs_fit = True
+    layers = ()
+
+    def __init__(self, k: int = 10, radius: int = 5, bank: int | None = None, seed: int = 0):
+        for key, v in (("k", k), ("radius", radius), ("bank", 1 if bank is None else bank)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise UsageError(f"{key} must be a positive int; got {v!r}")
+        self.k, self.radius, self.bank, self.seed = int(k), int(radius), bank, int(seed)
+        self.fitted_ = False
+
+    def options(self) -> dict:
+        return {"k": self.k, "radius": self.radius, "bank": self.bank, "seed": self.seed}
+
+    @staticmethod
+    def _maps(maps) -> list:
+        if isinstance(maps, torch.Tensor) or (isinstance(maps, np.ndarray) and maps.ndim == 4):
+            raise UsageError("MapTexture reads wafer maps (lists of (H, W) arrays in 0/1/2), not encoded tensors")
+        return list(maps)
+
+    def fit(self, maps, y=None) -> MapTexture:
+        d = autocorrelation_features(self._maps(maps), self.radius)
+        self.mean_, self.std_ = d.mean(0), d.std(0) + 1e-9
+        z = (d - self.mean_) / self.std_
+        if self.bank is not None and len(z) > self.bank:
+            z = z[np.sort(np.random.default_rng(self.seed).choice(len(z), self.bank, replace=False))]
+        if len(z) < self.k:
+            raise DataError(f"MapTexture needs at least k = {self.k} training maps; got {len(z)}")
+        self.bank_ = torch.from_numpy(z).half().double()                    # as stored (float16)
+        self.fitted_ = True
+        return self
+
+    def __call__(self, maps) -> np.ndarray:
+        if not self.fitted_:
+            raise UsageError("MapTexture is not fitted yet; call fit(train_maps) first")
+        z = (autocorrelation_features(self._maps(maps), self.radius) - self.mean_) / self.std_
+        return kth_distance(torch.from_numpy(z), self.bank_, self.k).numpy()
+
+    def state_tensors(self) -> dict:
+        return {"mean": torch.from_numpy(self.mean_), "std": torch.from_numpy(self.std_), "bank": self.bank_.half()}
+
+    def load_tensors(self, t: dict) -> MapTexture:
+        self.mean_, self.std_ = t["mean"].double().numpy(), t["std"].double().numpy()
+        self.bank_ = t["bank"].double()
+        self.fitted_ = True
+        return self
+
+    def __repr__(self) -> str:
+        return f"MapTexture({', '.join(f'{k}={v!r}' for k, v in self.options().items())})"

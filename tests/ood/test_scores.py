@@ -1,0 +1,154 @@
+"""deepfab.ood scores against pytorch-ood on the same tiny model and inputs, numbers compared.
+
+    .venv/bin/python -m pytest -q -p no:cacheprovider tests/ood/test_scores.py
+
+pytorch-ood is loaded by the ``pood`` fixture (tests/ood/conftest.py) without its package
+``__init__``. Its sign and scale conventions differ: it returns -MSP (we return 1 - MSP), half
+the squared Mahalanobis distance with the covariance as a sum (not a mean), so the checks
+convert before comparing.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from deepfab.augment.dihedral import dihedral
+from deepfab.errors import UsageError
+from deepfab.ood import (
+    KNN,
+    ODIN,
+    Combined,
+    Energy,
+    Mahalanobis,
+    MapTexture,
+    MaxSoftmax,
+    MultiLayerMahalanobis,
+    autocorrelation_features,
+    extract,
+    stage_names,
+)
+from deepfab.ood.texture import lags
+
+
+def test_msp_and_energy_match_pytorch_ood(pood, tiny):
+    net, _, _, x = tiny
+    with torch.no_grad():
+        z = net(x)
+    for t in (1.0, 2.5):
+        want = pood.MaxSoftmax(net, t=t).predict(x).detach().numpy()
+        np.testing.assert_allclose(MaxSoftmax(net, temperature=t)(x), 1.0 + want, rtol=0, atol=1e-6)
+        want = pood.EnergyBased(net, t=t).predict_logits(z).numpy()
+        np.testing.assert_allclose(Energy(net, temperature=t)(x), want, rtol=1e-5, atol=1e-5)
+
+
+def test_odin_matches_pytorch_ood(pood, tiny):
+    net, _, _, x = tiny
+    for t, eps in ((1000.0, 0.0014), (10.0, 0.05)):
+        want = pood.ODIN(net, temperature=t, eps=eps).predict(x).detach().numpy()
+        got = ODIN(net, temperature=t, eps=eps)(x)
+        np.testing.assert_allclose(got, 1.0 + want, rtol=0, atol=1e-6)
+    # the step changes the score (else the test above could not fail on a wrong step)
+    assert not np.allclose(ODIN(net, temperature=10.0, eps=0.05)(x), ODIN(net, temperature=10.0, eps=0.0)(x))
+
+
+def test_mahalanobis_matches_pytorch_ood(pood, tiny, other_maps):
+    net, maps, y, x = tiny
+    z_fit = extract(net, x).features[0]                                   # (90, 32)
+    z_new = extract(net, MaxSoftmax(net, size=16).inputs(other_maps)).features[0]
+    n = len(z_fit)
+    ours = Mahalanobis(net, ridge=1e-6 / n).fit_features(z_fit, y)        # their ridge 1e-6 on the summed covariance
+    theirs = pood.Mahalanobis(None).fit_features(z_fit.float(), y)
+    for z in (z_fit, z_new):
+        want = theirs.predict_features(z.float()).double().numpy()        # 0.5 d^T (N Sigma)^-1 d
+        np.testing.assert_allclose(ours.score_features(z), 2 * n * want, rtol=2e-3)
+
+
+def test_multi_layer_mahalanobis_matches_pytorch_ood(pood, tiny):
+    net, _, y, x = tiny
+    layers = stage_names(net)
+    assert layers == ["features.3", "features.7", "features.11"]          # the three max-pool outputs
+    out = extract(net, x, layers=layers)
+    n = len(y)
+    ours = MultiLayerMahalanobis(net, layers, ridge=1e-6 / n).fit_outputs(out, y)
+    zs = [out.layers[name][0].float() for name in layers]
+    want = pood.MultiMahalanobis([torch.nn.Identity()] * len(layers)).fit_structured(zs, y).predict_structured(zs)
+    np.testing.assert_allclose(ours.score_outputs(out), 2 * n * want.double().numpy(), rtol=2e-3)
+    # the "in-dist" weights make every layer's score unit-spread on the fitting maps
+    w = MultiLayerMahalanobis(net, layers, alpha="in-dist").fit_outputs(out, y)
+    assert w.alpha_.shape == (3,) and (w.alpha_ > 0).all()
+
+
+def test_knn_matches_pytorch_ood(pood, tiny, other_maps):
+    net, _, y, x = tiny
+    z_fit = extract(net, x).features[0]
+    z_new = extract(net, MaxSoftmax(net, size=16).inputs(other_maps)).features[0]
+    for k in (1, 5):
+        want = pood.KNN(None, k=k).fit_features(z_fit.float(), y).predict_features(z_new.float()).numpy()
+        np.testing.assert_allclose(KNN(net, k=k).fit_features(z_fit).score_features(z_new), want, rtol=1e-5,
+                                   atol=1e-6)
+    bank = KNN(net, k=3, bank=40, seed=0).fit_features(z_fit)
+    assert bank.bank_.shape == (40, 32)
+    assert torch.equal(bank.bank_, KNN(net, k=3, bank=40, seed=0).fit_features(z_fit).bank_)   # seeded
+
+
+def test_maps_and_encoded_inputs_give_the_same_scores(tiny):
+    net, maps, y, x = tiny
+    s = Mahalanobis(net, size=16).fit(maps, y)
+    np.testing.assert_allclose(s(maps), s(x))
+    np.testing.assert_allclose(Mahalanobis(net).fit(x, y).mu_, s.mu_)
+    with pytest.raises(UsageError, match="not fitted"):
+        KNN(net)(x)
+    with pytest.raises(UsageError, match="views"):
+        MaxSoftmax(net, views=3)(x)
+
+
+@pytest.mark.parametrize("make", [lambda n: MaxSoftmax(n, views=8), lambda n: Energy(n, views=8),
+                                  lambda n: ODIN(n, temperature=10.0, eps=0.01, views=8)])
+def test_eight_views_make_a_score_invariant_to_the_symmetries_of_the_square(tiny, make):
+    net, _, _, x = tiny
+    s = make(net)
+    base = s(x[:12])
+    for k in (1, 5):
+        np.testing.assert_allclose(s(dihedral(x[:12], k)), base, rtol=1e-4, atol=1e-6)
+    one_view = MaxSoftmax(net)                                              # views=1 is not invariant
+    assert not np.allclose(one_view(dihedral(x[:12], 1)), one_view(x[:12]))
+
+
+def test_autocorrelation_matches_a_brute_force_double_loop(other_maps, brute_acf):
+    m = other_maps[0]
+    d = autocorrelation_features([m], radius=3)[0]
+    for j, (dy, dx) in enumerate(lags(3)):
+        images = [(sy * a, sx * b) for a, b in ((dy, dx), (dx, dy)) for sy in (1, -1) for sx in (1, -1)]
+        want = np.mean([brute_acf(m, a, b) for a, b in images])            # all 8 D4 images of the lag
+        assert d[j] == pytest.approx(want, rel=1e-9, abs=1e-9)
+    wafer = m > 0
+    assert d[-2] == pytest.approx((m == 2)[wafer].mean()) and d[-1] == pytest.approx(np.sqrt(wafer.sum()))
+    # the same descriptor for every symmetry of the square
+    for t in (np.rot90(m), np.fliplr(m), m.T):
+        np.testing.assert_allclose(autocorrelation_features([np.ascontiguousarray(t)], 3)[0], d, atol=1e-12)
+
+
+def test_periodic_fails_stand_out_in_the_texture_score():
+    from deepfab.data.novel import make_novel_set
+    from deepfab.data.synthetic import make_dataset
+
+    train, _, _ = make_dataset(8, size=30, seed=0)
+    ordinary, _, _ = make_dataset(3, size=30, seed=1)
+    reticle, _, _ = make_novel_set(10, families=["checkerboard"], size=30, seed=2)
+    s = MapTexture(k=3).fit(list(train))
+    assert np.median(s(list(reticle))) > np.quantile(s(list(ordinary)), 0.9)
+    with pytest.raises(UsageError, match="not encoded"):
+        s(torch.zeros(2, 2, 16, 16))
+
+
+def test_combined_puts_each_part_on_its_in_distribution_scale(tiny):
+    net, maps, y, _ = tiny
+    ref = maps[::3]
+    c = Combined([MapTexture(k=3), Mahalanobis(net, size=16)], how="sum").fit(maps, y, ref=ref)
+    parts = c.parts(ref)                                                   # (2, len(ref))
+    np.testing.assert_allclose(np.median(parts, 1), 0.0, atol=1e-9)
+    np.testing.assert_allclose(np.quantile(parts, 0.95, axis=1), 1.0, rtol=1e-9)
+    np.testing.assert_allclose(c(maps), c.parts(maps).sum(0))
+    held = Combined([MapTexture(k=3), Mahalanobis(net, size=16)], how="max", seed=1).fit(maps, y)
+    np.testing.assert_allclose(held(maps), held.parts(maps).max(0))

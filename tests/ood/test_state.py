@@ -1,0 +1,65 @@
+"""deepfab.ood.state: a fitted score and its threshold as a weights-only file, rebuilt to the same numbers.
+
+    .venv/bin/python -m pytest -q -p no:cacheprovider tests/ood/test_state.py
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from deepfab.errors import ModelError
+from deepfab.ood import (
+    KNN,
+    ODIN,
+    Combined,
+    Energy,
+    Mahalanobis,
+    MapTexture,
+    MaxSoftmax,
+    MultiLayerMahalanobis,
+    load_ood,
+    ood_state,
+    save_ood,
+    stage_names,
+    state_bytes,
+)
+
+
+def scores(net):
+    return [MaxSoftmax(net, temperature=2.0, size=16), Energy(net, views=8, size=16), ODIN(net, size=16),
+            Mahalanobis(net, size=16), KNN(net, k=3, bank=50, size=16),
+            MultiLayerMahalanobis(net, stage_names(net), alpha="in-dist", size=16), MapTexture(k=3, bank=60),
+            Combined([MapTexture(k=3), KNN(net, k=3, size=16)], how="max")]
+
+
+@pytest.mark.parametrize("i", range(8))
+def test_saved_score_loads_weights_only_and_gives_the_same_numbers(tmp_path, tiny, other_maps, i):
+    net, maps, y, _ = tiny
+    s = scores(net)[i]
+    if s.needs_fit:
+        s.fit(maps, y)
+    state = ood_state(s, s(maps), share=0.05, calibrated_on="synthetic maps")
+    assert state["flagged_share"] <= 0.05 and state["n_calibration"] == len(maps)
+    path = save_ood(tmp_path / "ood.pt", state)
+    raw = torch.load(path, weights_only=True)                              # no pickled code in it
+    assert raw["format"] == "deepfab-ood/1" and raw["threshold"] == state["threshold"]
+    s2, st2 = load_ood(path, net)
+    assert type(s2) is type(s) and s2.options() == s.options()
+    np.testing.assert_allclose(s2(other_maps), s(other_maps), rtol=1e-12)
+    assert path.stat().st_size == pytest.approx(state_bytes(state), rel=0.05)
+
+
+def test_a_bad_file_is_refused(tmp_path, tiny):
+    net = tiny[0]
+    bad = tmp_path / "x.pt"
+    torch.save({"format": "other"}, bad)
+    with pytest.raises(ModelError, match="deepfab-ood/1"):
+        load_ood(bad, net)
+    bad.write_bytes(b"garbage")
+    with pytest.raises(ModelError, match="not a readable"):
+        load_ood(bad, net)
+    state = ood_state(MaxSoftmax(net, size=16), np.arange(10.0))
+    save_ood(tmp_path / "m.pt", state)
+    with pytest.raises(ModelError, match="pass the classifier"):
+        load_ood(tmp_path / "m.pt")
