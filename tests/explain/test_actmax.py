@@ -1,6 +1,6 @@
 """deepfab.explain.actmax: total variation by hand, and the class model of a linear scorer in closed form.
 
-    .venv/bin/python -m pytest tests/test_explain_actmax.py -q
+    .venv/bin/python -m pytest tests/explain/test_actmax.py -q
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """deepfab.explain.features: hooks give exactly what slicing the network by hand gives; k-NN vs sklearn.
 
-    .venv/bin/python -m pytest tests/test_explain_features.py -q
+    .venv/bin/python -m pytest tests/explain/test_features.py -q
 """
 from __future__ import annotations
 

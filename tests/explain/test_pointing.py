@@ -1,6 +1,6 @@
 """deepfab.explain.pointing and sanity: dilation vs scipy, the pointing game by hand, rank correlation.
 
-    .venv/bin/python -m pytest tests/test_explain_pointing.py -q
+    .venv/bin/python -m pytest tests/explain/test_pointing.py -q
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """deepfab.explain.saliency against captum (Saliency, IntegratedGradients) and finite differences.
 
-    .venv/bin/python -m pytest tests/test_explain_saliency.py -q
+    .venv/bin/python -m pytest tests/explain/test_saliency.py -q
 """
 from __future__ import annotations
 

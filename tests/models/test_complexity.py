@@ -1,7 +1,7 @@
 """Parameter, multiply-add and receptive-field counts (lecture 1), checked by hand and against
 torch.utils.flop_counter.FlopCounterMode and against gradient support.
 
-Run: .venv/bin/python -m pytest tests/test_models_complexity.py -q
+Run: .venv/bin/python -m pytest tests/models/test_complexity.py -q
 """
 from __future__ import annotations
 

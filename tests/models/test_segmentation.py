@@ -3,7 +3,7 @@
 Output shapes for several map sizes, the transposed-conv output-size formula and scatter form
 against ``torch.nn.functional.conv_transpose2d``, the adjoint identity, and bilinear initialisation.
 
-    .venv/bin/python -m pytest tests/test_segment_models.py -q
+    .venv/bin/python -m pytest tests/models/test_segmentation.py -q
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The CNN zoo (lecture 1): shapes, configs, input errors, seeded init, and that every net learns.
 
-Run: .venv/bin/python -m pytest tests/test_models_zoo.py -q
+Run: .venv/bin/python -m pytest tests/models/test_zoo.py -q
 """
 from __future__ import annotations
 

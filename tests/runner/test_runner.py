@@ -4,7 +4,7 @@ A tiny fixture lecture (markdown with math, Context, a metric, a figure) is exec
 notebook; a second fixture fails in its second code cell. The TeX-to-MathML conversion is
 checked on a wide sample of the notation the lectures use.
 
-    .venv/bin/python -m pytest tests/test_runner.py -q
+    .venv/bin/python -m pytest tests/runner/test_runner.py -q
 """
 from __future__ import annotations
 

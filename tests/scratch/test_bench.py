@@ -1,7 +1,7 @@
 """Smoke tests of deepfab.scratch.bench: the measuring functions run, agree with their oracles and
 return positive finite timings (the numbers themselves are reported by benchmarks/bench_autodiff.py).
 
-Run: .venv/bin/python -m pytest tests/test_scratch_bench.py -q
+Run: .venv/bin/python -m pytest tests/scratch/test_bench.py -q
 """
 import math
 

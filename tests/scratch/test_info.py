@@ -1,6 +1,6 @@
 """Oracle tests of deepfab.scratch.info against scipy.special.rel_entr and scipy.stats.entropy.
 
-Run: .venv/bin/python -m pytest tests/test_scratch_info.py -q
+Run: .venv/bin/python -m pytest tests/scratch/test_info.py -q
 """
 import numpy as np
 import pytest

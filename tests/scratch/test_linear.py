@@ -1,6 +1,6 @@
 """Oracle tests of deepfab.scratch.linear: numpy.linalg, a naive perceptron, scikit-learn, check_estimator.
 
-Run: .venv/bin/python -m pytest tests/test_scratch_linear.py -q
+Run: .venv/bin/python -m pytest tests/scratch/test_linear.py -q
 """
 import warnings
 

@@ -1,7 +1,7 @@
 """Oracle tests of deepfab.scratch.nn: losses vs torch.nn.functional, and a whole MLP trained with
 scratch optimizers vs the same MLP (weights copied) trained with torch.optim.
 
-Run: .venv/bin/python -m pytest tests/test_scratch_nn.py -q
+Run: .venv/bin/python -m pytest tests/scratch/test_nn.py -q
 """
 import numpy as np
 import pytest

@@ -1,6 +1,6 @@
 """Step-for-step oracle tests of deepfab.scratch.optim against torch.optim (every option combination).
 
-Run: .venv/bin/python -m pytest tests/test_scratch_optim.py -q
+Run: .venv/bin/python -m pytest tests/scratch/test_optim.py -q
 """
 import itertools
 

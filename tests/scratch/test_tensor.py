@@ -1,6 +1,6 @@
 """Oracle tests for deepfab.scratch.Tensor: values and gradients vs torch.autograd and finite differences.
 
-Run: .venv/bin/python -m pytest tests/test_scratch_tensor.py -q
+Run: .venv/bin/python -m pytest tests/scratch/test_tensor.py -q
 """
 import numpy as np
 import pytest

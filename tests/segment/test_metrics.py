@@ -1,7 +1,7 @@
 """Tests of deepfab.segment.metrics and losses: hand-computed values, scikit-learn as the oracle,
 the Dice-IoU identity, and bad input.
 
-    .venv/bin/python -m pytest tests/test_segment_metrics.py -q
+    .venv/bin/python -m pytest tests/segment/test_metrics.py -q
 """
 from __future__ import annotations
 

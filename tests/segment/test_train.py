@@ -1,7 +1,7 @@
 """Tests of segmentation data and training: (input, mask) sets from the synthetic generator,
 ``fit(loss_fn=, metrics_fn=)`` of the engine on dense targets, prediction and scoring.
 
-    .venv/bin/python -m pytest tests/test_segment_train.py -q
+    .venv/bin/python -m pytest tests/segment/test_train.py -q
 """
 from __future__ import annotations
 
