@@ -11,7 +11,8 @@ fraction with density=True), dedup / find_duplicates, lot_ordered_split, WaferDa
 One prepared WM-811K pipeline: prepare(splits) -> PreparedSplits (load, de-duplicate across
 splits, stratified rows, encode with a cache, lot-ordered split); stratified_indices is the one
 subset helper. Generated data: ``deepfab.data.synthetic`` (wafer maps with defect masks),
-``deepfab.data.sem`` (SEM-like images) and ``deepfab.data.toy`` (separable_2d, rings for lecture 0).
+``deepfab.data.sem`` (SEM-like images), ``deepfab.data.novel`` (failure signatures WM-811K lacks,
+lecture 5) and ``deepfab.data.toy`` (separable_2d, rings for lecture 0).
 The command line: ``deepfab data --help``.
 
 References: ``docs/datasets.md`` (every dataset's origin, terms and citation).
