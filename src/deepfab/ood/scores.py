@@ -107,10 +107,8 @@ def _check_temperature(t) -> float:
     return float(t)
 
 
-class MaxSoftmax(Score):
-    """1 - the largest softmax probability at temperature T (of the mean softmax over the views)."""
-
-    name = "MSP"
+class _TemperedLogits(Score):
+    """A score computed from the logits at a temperature T (``score_logits``)."""
 
     def __init__(self, model, temperature: float = 1.0, views: int = 1, batch_size: int = 256, size: int = 32):
         super().__init__(model, views, batch_size, size)
@@ -118,6 +116,15 @@ class MaxSoftmax(Score):
 
     def options(self) -> dict:
         return {"temperature": self.temperature, **super().options()}
+
+    def score_outputs(self, out: Outputs) -> np.ndarray:
+        return self.score_logits(out.logits)
+
+
+class MaxSoftmax(_TemperedLogits):
+    """1 - the largest softmax probability at temperature T (of the mean softmax over the views)."""
+
+    name = "MSP"
 
     def score_logits(self, logits: torch.Tensor) -> np.ndarray:
         """logits (V, N, K) or (N, K) -> (N,)."""
@@ -125,29 +132,16 @@ class MaxSoftmax(Score):
         p = (z.double() / self.temperature).softmax(-1).mean(0)                # (N, K)
         return (1.0 - p.max(-1).values).numpy()
 
-    def score_outputs(self, out: Outputs) -> np.ndarray:
-        return self.score_logits(out.logits)
 
-
-class Energy(Score):
+class Energy(_TemperedLogits):
     """The free energy -T logsumexp(z / T) of the logits, averaged over the views."""
 
     name = "energy"
-
-    def __init__(self, model, temperature: float = 1.0, views: int = 1, batch_size: int = 256, size: int = 32):
-        super().__init__(model, views, batch_size, size)
-        self.temperature = _check_temperature(temperature)
-
-    def options(self) -> dict:
-        return {"temperature": self.temperature, **super().options()}
 
     def score_logits(self, logits: torch.Tensor) -> np.ndarray:
         z = logits if logits.ndim == 3 else logits[None]                      # (V, N, K)
         t = self.temperature
         return (-t * torch.logsumexp(z.double() / t, dim=-1)).mean(0).numpy()
-
-    def score_outputs(self, out: Outputs) -> np.ndarray:
-        return self.score_logits(out.logits)
 
 
 class ODIN(Score):
