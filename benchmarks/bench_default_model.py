@@ -31,8 +31,8 @@ import numpy as np
 from deepfab.data import lot_ordered_split, map_digest
 from deepfab.train.metrics import classification_metrics
 from deepfab.wafer import load_model, open_data
-from deepfab.wafer.model_io import training_digests
-from deepfab.wafer.training import combine, drop_seen
+from deepfab.wafer.model_io import drop_training_copies
+from deepfab.wafer.training import combine
 
 
 def later_lots(wm):
@@ -42,7 +42,8 @@ def later_lots(wm):
         return None
     train = combine([open_data(d["spec"])[0] for d in wm.config["data"]])
     early, late = lot_ordered_split(train, val["holdout_lots"])
-    return drop_seen(late, {map_digest(m) for m in early.maps})
+    seen = {map_digest(m) for m in early.maps}
+    return late.subset(np.array([i for i, m in enumerate(late.maps) if map_digest(m) not in seen], dtype=np.int64))
 
 
 def score(wm, ws, name: str) -> dict:
@@ -71,7 +72,7 @@ def main() -> None:
     print(f"model {wm.path}: {wm.config['arch']} {wm.config['arch_kwargs']}, input {wm.size}x{wm.size}")
     test, _ = open_data("wm811k:test")
     n_all = len(test)
-    test = drop_seen(test, training_digests(wm.config))
+    test = drop_training_copies(test, wm.config)
     print(f"test: {n_all} maps, {n_all - len(test)} dropped as copies of training maps")
     results = {"test_dedup": score(wm, test, "test")}
     late_test = lot_ordered_split(test, args.late_fraction)[1]

@@ -118,7 +118,7 @@ def test_eval_json_is_one_object_and_agrees_with_predict(trained, tmp_path, caps
     assert main(["wafer", "eval", "--model", str(trained), "--data", "wm811k:train_1", "--json",
                  "--out-png", str(png)]) == 0
     out = json.loads(capsys.readouterr().out)               # the whole of stdout is one JSON object
-    assert set(out) == {"accuracy", "macro_f1", "per_class_recall"}
+    assert set(out) == {"accuracy", "macro_f1", "per_class_recall", "ood_flagged_share"}
     names = load_model(trained).label_names
     assert list(out["per_class_recall"]) == names
     assert 0 <= out["macro_f1"] <= 1 and all(0 <= v <= 1 for v in out["per_class_recall"].values())
@@ -141,7 +141,7 @@ def test_predict_csv_columns_rows_and_probabilities(trained, tmp_path):
         header = next(csv.reader(f))
         rows = list(csv.DictReader(open(out)))
     names = load_model(trained).label_names
-    assert header == ["index", "predicted", "probability"] + [f"p_{n}" for n in names]
+    assert header == ["index", "predicted", "probability"] + [f"p_{n}" for n in names] + ["ood_score", "ood"]
     assert len(rows) == 40 and [int(r["index"]) for r in rows] == list(range(40))
     for r in rows:
         p = np.array([float(r[f"p_{n}"]) for n in names])

@@ -6,11 +6,15 @@
     deepfab wafer predict --model DIR|default --data FILE --out preds.csv [--no-tta]
     deepfab wafer explain --model DIR|default --data FILE --index N --out PNG
                           (each of the three also takes [--force] [--threads N] [--device D])
+    deepfab wafer calibrate --model DIR [--folds K] [--force]
 
 FILE is a wafer npz in the WM-811K format (``deepfab.data.read_wafer_npz``; labels optional
 except for train and eval) or ``wm811k:SPLIT`` for a shipped split. ``default`` is the model
 shipped in ``deepfab/wafer/default`` (see its README for the command that trained it). The train
-flags are the fields of ``deepfab.wafer.options.TrainOptions``. Files are written only where a
+flags are the fields of ``deepfab.wafer.options.TrainOptions``. A model folder with a novelty score
+(``ood.pt``, ``deepfab.wafer.novelty``) also gives each map an ``ood_score`` and an ``ood`` flag:
+``predict`` writes them, ``eval`` reports the share flagged, ``explain`` shows the score's parts;
+``calibrate`` fits it for a folder that lacks it. Files are written only where a
 flag names them, and an existing file is replaced only with ``--force``. Bad input exits with
 status 2 and one line on stderr.
 
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import sys
 import time
 
 import numpy as np
@@ -80,12 +85,27 @@ def dedup_against_training(wm, ws, labels):
     return ws.subset(keep), labels[keep], len(ws) - len(keep)
 
 
-def _predict(wm, ws, tta: bool | None) -> tuple[np.ndarray, float, str]:
-    """(probabilities (N, C), seconds per map, how many views); ``tta`` None: as the model's config says."""
+def _novelty(wm):
+    """The model's novelty score, or None with a note on stderr (a folder made before ``ood.pt`` existed)."""
+    from .novelty import FILE, load_novelty
+
+    nov = load_novelty(wm)
+    if nov is None:
+        print(f"note: {wm.path} has no novelty score ({FILE}), so ood_score and ood are left empty; "
+              f"`deepfab wafer calibrate --model {wm.path}` fits one", file=sys.stderr)
+    return nov
+
+
+def _predict(wm, ws, tta: bool | None, nov=None) -> tuple[np.ndarray, np.ndarray | None, float, str]:
+    """(probabilities (N, C), novelty scores (N,) or None, seconds per map, how many views); ``tta`` None:
+    as the model's config says. With a novelty score both come from one pass of the network."""
     t0 = time.perf_counter()
-    probs = wm.predict_proba(ws.maps, tta=tta)
+    if nov is None:
+        probs, s = wm.predict_proba(ws.maps, tta=tta), None
+    else:
+        probs, s = nov.predict(wm, ws.maps, tta=tta)
     views = "8-view averaging" if (wm.tta if tta is None else tta) else "one view"
-    return probs, (time.perf_counter() - t0) / len(ws), views
+    return probs, s, (time.perf_counter() - t0) / len(ws), views
 
 
 def _cmd_eval(args) -> int:
@@ -97,8 +117,10 @@ def _cmd_eval(args) -> int:
     dropped = 0
     if args.dedup:
         ws, labels, dropped = dedup_against_training(wm, ws, labels)
-    probs, per_map, views = _predict(wm, ws, args.tta)
+    nov = _novelty(wm)
+    probs, s, per_map, views = _predict(wm, ws, args.tta, nov)
     m = classification_metrics(labels, probs.argmax(1), wm.label_names)
+    share = None if s is None else float((s > nov.threshold).mean())
     if png is not None:
         png.parent.mkdir(parents=True, exist_ok=True)
         confusion_figure(np.array(m["confusion"]), wm.label_names,
@@ -106,7 +128,7 @@ def _cmd_eval(args) -> int:
                          ).savefig(png, dpi=110)
     if args.json:
         print(json.dumps({"accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
-                          "per_class_recall": m["per_class_recall"]}))
+                          "per_class_recall": m["per_class_recall"], "ood_flagged_share": share}))
         return 0
     print(f"{path.name}: {len(ws)} maps" + (f" ({dropped} dropped as copies of training maps)" if args.dedup else "")
           + f"; {1e3 * per_map:.2f} ms per map ({views})")
@@ -115,6 +137,10 @@ def _cmd_eval(args) -> int:
     for name in wm.label_names:
         print(f"{name:<10} {m['per_class_recall'][name]:>7.4f} {m['per_class_precision'][name]:>9.4f} "
               f"{m['support'][name]:>8d}")
+    if nov is not None:
+        from .novelty import flag_summary
+
+        print(flag_summary(nov, s))
     if png is not None:
         print(f"confusion matrix: {png}")
     return 0
@@ -123,18 +149,24 @@ def _cmd_eval(args) -> int:
 def _cmd_predict(args) -> int:
     out = check_new_file(args.out, args.force)
     wm, ws, labels, _ = _open(args)
-    probs, per_map, views = _predict(wm, ws, args.tta)                   # (N, C)
+    nov = _novelty(wm)
+    probs, s, per_map, views = _predict(wm, ws, args.tta, nov)           # (N, C), (N,) or None
     pred = probs.argmax(1)
     out.parent.mkdir(parents=True, exist_ok=True)
     names = wm.label_names
     with open(out, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["index", "predicted", "probability"] + [f"p_{n}" for n in names]
+        w.writerow(["index", "predicted", "probability"] + [f"p_{n}" for n in names] + ["ood_score", "ood"]
                    + (["true"] if labels is not None else []))
         for i in range(len(ws)):
             row = [i, names[pred[i]], f"{probs[i, pred[i]]:.6f}"] + [f"{p:.6f}" for p in probs[i]]
+            row += ["", ""] if s is None else [f"{s[i]:.6f}", int(s[i] > nov.threshold)]
             w.writerow(row + ([names[labels[i]]] if labels is not None else []))
     print(f"wrote {out}: {len(ws)} predictions, {1e3 * per_map:.2f} ms per map ({views})")
+    if nov is not None:
+        from .novelty import flag_summary
+
+        print(flag_summary(nov, s))
     return 0
 
 
@@ -147,15 +179,45 @@ def _cmd_explain(args) -> int:
     if not 0 <= args.index < len(ws):
         raise UsageError(f"--index must be in 0..{len(ws) - 1} for {args.data} ({len(ws)} maps); got {args.index}")
     m = ws.maps[args.index]
-    probs = wm.predict_proba([m])[0]
+    nov = _novelty(wm)
+    if nov is None:
+        probs, novelty = wm.predict_proba([m])[0], "no novelty score"
+    else:
+        from .novelty import total
+
+        p, parts = nov.predict_parts(wm, [m])
+        probs, u = p[0], float(total(nov.score, parts)[0])
+        why = ", ".join(f"{n} {v[0]:+.2f}" for n, v in zip(nov.part_names, parts))
+        verdict, sign = ("FLAGGED as novel", ">") if u > nov.threshold else ("not flagged", "<=")
+        novelty = f"novelty {u:.2f} {sign} threshold {nov.threshold:.2f}: {verdict} ({why})"
     k = int(probs.argmax())
     x = wm.encode([m]).to(wm.device)                                     # (1, C, S, S)
     cam = normalize_maps(grad_cam(wm.net, x, k, d4=wm.tta))[0].cpu().numpy()   # averaged as the prediction is
     true = wm.label_names[labels[args.index]] if labels is not None else "unknown"
     title = f"map {args.index}: true {true} | predicted {wm.label_names[k]} (p = {probs[k]:.3f})"
     out.parent.mkdir(parents=True, exist_ok=True)
-    explain_figure(m, cam, title).savefig(out, dpi=110)
+    explain_figure(m, cam, title + "\n" + novelty).savefig(out, dpi=110)
     print(f"wrote {out}: {title}")
+    print(novelty)
+    return 0
+
+
+def _cmd_calibrate(args) -> int:
+    import torch
+
+    from .model_io import load_model
+    from .novelty import FILE
+    from .training import calibrate_folder, options_of
+
+    if args.threads is not None:
+        if args.threads < 1:
+            raise UsageError(f"--threads must be a positive int; got {args.threads}")
+        torch.set_num_threads(args.threads)
+    wm = load_model(args.model, device=args.device)
+    check_new_file(wm.path / FILE, args.force)
+    info = calibrate_folder(wm, options_of(wm.config, wm.path), folds=args.folds)
+    print(f"wrote {wm.path / FILE} ({info['bytes']} bytes) in {info['seconds']:.0f} s: {info['score']}")
+    print(f"threshold {info['threshold']:.4f} flags {100 * info['flagged_share']:.1f} % of {info['calibrated_on']}")
     return 0
 
 
@@ -183,9 +245,18 @@ def add_parser(subparsers) -> None:
     x.add_argument("--out", required=True, metavar="PNG", help="output figure")
     x.set_defaults(func=_cmd_explain)
 
-    for q in (e, r, x):
-        q.add_argument("--model", required=True, metavar="DIR", help="a model folder, or 'default'")
-        q.add_argument("--data", required=True, metavar="FILE", help="npz file or wm811k:SPLIT")
+    c = sub.add_parser("calibrate", help="fit the novelty score (ood.pt) of a model folder on its training data",
+                       description="Fit the novelty score on the model's training maps (read from config.json) and "
+                       "set its threshold to flag 5 %% of the validation maps, or of K-fold out-of-fold scores of "
+                       "the training maps when the model has no validation split.")
+    c.add_argument("--model", required=True, metavar="DIR", help="a model folder, or 'default'")
+    c.add_argument("--folds", type=int, default=5, metavar="K", help="folds without a validation split (default 5)")
+    c.set_defaults(func=_cmd_calibrate)
+
+    for q in (e, r, x, c):
+        if q is not c:
+            q.add_argument("--model", required=True, metavar="DIR", help="a model folder, or 'default'")
+            q.add_argument("--data", required=True, metavar="FILE", help="npz file or wm811k:SPLIT")
         q.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
         q.add_argument("--force", action="store_true", help="replace the output file if it exists")
         q.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: one per core; on a machine "

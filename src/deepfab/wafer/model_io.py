@@ -112,6 +112,14 @@ def training_digests(config: dict) -> set:
     return seen
 
 
+def drop_training_copies(ws: WaferSet, config: dict) -> WaferSet:
+    """The maps of ``ws`` that are not byte-identical to a map of the model's training files."""
+    from ..data import map_digest
+
+    seen = training_digests(config)
+    return ws.subset(np.array([i for i, m in enumerate(ws.maps) if map_digest(m) not in seen], dtype=np.int64))
+
+
 def resolve_dir(spec: str | Path) -> Path:
     """``"default"`` -> the shipped model; otherwise a folder holding model.pt and config.json."""
     path = DEFAULT_DIR if str(spec) == "default" else Path(spec)

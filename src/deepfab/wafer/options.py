@@ -62,6 +62,9 @@ class TrainOptions:
                                 "for the rare classes at the price of precision", choices=tuple(WEIGHT_RULES))
     amp: str = option("auto", "mixed precision: auto = on CUDA only; bf16 also on a CPU with bf16 instructions",
                       choices=AMP_CHOICES)
+    novelty: bool = option(True, "after training, fit the novelty score (ood.pt: predict's ood_score and ood flag) on "
+                           "the training maps, its threshold on the validation maps or 5-fold out-of-fold scores "
+                           "(--no-novelty: skip it; `deepfab wafer calibrate` adds it later)")
     out: str = option(help="model folder to write", metavar="DIR")
     device: str = option("auto", "auto | cpu | cuda", run=True)
     resume: bool = option(False, "continue the run in DIR from its last checkpoint", run=True)

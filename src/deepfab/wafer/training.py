@@ -16,6 +16,10 @@ training data, where every false alarm costs. Prediction averages over the eight
 The options (``deepfab.wafer.options.TrainOptions``) are the command's flags; ``config.json``
 stores them with the command that reproduces the run.
 
+After training, the novelty score of ``deepfab.wafer.novelty`` is fitted on the same training
+maps and calibrated on the validation maps (or on out-of-fold scores of the training maps) and
+saved as ``ood.pt`` (``novelty=False``, ``--no-novelty``: skipped).
+
 Validation, when asked for, is either a file (``val``; maps byte-identical to a training map are
 dropped) or the latest lots of the training data (``holdout_lots``: the fraction of the
 ``source_index`` range held out), which is how a fab meets its next lots.
@@ -66,7 +70,7 @@ def claim_model_dir(out: Path, resume: bool, force: bool) -> None:
     """Refuse to overwrite a trained (or half-trained) folder unless told to resume or to start over."""
     trained, started = (out / "model.pt").exists(), (out / CKPT / "checkpoint.pt").exists()
     if force:
-        for name in ("model.pt", "config.json", "metrics.json"):
+        for name in ("model.pt", "config.json", "metrics.json", "ood.pt"):
             (out / name).unlink(missing_ok=True)
         shutil.rmtree(out / CKPT, ignore_errors=True)
     elif resume and not started:
@@ -76,10 +80,9 @@ def claim_model_dir(out: Path, resume: bool, force: bool) -> None:
         raise ModelError(f"{out} already holds {what}; pass --resume to continue its run or --force to start over")
 
 
-def train_wafer(opts: TrainOptions) -> dict:
-    """Train on the npz files (or ``wm811k:SPLIT``) of ``opts.data``; write the model folder ``opts.out``."""
-    t_start, cpu_start, load_start = time.perf_counter(), time.process_time(), os.getloadavg()
-    out = Path(opts.out)
+def training_sets(opts: TrainOptions) -> tuple[WaferSet, WaferSet | None, list[dict], dict | None]:
+    """(training maps, validation maps or None, the files with their SHA-256, how validation was made)
+    as ``opts`` asks: the same sets for training and for calibrating the novelty score later."""
     opened = [open_data(spec) for spec in opts.data]
     files = [{"spec": spec, "file": p.name, "sha256": sha256(p), "n": len(ws)}
              for spec, (ws, p) in zip(opts.data, opened)]
@@ -102,6 +105,45 @@ def train_wafer(opts: TrainOptions) -> dict:
         n_before = len(train)
         train = train.subset(stratified_indices(train.labels, per_class=opts.max_per_class, seed=opts.seed))
         print(f"--max-per-class {opts.max_per_class}: training on {len(train)} of {n_before} maps", flush=True)
+    return train, val_set, files, val_info
+
+
+def options_of(config: dict, out) -> TrainOptions:
+    """The training options of a model folder's config.json (rebuilt from its data and val entries
+    for a folder written before config.json stored them)."""
+    if "options" in config:
+        return TrainOptions(**{**config["options"], "out": str(out)})
+    val = config.get("val") or {}
+    return TrainOptions(data=[d["spec"] for d in config["data"]], val=val.get("spec"),
+                        holdout_lots=val.get("holdout_lots", 0.0), max_per_class=config.get("max_per_class"),
+                        seed=config.get("train_config", {}).get("seed", 0), out=str(out))
+
+
+def calibrate_folder(wm, opts: TrainOptions, folds: int = 5, sets=None) -> dict:
+    """Fit and save the novelty score of the model ``wm`` on the sets of ``opts`` (``deepfab.wafer.novelty``);
+    ``sets``: the (train, val) that ``training_sets(opts)`` gives, when already loaded."""
+    from .novelty import calibrate_model, save_novelty
+
+    train, val_set = sets if sets is not None else training_sets(opts)[:2]
+    if val_set is not None:
+        where = (f"the latest {opts.holdout_lots:g} of lots held out of training" if opts.holdout_lots
+                 else f"the validation file {opts.val}")
+        on = f"{where} ({len(val_set)} maps)"
+    else:
+        on = f"{folds}-fold out-of-fold scores of the {len(train)} training maps ({', '.join(opts.data)})"
+    remap = np.array([wm.label_names.index(n) for n in train.label_names])
+    nov = calibrate_model(wm, train.maps, remap[train.labels], None if val_set is None else val_set.maps,
+                          folds=folds, seed=opts.seed, calibrated_on=on)
+    return save_novelty(wm, nov)
+
+
+def train_wafer(opts: TrainOptions) -> dict:
+    """Train on the npz files (or ``wm811k:SPLIT``) of ``opts.data``; write the model folder ``opts.out``
+    (and its novelty score, ``ood.pt``, unless ``opts.novelty`` is off)."""
+    t_start, cpu_start, load_start = time.perf_counter(), time.process_time(), os.getloadavg()
+    out = Path(opts.out)
+    train, val_set, files, val_info = training_sets(opts)
+    names = train.label_names
     weights = None
     if opts.class_weights != "none":   # rounded: the list is stored, readable, in config.json
         weights = [round(float(w), 6) for w in balanced_class_weights(train.labels, len(names), opts.class_weights)]
@@ -145,4 +187,9 @@ def train_wafer(opts: TrainOptions) -> dict:
                "loadavg_start": load_start, "loadavg_end": os.getloadavg(), "torch_threads": torch.get_num_threads(),
                "n_train": len(train), "n_val": 0 if val_set is None else len(val_set)}
     save_model(result.model, out, config, metrics)
+    if opts.novelty:
+        from .model_io import load_model
+
+        print("fitting the novelty score (ood.pt) ...", flush=True)
+        metrics["novelty"] = calibrate_folder(load_model(out, device=opts.device), opts, sets=(train, val_set))
     return metrics
