@@ -16,7 +16,7 @@ LAYERS = {
     "__init__": 1, "errors": 1, "io": 1, "device": 1,
     "data": 2, "models": 2, "scratch": 2, "plots": 2,
     "train": 3,
-    "foundations": 4, "augment": 4, "explain": 4, "segment": 4, "experiment": 4, "robust": 4, "ood": 4,
+    "foundations": 4, "augment": 4, "explain": 4, "segment": 4, "experiment": 4, "robust": 4, "ood": 4, "generative": 4,
     "wafer": 5, "lectures": 5, "lecture": 5,
     "runner": 6, "book": 6, "cli": 6, "__main__": 6,
 }
