@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from deepfab.data import DataError, load_wm811k
-from deepfab.data.novel import NOVEL_FAMILIES, make_novel, make_novel_set
+from deepfab.data.novel import ALL_FAMILIES, NOVEL_FAMILIES, REPORT_FAMILIES, make_novel, make_novel_set
 
 
-@pytest.mark.parametrize("family", NOVEL_FAMILIES)
+@pytest.mark.parametrize("family", ALL_FAMILIES)
 def test_every_family_gives_a_valid_seeded_map_and_region(family):
     m, region = make_novel(family, size=36, rng=0)
     assert m.dtype == np.uint8 and m.shape == (36, 36) and set(np.unique(m)) <= {0, 1, 2}
@@ -32,6 +32,22 @@ def test_family_geometry():
     _, ret = make_novel("reticle", size=40, rng=0, period=(2, 4))
     ys, xs = np.nonzero(ret)
     assert len(set(ys % 2)) == 1 and len(set(xs % 4)) == 1                   # one die of every 2 x 4 shot
+
+
+def test_report_family_geometry():
+    _, shot = make_novel("shot", size=40, rng=0, period=(3, 2), density=1.0)
+    ys, xs = np.nonzero(shot)
+    blocks = {(y // 3, x // 2) for y, x in zip(ys - ys.min() % 3, xs - xs.min() % 2)}
+    assert 2 <= len(blocks) <= 6 and len(ys) <= 6 * 3 * 2                    # whole 3 x 2 fields, two to six
+    _, grad = make_novel("gradient", size=40, rng=0, angle=0.0)
+    assert grad[:, 28:].mean() > 3 * grad[:, :12].mean()                     # more fails towards u = +1
+    _, ring = make_novel("offset-ring", size=60, rng=0)
+    cy, cx = np.argwhere(ring).mean(0)
+    assert np.hypot(cy - 29.5, cx - 29.5) > 4                               # its centre is off the wafer's
+    _, arm = make_novel("spiral", size=60, rng=0, noise=0.0)
+    r = np.hypot(*(np.argwhere(arm) - 29.5).T) / 30
+    assert r.min() < 0.3 and r.max() > 0.8                                   # from near the centre to the edge
+    assert set(ALL_FAMILIES) == set(NOVEL_FAMILIES) | set(REPORT_FAMILIES)
 
 
 def test_sets_sizes_labels_and_real_backgrounds():
@@ -60,7 +76,7 @@ def test_each_family_is_measurably_unlike_wm811k():
     bases = [m for m, y in zip(other.maps, other.labels) if other.label_names[y] == "none"][:300]
     score = MapTexture(k=5).fit(ref.maps)
     s_in = score(ordinary)
-    maps, _, fam = make_novel_set(25, seed=0, bases=bases)
+    maps, _, fam = make_novel_set(25, families=ALL_FAMILIES, seed=0, bases=bases)
     s_out = score(maps)
-    auroc = {f: ood_auroc(s_in, s_out[fam == k]) for k, f in enumerate(NOVEL_FAMILIES)}
+    auroc = {f: ood_auroc(s_in, s_out[fam == k]) for k, f in enumerate(ALL_FAMILIES)}
     assert min(auroc.values()) > 0.75, auroc

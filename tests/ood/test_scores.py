@@ -152,3 +152,50 @@ def test_combined_puts_each_part_on_its_in_distribution_scale(tiny):
     np.testing.assert_allclose(c(maps), c.parts(maps).sum(0))
     held = Combined([MapTexture(k=3), Mahalanobis(net, size=16)], how="max", seed=1).fit(maps, y)
     np.testing.assert_allclose(held(maps), held.parts(maps).max(0))
+
+
+def test_class_covariances_match_a_direct_computation(tiny):
+    """covariance="class": each class's own covariance (np.cov, bias=True) shrunk towards the shared one,
+    distances from scipy's mahalanobis; shrink=1 gives back the shared covariance exactly."""
+    from scipy.spatial.distance import mahalanobis
+
+    net, _, y, x = tiny
+    layers = stage_names(net)[-1:]
+    out = extract(net, x, layers=layers)
+    z = out.layers[layers[0]][0].double().numpy()
+    yy = y.numpy()
+    mus = np.stack([z[yy == k].mean(0) for k in range(int(yy.max()) + 1)])
+    shared = sum(np.cov(z[yy == k].T, bias=True) * (yy == k).sum() for k in range(len(mus))) / len(z)
+    shared += 1e-6 * np.eye(z.shape[1])
+    lam = 0.3
+    prec = [np.linalg.inv((1 - lam) * np.cov(z[yy == k].T, bias=True) + lam * shared) for k in range(len(mus))]
+    want = np.array([min(mahalanobis(v, mus[k], prec[k]) ** 2 for k in range(len(mus))) for v in z])
+    ours = MultiLayerMahalanobis(net, layers, covariance="class", shrink=lam).fit_outputs(out, y)
+    np.testing.assert_allclose(ours.score_outputs(out), want, rtol=1e-4)
+    one = MultiLayerMahalanobis(net, layers, covariance="class", shrink=1.0).fit_outputs(out, y).score_outputs(out)
+    np.testing.assert_allclose(one, MultiLayerMahalanobis(net, layers).fit_outputs(out, y).score_outputs(out),
+                               rtol=1e-4)
+
+
+def test_class_covariances_do_not_flag_a_wide_class():
+    """Two classes, one ten times wider: with one shared covariance the wide class's own members score far
+    above the tight class's (its members look unusual); with class covariances both score alike."""
+    from deepfab.ood.distance import class_precisions, gaussian_fit, min_mahalanobis
+
+    g = torch.Generator().manual_seed(0)
+    z = torch.cat([torch.randn(400, 4, generator=g, dtype=torch.float64),
+                   10 * torch.randn(400, 4, generator=g, dtype=torch.float64) + 50])
+    y = torch.arange(800) // 400
+    mu, p = gaussian_fit(z, y, 1e-6)
+    shared = min_mahalanobis(z, mu, p)
+    own = min_mahalanobis(z, mu, class_precisions(z, y, mu, p, 0.0))
+    assert shared[400:].median() > 5 * shared[:400].median()
+    assert 0.7 < float(own[400:].median() / own[:400].median()) < 1.4
+
+
+def test_bad_covariance_options_are_refused(tiny):
+    net = tiny[0]
+    with pytest.raises(UsageError, match="covariance"):
+        MultiLayerMahalanobis(net, ["features.3"], covariance="diag")
+    with pytest.raises(UsageError, match="shrink"):
+        MultiLayerMahalanobis(net, ["features.3"], shrink=1.5)

@@ -30,6 +30,13 @@ Families (kept apart, so that a method can be tuned on some and reported on othe
   cross          a one-or-two-die-wide cross through the middle (stepper axis, wafer handling)
   sector         a pie slice from the centre to the edge (spin-coating streak)
 
+Four more families (``REPORT_FAMILIES``) are kept for reporting a score that was chosen on the
+nine above; nothing is tuned on them:
+  shot           two to six whole exposure fields (2-4 x 2-4 dies on the shot lattice) fail (defocus)
+  gradient       the fail probability rises steadily across the wafer (film thickness, tilt)
+  spiral         a one-or-two-die-wide spiral arm from the centre outwards (spin coating)
+  offset-ring    a thin ring whose centre is off the wafer's centre (a misaligned chuck or clamp ring)
+
 Parameters (optional; unset ones are drawn): ``density`` (fail probability inside the region),
 ``noise`` and ``holes`` (as ``make_wafer``), ``period`` (lattice step in dies: reticle,
 probe-card, cluster-array), ``angle`` (half, sector, cross orientation in radians),
@@ -51,8 +58,11 @@ from .synthetic import _grid, make_wafer, wm811k_grids
 
 NOVEL_FAMILIES = ("reticle", "probe-card", "checkerboard", "half", "stripes", "multi-ring", "cluster-array",
                   "cross", "sector")
+REPORT_FAMILIES = ("shot", "gradient", "spiral", "offset-ring")
+ALL_FAMILIES = NOVEL_FAMILIES + REPORT_FAMILIES
 
-_DENSITY = {"probe-card": (0.4, 0.9), "half": (0.55, 0.95), "sector": (0.6, 0.95), "checkerboard": (0.7, 1.0)}
+_DENSITY = {"probe-card": (0.4, 0.9), "half": (0.55, 0.95), "sector": (0.6, 0.95), "checkerboard": (0.7, 1.0),
+            "gradient": (0.6, 0.9)}
 
 
 def _draw(p, rng, key, lo, hi):
@@ -129,7 +139,30 @@ def novel_mask(family: str, shape: tuple[int, int], rng, p: dict, aspect: float 
         ang = _draw(p, rng, "angle", -np.pi, np.pi)
         span = rng.uniform(0.35, 1.1)
         return np.abs(np.angle(np.exp(1j * (theta - ang)))) < span / 2
-    raise DataError(f"unknown novel failure family {family!r}; expected one of {', '.join(NOVEL_FAMILIES)}")
+    if family == "shot":
+        sh, sw = _period(p, rng, 2, 4, 2)
+        oy, ox = rng.integers(0, sh), rng.integers(0, sw)
+        field_r, field_c = (rows - oy) // sh, (cols - ox) // sw        # (H, W) shot index of every die
+        inside = np.unique(np.stack([field_r[r < 0.85], field_c[r < 0.85]], 1), axis=0)
+        pick = inside[rng.choice(len(inside), min(len(inside), int(rng.integers(2, 7))), replace=False)]
+        return ((field_r[..., None] == pick[:, 0]) & (field_c[..., None] == pick[:, 1])).any(-1)
+    if family == "gradient":
+        ang = _draw(p, rng, "angle", -np.pi, np.pi)
+        ramp = np.clip((u * np.cos(ang) + v * np.sin(ang) + 1) / 2, 0, 1) ** rng.uniform(1.0, 2.0)   # 0 .. 1
+        return rng.random((h, w)) < ramp
+    if family == "spiral":
+        turns = rng.uniform(1.0, 2.0)
+        ang = _draw(p, rng, "angle", -np.pi, np.pi)
+        phase = (theta - ang) % (2 * np.pi)                          # (H, W) angle along the arm
+        k = np.round(r * turns - phase / (2 * np.pi))                # which winding each die is nearest
+        arm_r = (phase / (2 * np.pi) + k) / turns                    # radius of the arm at that angle
+        half_width = rng.uniform(0.6, 1.1) * die
+        return (np.abs(r - arm_r) < half_width) & (k >= 0) & (r > 0.1)
+    if family == "offset-ring":
+        c = rng.uniform(0.25, 0.5) * np.exp(1j * rng.uniform(-np.pi, np.pi))
+        radius, half_width = rng.uniform(0.3, 0.5), rng.uniform(0.6, 1.2) * die
+        return np.abs(np.hypot(u - c.real, v - c.imag) - radius) < half_width
+    raise DataError(f"unknown novel failure family {family!r}; expected one of {', '.join(ALL_FAMILIES)}")
 
 
 def make_novel(family: str, size=32, rng=None, base=None, **params) -> tuple[np.ndarray, np.ndarray]:
@@ -141,8 +174,8 @@ def make_novel(family: str, size=32, rng=None, base=None, **params) -> tuple[np.
     probability ``density``.
     """
     rng = np.random.default_rng(rng)
-    if family not in NOVEL_FAMILIES:
-        raise DataError(f"unknown novel failure family {family!r}; expected one of {', '.join(NOVEL_FAMILIES)}")
+    if family not in ALL_FAMILIES:
+        raise DataError(f"unknown novel failure family {family!r}; expected one of {', '.join(ALL_FAMILIES)}")
     if base is not None:
         m = np.array(base, dtype=np.uint8)
         if m.ndim != 2 or min(m.shape) < 4 or m.max() > 2:
@@ -175,9 +208,9 @@ def make_novel_set(n_per_family: int, families=NOVEL_FAMILIES, size="wm811k", se
     if isinstance(n_per_family, bool) or not isinstance(n_per_family, (int, np.integer)) or n_per_family < 1:
         raise DataError(f"n_per_family must be a positive int; got {n_per_family!r}")
     families = [families] if isinstance(families, str) else list(families)
-    unknown = [f for f in families if f not in NOVEL_FAMILIES]
+    unknown = [f for f in families if f not in ALL_FAMILIES]
     if unknown:
-        raise DataError(f"unknown novel failure families {unknown}; expected some of {', '.join(NOVEL_FAMILIES)}")
+        raise DataError(f"unknown novel failure families {unknown}; expected some of {', '.join(ALL_FAMILIES)}")
     if isinstance(size, str) and size != "wm811k":
         raise DataError(f"size must be an int, a (lo, hi) range or 'wm811k'; got {size!r}")
     if bases is not None and len(bases) == 0:

@@ -12,14 +12,15 @@ Every score is higher for a more unusual map and takes wafer maps (lists of (H, 
 fail autocorrelation, no model), ``combine`` (standardised sums), ``features`` (logits and
 features in one pass), ``metrics`` (AUROC, FPR@95, the calibrated threshold), ``state`` (a
 fitted score as a weights-only file), ``corrupt`` and ``testsets`` (the unusual sets (a)-(c);
-(d) is ``deepfab.data.novel``), ``evaluate`` (the table). Each score is checked against
+(d) is ``deepfab.data.novel``), ``evaluate`` (the table). ``wafer_score(model)`` is the score
+``deepfab wafer`` ships. Each score is checked against
 pytorch-ood, each metric against scikit-learn, in ``tests/ood/``.
 
 Introduced in lecture 5 (adversarial attacks and out-of-distribution samples).
 
 References: see each module.
 """
-from .combine import Combined
+from .combine import Combined, wafer_score
 from .corrupt import CORRUPTIONS, corrupt
 from .distance import KNN, Mahalanobis, MultiLayerMahalanobis
 from .evaluate import format_table, ood_table
@@ -34,4 +35,4 @@ __all__ = ["Combined", "CORRUPTIONS", "corrupt", "KNN", "Mahalanobis", "MultiLay
            "ood_table", "Outputs", "extract", "stage_names", "calibrate", "flagged_share", "fpr_at_tpr", "ood_auroc",
            "ODIN", "Energy", "MaxSoftmax", "Score", "build_score", "load_ood", "ood_state", "save_ood", "score_state",
            "state_bytes", "HoldoutSplits", "holdout_classes", "mixed_maps", "novel_maps", "MapTexture",
-           "autocorrelation_features"]
+           "autocorrelation_features", "wafer_score"]

@@ -14,7 +14,9 @@ in-distribution maps set the scales: no outlier is used to weight the parts.
     u = s(test_maps)                                    # (N,) float64, higher = more unusual
 
 ``fit`` holds out ``ref_fraction`` of the maps (fixed by ``seed``) for the scales, or takes
-``ref`` maps of its own. Introduced in lecture 5.
+``ref`` maps of its own. ``wafer_score(model)`` is the combination ``deepfab wafer`` ships: map
+texture plus every stage's Mahalanobis distance with class covariances, over the 8 symmetries of
+the square. Introduced in lecture 5.
 
 References: D. Hendrycks et al., "Scaling Out-of-Distribution Detection for Real-World
 Settings", ICML 2022 (combining detectors); K. Lee et al., NeurIPS 2018 (an ensemble of
@@ -26,6 +28,9 @@ import numpy as np
 import torch
 
 from ..errors import DataError, UsageError
+from .distance import MultiLayerMahalanobis
+from .features import stage_names
+from .texture import MapTexture
 
 
 def _take(data, idx):
@@ -96,3 +101,14 @@ class Combined:
 
     def __repr__(self) -> str:
         return f"Combined([{', '.join(map(repr, self.components))}], how={self.how!r})"
+
+
+def wafer_score(model, size: int = 32, views: int = 8, bank: int = 5000, seed: int = 0, layers=None) -> Combined:
+    """The unfitted novelty score of ``deepfab wafer``: ``MapTexture(k=10, radius=5, bank)`` plus
+    ``MultiLayerMahalanobis`` on every stage of ``model`` (``stage_names``; or ``layers``), weights
+    1 / std, one covariance per class shrunk by 0.1 towards the shared one, averaged over ``views``."""
+    layers = stage_names(model) if layers is None else list(layers)
+    return Combined([MapTexture(k=10, radius=5, bank=bank, seed=seed),
+                     MultiLayerMahalanobis(model, layers, alpha="in-dist", covariance="class", shrink=0.1,
+                                           views=views, size=size)],
+                    how="sum", ref_fraction=0.2, seed=seed)

@@ -7,6 +7,8 @@ even when one logit is large.
     Mahalanobis   min_k (f - mu_k)^T Sigma^-1 (f - mu_k)        class means mu_k, one covariance
                   Sigma = 1/N sum_i (f_i - mu_{y_i})(f_i - mu_{y_i})^T (+ ridge I)   Lee et al. (2018)
     multi-layer   sum_l alpha_l * Mahalanobis_l on the spatial mean of layer l's output
+    per class     min_k (f - mu_k)^T Sigma_k^-1 (f - mu_k),  Sigma_k = (1 - lam) C_k + lam Sigma
+                  each class its own covariance C_k, shrunk towards the shared one (Friedman 1989)
     kNN           || z - z_(k) ||,  z = f / ||f||: distance to the k-th nearest training feature on
                   the unit sphere                                                  Sun et al. (2022)
 
@@ -15,13 +17,20 @@ even when one logit is large.
     s = KNN(model, k=10, bank=2000, seed=0).fit(x_train)      # a seeded subset of training features
     s = MultiLayerMahalanobis(model, stage_names(model), alpha="in-dist").fit(x_train, y_train)
 
+One covariance for all classes suits classes of equal spread. Wafer classes are not: the ``none``
+maps sit tight, Random or Near-full maps spread wide, so a shared covariance makes every map of a
+wide class look unusual and a new signature near a tight one look ordinary. ``covariance="class"``
+gives each class its own covariance, shrunk by ``shrink`` towards the shared one so that a class
+with few maps still has a well-conditioned one.
+
 ``fit_features`` / ``score_features`` take features (N, D) already computed. Introduced in
 lecture 5; checked against pytorch-ood's Mahalanobis, MultiMahalanobis and KNN in
 ``tests/ood/test_scores.py``.
 
 References: K. Lee, K. Lee, H. Lee, J. Shin, "A Simple Unified Framework for Detecting
 Out-of-Distribution Samples and Adversarial Attacks", NeurIPS 2018; Y. Sun, Y. Ming, X. Zhu,
-Y. Li, "Out-of-Distribution Detection with Deep Nearest Neighbors", ICML 2022.
+Y. Li, "Out-of-Distribution Detection with Deep Nearest Neighbors", ICML 2022; J. H. Friedman,
+"Regularized Discriminant Analysis", JASA 84, 1989 (class covariances shrunk towards the pooled one).
 """
 from __future__ import annotations
 
@@ -56,9 +65,24 @@ def gaussian_fit(z: torch.Tensor, y: torch.Tensor, ridge: float) -> tuple[torch.
     return mu, torch.linalg.inv(cov)
 
 
+def class_precisions(z: torch.Tensor, y: torch.Tensor, mu: torch.Tensor, precision: torch.Tensor,
+                     shrink: float) -> torch.Tensor:
+    """(K, D, D) inverses of (1 - shrink) C_k + shrink Sigma: each class's covariance C_k about its mean
+    mu_k, shrunk towards the shared covariance Sigma = precision^-1 (from ``gaussian_fit``)."""
+    shared = torch.linalg.inv(precision)
+    out = []
+    for k in range(len(mu)):
+        c = z[y == k] - mu[k]                                                # (n_k, D)
+        out.append(torch.linalg.inv((1 - shrink) * (c.T @ c / len(c)) + shrink * shared))
+    return torch.stack(out)
+
+
 def min_mahalanobis(z: torch.Tensor, mu: torch.Tensor, precision: torch.Tensor) -> torch.Tensor:
-    """min_k (z - mu_k)^T P (z - mu_k) for every row of z (N, D) -> (N,)."""
+    """min_k (z - mu_k)^T P_k (z - mu_k) for every row of z (N, D) -> (N,); P (D, D) shared by the
+    classes or (K, D, D), one per class."""
     d = z[:, None, :] - mu[None]                                             # (N, K, D)
+    if precision.ndim == 3:
+        return torch.einsum("nkd,kde,nke->nk", d, precision, d).min(1).values
     return torch.einsum("nkd,de,nke->nk", d, precision, d).min(1).values
 
 
@@ -108,15 +132,21 @@ class MultiLayerMahalanobis(Score):
 
     ``alpha``: one weight per layer, ``None`` (all 1, as pytorch-ood), or ``"in-dist"``: 1 / the
     standard deviation of each layer's score on the fitting maps (in-distribution data only, so no
-    outlier is ever used to set it).
+    outlier is ever used to set it). ``covariance``: ``"shared"`` (one per layer, as pytorch-ood) or
+    ``"class"`` (one per class and layer, shrunk by ``shrink`` towards the shared one).
     """
 
     name = "Mahalanobis (layers)"
     needs_fit = True
 
-    def __init__(self, model, layers, alpha=None, ridge: float = 1e-6, views: int = 1, batch_size: int = 256,
-                 size: int = 32):
+    def __init__(self, model, layers, alpha=None, ridge: float = 1e-6, covariance: str = "shared",
+                 shrink: float = 0.1, views: int = 1, batch_size: int = 256, size: int = 32):
         super().__init__(model, views, batch_size, size)
+        if covariance not in ("shared", "class"):
+            raise UsageError(f"covariance must be 'shared' or 'class'; got {covariance!r}")
+        if isinstance(shrink, bool) or not isinstance(shrink, (int, float)) or not 0.0 <= shrink <= 1.0:
+            raise UsageError(f"shrink must be a number in [0, 1] (weight of the shared covariance); got {shrink!r}")
+        self.covariance, self.shrink = covariance, float(shrink)
         self.layers = tuple(layers)
         if not self.layers:
             raise UsageError("MultiLayerMahalanobis needs at least one layer name")
@@ -127,13 +157,20 @@ class MultiLayerMahalanobis(Score):
 
     def options(self) -> dict:
         alpha = self.alpha if self.alpha is None or isinstance(self.alpha, str) else [float(a) for a in self.alpha]
-        return {"layers": list(self.layers), "alpha": alpha, "ridge": self.ridge, **super().options()}
+        return {"layers": list(self.layers), "alpha": alpha, "ridge": self.ridge, "covariance": self.covariance,
+                "shrink": self.shrink, **super().options()}
 
     def fit_outputs(self, out: Outputs, y) -> MultiLayerMahalanobis:
         if y is None:
             raise UsageError("MultiLayerMahalanobis.fit needs the class labels y of the training maps")
-        fits = [gaussian_fit(_features(out.layers[n]), y, self.ridge) for n in self.layers]
-        self.fits_ = [(mu.float().double(), p.float().double()) for mu, p in fits]   # as stored (float32)
+        fits = []
+        for n in self.layers:
+            z = _features(out.layers[n])
+            mu, p = gaussian_fit(z, y, self.ridge)
+            if self.covariance == "class":
+                p = class_precisions(z, torch.as_tensor(y).long(), mu, p, self.shrink)
+            fits.append((mu.float().double(), p.float().double()))            # as stored (float32)
+        self.fits_ = fits
         if self.alpha == "in-dist":
             per = [min_mahalanobis(_features(out.layers[n]), *f) for n, f in zip(self.layers, self.fits_)]
             self.alpha_ = torch.stack([1.0 / p.std().clamp_min(1e-12) for p in per]).float().double()
