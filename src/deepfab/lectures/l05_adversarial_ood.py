@@ -73,10 +73,10 @@ TUNE_FAMILIES = ("checkerboard", "cross", "sector")     # generated signatures u
 TEST_FAMILIES = tuple(f for f in NOVEL_FAMILIES if f not in TUNE_FAMILIES)   # OOD set (d)
 plan = ctx.pick(real=dict(epochs=10, none_cap=1500, n_val=1500, n_test=2000, n_oracle=64, n_attack=200, n_check=120,
                           steps=20, n_flip=5, max_flips=40, at_train=2000, at_epochs=4, at_steps=5, n_ood_in=1000,
-                          n_ood=300, n_tune=40, bank=2000),
+                          n_ood=300, n_tune=40, bank=2000, views=8),
                 smoke=dict(epochs=1, none_cap=60, n_val=150, n_test=200, n_oracle=8, n_attack=24, n_check=16, steps=3,
                            n_flip=1, max_flips=10, at_train=120, at_epochs=1, at_steps=2, n_ood_in=90, n_ood=30,
-                           n_tune=5, bank=100))
+                           n_tune=5, bank=100, views=1))
 S = plan["steps"]
 
 # %% [markdown]
@@ -353,8 +353,13 @@ ctx.table([{"model": k, **{c.name: c.passed for c in v}} for k, v in at_checks.i
 #   feature;
 # - **map texture** (no network): the k-th-neighbour distance of the map's fail autocorrelation at
 #   small die lags, which sees repeats and lines the network never learned to describe;
-# - **combined**: Mahalanobis and map texture, each scaled so that 1 is the 95th percentile of
-#   held-out ordinary training maps, summed.
+# - **combined**: the score `deepfab wafer` ships (`ood.wafer_score`): map texture plus the
+#   Mahalanobis distance on the spatial mean of *every* stage of the network, each class with its
+#   own covariance $\Sigma_k = 0.9\,C_k + 0.1\,\Sigma$ (wafer classes differ in spread: `none` maps
+#   sit tight, Random maps spread wide, and one shared $\Sigma$ makes every wide-class map look
+#   unusual), averaged over the 8 symmetries of the square (the real run; smoke mode reads one
+#   view); each part scaled so that 1 is the 95th percentile of held-out ordinary training maps,
+#   then summed.
 #
 # A score is judged by **AUROC** (the chance that a random unusual map scores above a random
 # ordinary one) and **FPR@95** (the share of ordinary maps flagged when the threshold catches 95%
@@ -433,8 +438,7 @@ for tag, net, fit_ws, ordinary, val_maps in (("9", model, wm["train"].subset(row
               "energy": ood.Energy(net), "Mahalanobis": ood.Mahalanobis(net).fit(fit_ws.maps, fit_ws.labels),
               "kNN": ood.KNN(net, k=K_NN, **bank).fit(fit_ws.maps),
               "map texture": ood.MapTexture(**bank).fit(fit_ws.maps),
-              "combined": ood.Combined([ood.MapTexture(**bank), ood.Mahalanobis(net)],
-                                       seed=ctx.seed).fit(fit_ws.maps, fit_ws.labels)}
+              "combined": ood.wafer_score(net, size=SIZE, views=plan["views"], **bank).fit(fit_ws.maps, fit_ws.labels)}
     own = {k: v for k, v in sets.items() if k.startswith("(a)") == (tag == "7")}
     raw[tag] = {m: {k: s(v) for k, v in {"in": ordinary, "val": val_maps, **own}.items()} for m, s in scores.items()}
 methods = list(raw["9"])

@@ -247,7 +247,7 @@ def add_parser(subparsers) -> None:
 
     c = sub.add_parser("calibrate", help="fit the novelty score (ood.pt) of a model folder on its training data",
                        description="Fit the novelty score on the model's training maps (read from config.json) and "
-                       "set its threshold to flag 5 %% of the validation maps, or of K-fold out-of-fold scores of "
+                       "set its threshold to flag 5 % of the validation maps, or of K-fold out-of-fold scores of "
                        "the training maps when the model has no validation split.")
     c.add_argument("--model", required=True, metavar="DIR", help="a model folder, or 'default'")
     c.add_argument("--folds", type=int, default=5, metavar="K", help="folds without a validation split (default 5)")

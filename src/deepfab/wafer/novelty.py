@@ -9,8 +9,9 @@ maps (lecture 5 derives both):
     map texture    the map's own fail autocorrelation at lags up to 5 dies, its distance to the
                    10th nearest of 5,000 training maps (``MapTexture``; no network)
     Mahalanobis    the squared Mahalanobis distance of the spatial mean of every stage of the
-                   network to its closest class mean, summed over the stages with weights
-                   1 / std (``MultiLayerMahalanobis``), averaged over the 8 symmetries of the square
+                   network to its closest class mean, each class with its own covariance (shrunk
+                   by 0.1 towards the shared one), summed over the stages with weights 1 / std
+                   (``MultiLayerMahalanobis``), averaged over the 8 symmetries of the square
 
 chosen on held-out generator families (``benchmarks/bench_wafer_novelty.py``). A map is flagged
 when its score exceeds a threshold that flags at most 5 % of in-distribution maps:
@@ -53,11 +54,11 @@ from ..io import write_json_atomic
 from ..ood import (
     Combined,
     MapTexture,
-    MultiLayerMahalanobis,
     Outputs,
     autocorrelation_features,
     extract,
     stage_names,
+    wafer_score,
 )
 from ..ood.distance import kth_distance
 from ..ood.state import load_ood, ood_state, save_ood, state_bytes
@@ -71,10 +72,7 @@ CHUNK = 4096                  # maps per extraction chunk: the features are aver
 
 def novelty_score(wm, seed: int = 0) -> Combined:
     """The unfitted score of the module docstring, bound to ``wm``'s inference network."""
-    layers = stage_names(wm.net)
-    return Combined([MapTexture(k=10, radius=5, bank=5000, seed=seed),
-                     MultiLayerMahalanobis(wm.fast_net, layers, alpha="in-dist", views=8, size=wm.size)],
-                    how="sum", ref_fraction=0.2, seed=seed)
+    return wafer_score(wm.fast_net, size=wm.size, views=8, bank=5000, seed=seed, layers=stage_names(wm.net))
 
 
 def _components(score) -> list:
