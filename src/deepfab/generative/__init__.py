@@ -8,9 +8,33 @@ networks (lecture 7), their objectives, training and evaluation, and what they a
     fit(vae, (x, wafer_cells(x)), (xv, wafer_cells(xv)), TrainConfig(epochs=15), loss_fn=ElboLoss())
     s = anomaly_scores(vae, x, wafer_cells(x), k=16)                         # -L_16 in nats per map
 
+    res = train_gan(DCGANGenerator(num_classes=9), DCGANDiscriminator(num_classes=9, spectral_norm=True),
+                    X, GANConfig(loss="ns", epochs=40), labels=y)
+    maps = sample_wafer_maps(res.generator, 100, label=names.index("Donut"), seed=0)   # wafer maps 0/1/2
+
 Modules: ``vae`` (ELBO, IWAE bound, gradient estimators, anomaly scores, a PCA baseline),
-``vae_train`` (the ELBO as an engine ``Loss``, the beta sweep), ``vae_plots``.
+``vae_train`` (the ELBO as an engine ``Loss``, the beta sweep), ``vae_plots``; ``gan`` (losses,
+gradient penalty, the training loop, sampling and decoding to wafer maps), ``gan_metrics``
+(Frechet distance, precision and recall, mode counting, class consistency), ``gan_plots``.
 """
+from .gan import (
+    GANConfig,
+    GANResult,
+    critic_loss,
+    d_loss,
+    g_loss_minimax,
+    g_loss_ns,
+    g_loss_wgan,
+    gradient_penalty,
+    load_generator,
+    sample,
+    sample_wafer_maps,
+    saturation,
+    to_wafer_maps,
+    train_gan,
+    wafer_channels,
+)
+from .gan_metrics import class_consistency, frechet_distance, precision_recall, ring_modes, sample_ring
 from .vae import (
     PCAReconstruction,
     active_units,
@@ -36,7 +60,11 @@ from .vae import (
 )
 from .vae_train import ElboLoss, beta_sweep
 
-__all__ = ["ElboLoss", "PCAReconstruction", "active_units", "anomaly_scores", "beta_sweep", "categorical_log_lik",
+__all__ = ["GANConfig", "GANResult", "critic_loss", "d_loss", "g_loss_minimax", "g_loss_ns", "g_loss_wgan",
+           "gradient_penalty", "load_generator", "sample", "sample_wafer_maps", "saturation", "to_wafer_maps",
+           "train_gan", "wafer_channels", "class_consistency", "frechet_distance", "precision_recall", "ring_modes",
+           "sample_ring", "ElboLoss", "PCAReconstruction", "active_units", "anomaly_scores", "beta_sweep",
+           "categorical_log_lik",
            "cells_to_encoded", "decode_mean", "elbo", "elbo_gradient_samples", "error_rate", "estimator_summary",
            "gaussian_kl", "gaussian_log_lik", "interpolate", "iwae_bound", "kl_per_dim", "log_weights",
            "nearest_neighbour_labels", "posterior_stats", "train_threshold", "traverse", "wafer_cells"]

@@ -10,8 +10,8 @@ adds lecture 2's ``small_cnn`` (dropout and batch-norm switches). Every model
 takes ``(N, in_channels, S, S)`` and returns ``(N, num_classes)`` logits; ``model.config`` holds
 the keyword arguments that rebuild it. ``complexity`` counts parameters, multiply-adds and
 receptive fields. The generative models (``vae``: ``WaferVAE``, ``TraceVAE``, the toy
-``LinearGaussianVAE``) are not classifiers and stay outside the registry; each keeps its
-``config`` too.
+``LinearGaussianVAE``; ``gan``: MLP and DCGAN generators and discriminators, ``build_gan``) are
+not classifiers and stay outside the registry; each keeps its ``config`` too.
 
 Introduced in lecture 1 (CNN architectures).
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 from .base import ZooNet, eval_mode
 from .cnn_classic import VGG, AlexNetSmall, LeNet5, NiN
 from .cnn_modern import DenseNet, GoogLeNet, MobileNet, ResNet
+from .gan import GANS, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, build_gan
 from .small import SmallCNN
 from .vae import LinearGaussianVAE, TraceVAE, VAEBase, WaferVAE
 
@@ -59,4 +60,4 @@ def rebuild(config: dict) -> ZooNet:
 
 __all__ = ["ARCHS", "MODELS", "SmallCNN", "ZooNet", "build_model", "eval_mode", "rebuild", "LeNet5", "AlexNetSmall",
            "VGG", "NiN", "GoogLeNet", "ResNet", "MobileNet", "DenseNet", "LinearGaussianVAE", "TraceVAE", "VAEBase",
-           "WaferVAE"]
+           "WaferVAE", "GANS", "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_gan"]

@@ -1,0 +1,402 @@
+"""GAN objectives and their training loop: the minimax game, the non-saturating generator loss, WGAN-GP.
+
+Introduced in lecture 7 (generative adversarial networks); lecture 8 samples the class-conditional
+generator (``sample_wafer_maps``) to augment rare defect classes.
+
+    from deepfab.generative.gan import GANConfig, sample_wafer_maps, train_gan, wafer_channels
+    from deepfab.models.gan import DCGANDiscriminator, DCGANGenerator
+    X = wafer_channels(encode_maps(maps, 32, density=True))   # (N, 2, 32, 32): wafer area, fail fraction
+    torch.manual_seed(0)                                   # initial weights
+    g, d = DCGANGenerator(width=16, num_classes=9), DCGANDiscriminator(width=16, num_classes=9)
+    res = train_gan(g, d, X, GANConfig(loss="ns", epochs=30), labels=y)
+    maps = sample_wafer_maps(res.generator, 100, label=1, seed=0)        # 100 raw maps (64, 64), 0/1/2
+
+The game (Goodfellow et al. 2014), with D(x) = sigmoid(l(x)) and l the discriminator's logit:
+
+    min_G max_D  V(D, G) = E_x log D(x) + E_z log(1 - D(G(z)))
+    d_loss         = -E_x log D(x) - E_z log(1 - D(G(z)))   = E softplus(-l(x)) + E softplus(l(G(z)))
+    g_loss_minimax =  E_z log(1 - D(G(z)))                   = -E softplus(l(G(z)))
+    g_loss_ns      = -E_z log D(G(z))                        = E softplus(-l(G(z)))   (non-saturating)
+
+d g_loss_minimax / d l = -D(G(z)), which vanishes when D wins (D(G(z)) -> 0); the non-saturating
+loss has the same fixed point and d/dl = -(1 - D(G(z))) -> -1 there. ``saturation`` measures it.
+WGAN-GP (Gulrajani et al. 2017) replaces D by a critic f, scores without a sigmoid:
+
+    critic_loss = E_z f(G(z)) - E_x f(x) + lambda E_xhat (||grad_xhat f(xhat)||_2 - 1)^2,
+    xhat = eps x + (1 - eps) G(z),  eps ~ U(0, 1) per sample;       g_loss_wgan = -E_z f(G(z))
+
+``train_gan`` is a short loop of its own on the engine's helpers (``deepfab.train.engine``'s
+docstring): per batch of real maps one discriminator step, and every ``d_steps``-th batch one
+generator step; a class-conditional pair gets the real batch's labels for its fakes too. It
+seeds the batch order, the noise and the interpolation weights from ``config.seed``, prints one
+line per epoch, and with ``out_dir`` writes ``checkpoint.pt`` (both networks, both optimisers,
+``TrainState``, every RNG state, the generator's config) after each epoch so that ``resume=True``
+ends where the uninterrupted run ends and ``load_generator(path)`` rebuilds the generator.
+
+References:
+    I. Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014 (minimax, non-saturating loss).
+    M. Arjovsky, S. Chintala, L. Bottou, "Wasserstein GAN", ICML 2017.
+    I. Gulrajani et al., "Improved Training of Wasserstein GANs" (WGAN-GP), NeurIPS 2017.
+    A. Radford, L. Metz, S. Chintala, "DCGAN", ICLR 2016 (Adam with beta1 = 0.5).
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..device import resolve_device
+from ..errors import DataError, UsageError
+from ..io import save_torch_atomic
+from ..models import eval_mode
+from ..train import checkpoint as ckpt_io
+from ..train.data import epoch_batches, sample_order
+from ..train.optim import optimizer_step
+from ..train.progress import bar, progress_enabled
+from ..train.state import TrainState
+
+LOSSES = ("minimax", "ns", "wgan-gp")
+
+
+def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """-E log D(x) - E log(1 - D(G(z))) from logits (softplus form: no log of 0)."""
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def g_loss_minimax(fake_logits: torch.Tensor) -> torch.Tensor:
+    """E log(1 - D(G(z))), the generator's side of the minimax game (minimised)."""
+    return -F.softplus(fake_logits).mean()
+
+
+def g_loss_ns(fake_logits: torch.Tensor) -> torch.Tensor:
+    """-E log D(G(z)), the non-saturating generator loss."""
+    return F.softplus(-fake_logits).mean()
+
+
+def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """E f(G(z)) - E f(x): minus the critic's estimate of the Wasserstein-1 distance (no penalty)."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def g_loss_wgan(fake_scores: torch.Tensor) -> torch.Tensor:
+    """-E f(G(z))."""
+    return -fake_scores.mean()
+
+
+G_LOSSES = {"minimax": g_loss_minimax, "ns": g_loss_ns, "wgan-gp": g_loss_wgan}
+
+
+def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, y=None, eps: torch.Tensor | None = None,
+                     generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(penalty, norms): E (||grad_xhat f(xhat)||_2 - 1)^2 at xhat = eps real + (1 - eps) fake, and the (N,)
+    gradient norms. ``eps`` (N,) defaults to U(0, 1) draws from ``generator``. The graph is kept
+    (``create_graph``) so that the penalty's gradient reaches the critic's weights."""
+    if real.shape != fake.shape:
+        raise DataError(f"gradient_penalty needs real and fake of one shape; got {tuple(real.shape)}, "
+                        f"{tuple(fake.shape)}")
+    if eps is None:
+        eps = torch.rand(len(real), generator=generator).to(real.device, real.dtype)
+    e = eps.view(-1, *[1] * (real.ndim - 1))                            # (N, 1, ...) broadcast per sample
+    xhat = (e * real + (1 - e) * fake).detach().requires_grad_(True)    # (N, ...)
+    scores = critic(xhat, y) if y is not None else critic(xhat)         # (N,)
+    (grad,) = torch.autograd.grad(scores.sum(), xhat, create_graph=True)   # sample i's score depends on xhat_i only
+    norms = grad.flatten(1).norm(dim=1)                                 # (N,)
+    return ((norms - 1) ** 2).mean(), norms
+
+
+def gradient_norms_fd(critic, x: torch.Tensor, y=None, h: float = 1e-6, batch_size: int = 1024) -> torch.Tensor:
+    """(N,) ||grad_x f(x)||_2 of each sample by central differences, one coordinate at a time: the oracle
+    for ``gradient_penalty`` (use float64; 2 D forward passes per sample, D = coordinates of a sample)."""
+    out = []
+    for i in range(len(x)):
+        xi = x[i:i + 1].detach()
+        eye = torch.eye(xi[0].numel(), dtype=x.dtype, device=x.device).view(-1, *xi.shape[1:])   # (D, ...)
+        grad = []
+        with torch.no_grad():
+            for s in range(0, len(eye), batch_size):
+                e = eye[s:s + batch_size]
+                yi = None if y is None else y[i:i + 1].expand(len(e))
+                up, down = (critic(xi + h * e, yi), critic(xi - h * e, yi)) if yi is not None else \
+                    (critic(xi + h * e), critic(xi - h * e))
+                grad.append((up - down) / (2 * h))                        # (B,) partial derivatives
+        out.append(torch.cat(grad).norm())
+    return torch.stack(out)
+
+
+@dataclass
+class GANConfig:
+    """Hyper-parameters of :func:`train_gan`; bad values raise ``UsageError``."""
+
+    loss: str = "ns"                  # "minimax" | "ns" (non-saturating) | "wgan-gp"
+    epochs: int = 10                  # passes over the real data
+    batch_size: int = 64
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple = (0.5, 0.999)       # Adam's (beta1, beta2); DCGAN 0.5, WGAN-GP (0.0, 0.9)
+    d_steps: int = 1                  # discriminator steps per generator step (WGAN-GP: 5)
+    gp_weight: float = 10.0           # lambda of the gradient penalty (wgan-gp only)
+    seed: int = 0                     # batch order, noise and interpolation weights (initial weights: the caller's)
+    device: str = "auto"
+    out_dir: str | None = None        # checkpoint.pt after every epoch
+    resume: bool = False              # continue from out_dir/checkpoint.pt when it exists
+    progress: bool = True             # a progress bar (terminal or interactive notebook only)
+    verbose: bool = True              # one line per epoch
+
+    def __post_init__(self):
+        self.betas = tuple(float(b) for b in self.betas)
+        ints = {"epochs": 1, "batch_size": 1, "d_steps": 1, "seed": 0}
+        for name, low in ints.items():
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+                raise UsageError(f"GANConfig.{name} must be an int >= {low}; got {v!r}")
+        if self.loss not in LOSSES:
+            raise UsageError(f"GANConfig.loss must be one of {LOSSES}; got {self.loss!r}")
+        for name in ("lr_g", "lr_d", "gp_weight"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 or (name != "gp_weight" and v == 0):
+                raise UsageError(f"GANConfig.{name} must be a {'non-negative' if name == 'gp_weight' else 'positive'} "
+                                 f"number; got {v!r}")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise UsageError(f"GANConfig.betas must be two numbers in [0, 1); got {self.betas!r}")
+
+    def math_dict(self) -> dict:
+        """The fields a resumed run must share with the run it continues."""
+        free = ("epochs", "device", "out_dir", "resume", "progress", "verbose")
+        d = dataclasses.asdict(self)
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items() if k not in free}
+
+
+@dataclass
+class GANResult:
+    """What ``train_gan`` returns: the trained pair (last epoch) and one record per epoch."""
+
+    generator: torch.nn.Module
+    discriminator: torch.nn.Module
+    history: list
+    train_seconds: float
+    epochs_run: int
+
+
+def _check_data(data, labels, discriminator):
+    x = torch.as_tensor(data, dtype=torch.float32)
+    if x.ndim < 2 or len(x) == 0:
+        raise DataError(f"train_gan needs data (N, ...) with N >= 1; got shape {tuple(x.shape)}")
+    conditional = getattr(discriminator, "num_classes", 0) > 0
+    if conditional != (labels is not None):
+        raise UsageError(f"a {'conditional' if conditional else 'plain'} discriminator "
+                         f"{'needs' if conditional else 'takes no'} labels; got labels={labels is not None}")
+    y = None if labels is None else torch.as_tensor(np.asarray(labels), dtype=torch.long)
+    if y is not None and y.shape != (len(x),):
+        raise DataError(f"labels must be (N,) = ({len(x)},); got {tuple(y.shape)}")
+    return x, y
+
+
+def epoch_text(record: dict, epochs: int, seconds: float) -> str:
+    """``epoch 3/10: d_loss 1.2345, g_loss 0.9876, d_real 0.6000, d_fake 0.4000, 1.2s`` (and ``gp`` for WGAN-GP)."""
+    cols = [f"{k} {record[k]:.4f}" for k in ("d_loss", "g_loss", "d_real", "d_fake", "gp") if k in record]
+    return f"epoch {record['epoch']}/{epochs}: " + ", ".join(cols) + f", {seconds:.1f}s"
+
+
+def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data, config: GANConfig | None = None,
+              labels=None, on_epoch_end: Callable | None = None) -> GANResult:
+    """Train ``generator`` against ``discriminator`` on ``data`` (N, ...) (and ``labels`` (N,) for a
+    conditional pair); see the module docstring. ``on_epoch_end(record, generator)`` runs after each epoch."""
+    cfg = config if config is not None else GANConfig()
+    if not isinstance(cfg, GANConfig):
+        raise UsageError(f"config must be a GANConfig; got {type(cfg).__name__}")
+    x_all, y_all = _check_data(data, labels, discriminator)
+    device = resolve_device(cfg.device)
+    g, d = generator.to(device), discriminator.to(device)
+    x_all = x_all.to(device)
+    y_all = None if y_all is None else y_all.to(device)
+    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=cfg.betas)
+    opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=cfg.betas)
+    scaler = torch.amp.GradScaler(enabled=False)        # full precision: the penalty's double backward
+    gens = {"order": torch.Generator().manual_seed(cfg.seed), "z": torch.Generator().manual_seed(cfg.seed + 1),
+            "eps": torch.Generator().manual_seed(cfg.seed + 2)}
+    state = TrainState()
+    path = Path(cfg.out_dir) / "checkpoint.pt" if cfg.out_dir else None
+    if cfg.resume and path is not None and path.is_file():
+        state = _restore(path, cfg, g, d, opt_g, opt_d, gens)
+    g_loss_fn, wgan = G_LOSSES[cfg.loss], cfg.loss == "wgan-gp"
+    z_dim = generator.z_dim
+    n_batches = max(1, len(x_all) // cfg.batch_size)
+    show = progress_enabled(cfg.progress, True)
+    g.train()
+    d.train()
+
+    def noise(n):
+        return torch.randn(n, z_dim, generator=gens["z"]).to(device)
+
+    for epoch in range(state.epoch, cfg.epochs):
+        t0 = time.perf_counter()
+        sums: dict[str, float] = {}
+        batches = epoch_batches(sample_order(len(x_all), gens["order"]), cfg.batch_size)[:n_batches]
+        with bar(len(batches), f"epoch {epoch + 1}/{cfg.epochs}", show) as pbar:
+            for i, idx in enumerate(batches):
+                idx = idx.to(device)
+                xb, yb = x_all[idx], (None if y_all is None else y_all[idx])
+                with torch.no_grad():
+                    fake = g(noise(len(xb)), yb)
+                real_out, fake_out = d(xb, yb), d(fake, yb)
+                rec = {}
+                if wgan:
+                    gp, _ = gradient_penalty(d, xb, fake, yb, generator=gens["eps"])
+                    loss = critic_loss(real_out, fake_out) + cfg.gp_weight * gp
+                    rec.update(gp=gp.item(), d_real=real_out.mean().item(), d_fake=fake_out.mean().item())
+                else:
+                    loss = d_loss(real_out, fake_out)
+                    rec.update(d_real=torch.sigmoid(real_out).mean().item(),
+                               d_fake=torch.sigmoid(fake_out).mean().item())
+                optimizer_step(loss, opt_d, scaler, list(d.parameters()))
+                rec["d_loss"] = loss.item()
+                if (epoch * n_batches + i + 1) % cfg.d_steps == 0:
+                    gl = g_loss_fn(d(g(noise(len(xb)), yb), yb))
+                    optimizer_step(gl, opt_g, scaler, list(g.parameters()))
+                    sums["g_loss"], sums["g_steps"] = sums.get("g_loss", 0.0) + gl.item(), sums.get("g_steps", 0) + 1
+                for k, v in rec.items():
+                    sums[k] = sums.get(k, 0.0) + v
+                pbar.update(1)
+        record = {"epoch": epoch + 1, **{k: v / len(batches) for k, v in sums.items() if not k.startswith("g_")}}
+        if "g_steps" in sums:
+            record["g_loss"] = sums["g_loss"] / sums["g_steps"]
+        seconds = time.perf_counter() - t0
+        state.end_epoch(record, seconds, None, cfg.epochs)
+        if cfg.verbose:
+            print(epoch_text(record, cfg.epochs, seconds), flush=True)
+        if path is not None:
+            save_torch_atomic({"format": ckpt_io.FORMAT, **state.to_dict(), "config": cfg.math_dict(),
+                               "generator": g.state_dict(), "discriminator": d.state_dict(),
+                               "generator_config": getattr(g, "config", {}),
+                               "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+                               "rng": ckpt_io.rng_state(gens)}, path)
+        if on_epoch_end is not None:
+            on_epoch_end(record, g)
+    return GANResult(g, d, state.history, state.train_seconds, state.epoch)
+
+
+def _restore(path, cfg, g, d, opt_g, opt_d, gens) -> TrainState:
+    ckpt = ckpt_io.load(path)
+    if "generator" not in ckpt:
+        raise UsageError(f"{path} is a checkpoint of another kind of run (no generator); use another out_dir")
+    if ckpt["config"] != cfg.math_dict():
+        diff = [f"{k}: checkpoint {ckpt['config'].get(k)!r} vs now {v!r}" for k, v in cfg.math_dict().items()
+                if ckpt["config"].get(k) != v]
+        raise UsageError(f"cannot resume {path}: the config differs ({'; '.join(diff)}); use another out_dir")
+    for net, key in ((g, "generator"), (d, "discriminator")):
+        ckpt_io.check_model_matches(net, ckpt[key], path)
+        net.load_state_dict(ckpt[key])
+    opt_g.load_state_dict(ckpt["opt_g"])
+    opt_d.load_state_dict(ckpt["opt_d"])
+    ckpt_io.set_rng_state(ckpt["rng"], gens)
+    return TrainState.from_dict(ckpt)
+
+
+def load_generator(path) -> torch.nn.Module:
+    """The generator of a ``train_gan`` checkpoint (``out_dir/checkpoint.pt``), rebuilt from its stored
+    config (``deepfab.models.gan.build_gan``) with the weights of the last epoch, in eval mode."""
+    from ..models.gan import build_gan
+
+    ckpt = ckpt_io.load(path)
+    if "generator" not in ckpt or not ckpt.get("generator_config"):
+        raise UsageError(f"{path} holds no generator with its config; expected out_dir/checkpoint.pt of train_gan")
+    g = build_gan(ckpt["generator_config"])
+    ckpt_io.check_model_matches(g, ckpt["generator"], path)
+    g.load_state_dict(ckpt["generator"])
+    return g.eval()
+
+
+def sample(generator: torch.nn.Module, n: int, labels=None, seed: int = 0, batch_size: int = 512) -> torch.Tensor:
+    """(n, ...) samples of ``generator`` in eval mode, on the CPU; ``labels`` (n,) or one int for a
+    conditional generator. The noise comes from a generator seeded with ``seed``: same seed, same samples."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise UsageError(f"n must be a non-negative int; got {n!r}")
+    if labels is not None:
+        labels = torch.as_tensor(np.broadcast_to(np.asarray(labels), (n,)).copy(), dtype=torch.long)
+    gen = torch.Generator().manual_seed(int(seed))
+    device = next(generator.parameters()).device
+    out = []
+    with eval_mode(generator), torch.no_grad():
+        for s in range(0, n, batch_size):
+            z = torch.randn(min(batch_size, n - s), generator.z_dim, generator=gen).to(device)
+            y = None if labels is None else labels[s:s + len(z)].to(device)
+            out.append(generator(z, y).cpu())
+    return torch.cat(out) if out else torch.zeros(0)
+
+
+def to_wafer_maps(x, dies: int = 2, threshold: float = 0.5) -> list[np.ndarray]:
+    """Maps (N, 2, S, S) of wafer area and fail fraction in [0, 1] -> raw uint8 maps (dies S, dies S): 0 off
+    the wafer, 1 pass, 2 fail.
+
+    A cell is on the wafer where channel 0 exceeds ``threshold`` (the wafer disk masks everything
+    else); it becomes ``dies`` x ``dies`` dies of which round(dies^2 x channel 1) fail, filled in
+    raster order. ``encode_maps(maps, S, density=True)`` of the result gives back the wafer mask,
+    the fails and the fail fraction to 1 / dies^2: with ``dies=2`` the classifier of ``deepfab
+    wafer`` reads a decoded real map almost as it reads the original (lecture 7 measures it); with
+    ``dies=1`` a cell fails when its fail fraction is at least one half."""
+    x = torch.as_tensor(x).detach().cpu()
+    if x.ndim != 4 or x.shape[1] != 2:
+        raise DataError(f"to_wafer_maps needs maps (N, 2, S, S) of wafer area and fail fraction; got shape "
+                        f"{tuple(x.shape)}")
+    if isinstance(dies, bool) or not isinstance(dies, int) or dies < 1:
+        raise UsageError(f"dies must be a positive int; got {dies!r}")
+    wafer = (x[:, 0] > threshold).numpy()                                   # (N, S, S)
+    k = np.rint(x[:, 1].clamp(0, 1).numpy() * dies * dies).astype(np.int64) * wafer   # failing dies per cell
+    out = np.repeat(np.repeat(wafer.astype(np.uint8), dies, 1), dies, 2)    # (N, dies S, dies S): 1 on the wafer
+    for j in range(dies * dies):                                            # the j-th die of every cell fails if k > j
+        a, b = divmod(j, dies)
+        out[:, a::dies, b::dies] += (k > j).astype(np.uint8)
+    return list(out)
+
+
+def wafer_channels(encoded) -> torch.Tensor:
+    """The two channels a wafer GAN learns, (N, 2, S, S): wafer area and fail fraction, from
+    ``encode_maps(maps, S, density=True)`` (N, 3, S, S)."""
+    e = torch.as_tensor(encoded)
+    if e.ndim != 4 or e.shape[1] != 3:
+        raise DataError(f"wafer_channels needs encode_maps(..., density=True) output (N, 3, S, S); got shape "
+                        f"{tuple(e.shape)}")
+    return e[:, [0, 2]].float()
+
+
+def sample_wafer_maps(generator: torch.nn.Module, n: int, label: int | None = None, seed: int = 0) -> list[np.ndarray]:
+    """``n`` raw wafer maps (2S, 2S) uint8 (0 off, 1 pass, 2 fail; ``to_wafer_maps``) from a wafer generator;
+    ``label``: the class of a conditional generator (an index into its training label names)."""
+    k = getattr(generator, "num_classes", 0)
+    if (label is None) != (k == 0) or (label is not None and not 0 <= int(label) < k):
+        raise UsageError(f"label must be None for a plain generator and in 0..{k - 1} for a conditional one; "
+                         f"got {label!r} (num_classes={k})")
+    return to_wafer_maps(sample(generator, n, None if label is None else int(label), seed))
+
+
+def saturation(generator, discriminator, real: torch.Tensor, checkpoints=(0, 10, 100, 1000), lr: float = 1e-3,
+               batch_size: int = 256, seed: int = 0) -> list[dict]:
+    """Train ``discriminator`` alone against the fixed ``generator`` and, at each number of
+    discriminator steps in ``checkpoints``, measure on one fixed noise batch the mean D(G(z)) and
+    the L2 norm of the gradient of each generator loss with respect to the generator's weights."""
+    gen = torch.Generator().manual_seed(seed)
+    z_eval = torch.randn(batch_size, generator.z_dim, generator=gen)
+    opt = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
+    params = [p for p in generator.parameters() if p.requires_grad]
+    rows, done = [], 0
+    for target in sorted(checkpoints):
+        for _ in range(target - done):
+            xb = real[torch.randint(len(real), (batch_size,), generator=gen)]
+            with torch.no_grad():
+                fake = generator(torch.randn(batch_size, generator.z_dim, generator=gen))
+            optimizer_step(d_loss(discriminator(xb), discriminator(fake)), opt,
+                           torch.amp.GradScaler(enabled=False), list(discriminator.parameters()))
+        done = target
+        logits = discriminator(generator(z_eval))
+        row = {"d_steps": target, "d_fake": torch.sigmoid(logits.detach()).mean().item()}
+        for name in ("minimax", "ns"):
+            grads = torch.autograd.grad(G_LOSSES[name](logits), params, retain_graph=True)
+            row[f"grad_{name}"] = torch.sqrt(sum((gr ** 2).sum() for gr in grads)).item()
+        rows.append(row)
+    return rows
