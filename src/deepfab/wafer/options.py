@@ -60,6 +60,11 @@ class TrainOptions:
                            "map (--no-density: the two max-pooled channels only)")
     class_weights: str = option("none", "none: plain cross-entropy; sqrt: weights 1/sqrt(class count), more recall "
                                 "for the rare classes at the price of precision", choices=tuple(WEIGHT_RULES))
+    regrid: float = option(0.0, "product-shift augmentation: each training batch re-renders a share P of its maps at "
+                           "one random die grid (rows and cols 28-52, deepfab.augment.regrid) before encoding",
+                           metavar="P")
+    regrid_fade: float = option(0.0, "with --regrid: also turn a fraction, uniform in [0, F], of a re-rendered map's "
+                                "fail dies to pass (fainter defects)", metavar="F")
     amp: str = option("auto", "mixed precision: auto = on CUDA only; bf16 also on a CPU with bf16 instructions",
                       choices=AMP_CHOICES)
     novelty: bool = option(True, "after training, fit the novelty score (ood.pt: predict's ood_score and ood flag) on "
@@ -77,6 +82,12 @@ class TrainOptions:
             raise UsageError(f"--max-per-class must be a positive int; got {self.max_per_class}")
         if not 0.0 <= self.holdout_lots < 1.0:
             raise UsageError(f"--holdout-lots must be a fraction in [0, 1); got {self.holdout_lots}")
+        for name in ("regrid", "regrid_fade"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise UsageError(f"{flag(name)} must be a fraction in [0, 1]; got {getattr(self, name)}")
+        if self.regrid_fade and not self.regrid:
+            raise UsageError(f"--regrid-fade needs --regrid P > 0 (the share of maps re-rendered); got --regrid "
+                             f"{self.regrid}")
         if self.val is not None and self.holdout_lots:
             raise UsageError("give either --val FILE or --holdout-lots F, not both")
         for name, choices in (("class_weights", tuple(WEIGHT_RULES)), ("amp", AMP_CHOICES)):

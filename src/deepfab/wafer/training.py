@@ -4,7 +4,10 @@ The recipe: encode every map to (3, S, S) (``deepfab.data.encode_maps`` with the
 channel; ``density=False`` for the two max-pooled channels only), train a CNN from the
 zoo (``deepfab.models``) with the course's engine (``deepfab.train.fit``: AdamW, one-cycle
 schedule, label smoothing, checkpoint/resume), a random one of the eight symmetries of the square
-per training map (``deepfab.augment.RandomDihedral``), and plain cross-entropy. Class weights
+per training map (``deepfab.augment.RandomDihedral``), and plain cross-entropy.
+``regrid=P`` (``--regrid P``) re-renders a share P of each training batch's maps at a random
+other die grid before encoding (``deepfab.augment.regrid.RegridMaps``: the product shift of a
+fab's later lots), ``regrid_fade`` also fades their defects. Class weights
 (``class_weights="sqrt"``: 1/sqrt(class count), ``deepfab.train.balanced_class_weights``) buy
 recall on the rare classes with precision;
 on WM-811K's validation split they scored lower macro-F1 than plain cross-entropy once the
@@ -43,6 +46,7 @@ import torch
 
 from .. import __version__
 from ..augment import RandomDihedral
+from ..augment.regrid import RegridMaps
 from ..data import DataError, PreparedSplits, WaferSet, encode_maps, stratified_indices
 from ..device import seed_everything
 from ..errors import ModelError
@@ -165,6 +169,12 @@ def train_wafer(opts: TrainOptions) -> dict:
     run = {"arch": opts.arch, "arch_kwargs": opts.arch_kwargs, "input_size": opts.size, "density": opts.density,
            "data": files, "val": val_info}                                  # what load_model and --dedup read
     same_run = {**run, "max_per_class": opts.max_per_class}               # the engine checks the hyper-parameters
+    train_data, augment = (X, train.labels), "RandomDihedral()"
+    if opts.regrid:                                # maps re-rendered at other die grids, per batch, then encoded
+        train_data = RegridMaps(train.maps, train.labels, opts.size, opts.density, p=opts.regrid,
+                                fade=opts.regrid_fade, seed=opts.seed, encoded=X)
+        augment = f"RegridMaps(p={opts.regrid}, fade={opts.regrid_fade}), then RandomDihedral()"
+        same_run.update(regrid=opts.regrid, regrid_fade=opts.regrid_fade)
     run_file = out / CKPT / "run.json"
     if opts.resume and run_file.exists() and json.loads(run_file.read_text()) != json.loads(json.dumps(same_run)):
         raise ModelError(f"{out}: cannot resume, the data, architecture or input size differ from the run "
@@ -172,12 +182,12 @@ def train_wafer(opts: TrainOptions) -> dict:
     run_file.parent.mkdir(parents=True, exist_ok=True)
     run_file.write_text(json.dumps(same_run, indent=2) + "\n")
     try:
-        result = fit(net, (X, train.labels), None if val_set is None else (Xv, val_set.labels), cfg,
+        result = fit(net, train_data, None if val_set is None else (Xv, val_set.labels), cfg,
                      augment=RandomDihedral(), label_names=names)
     except ValueError as exc:  # e.g. resuming with other hyper-parameters
         raise ModelError(str(exc)) from None
     config = {**run, "label_names": names, "encoding": DENSITY_ENCODING if opts.density else ENCODING, "tta": True,
-              "augment": "RandomDihedral()", "class_weights_rule": WEIGHT_RULES[opts.class_weights],
+              "augment": augment, "class_weights_rule": WEIGHT_RULES[opts.class_weights],
               "options": opts.to_dict(), "train_config": {**cfg.to_dict(), "out_dir": CKPT, "resume": False},
               "command": opts.command(), "deepfab_version": __version__}
     metrics = {"history": result.history, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,

@@ -1,0 +1,162 @@
+"""Does product-shift augmentation (``--regrid``) hold up on later lots? Recipes x seeds, paired.
+
+Each recipe trains ``deepfab wafer train`` on the shipped WM-811K training files (train_1, train_10,
+train_20, train_29, val) with ``--holdout-lots 0.15``: the earliest 85 % of lots train, the
+latest 15 % (by ``source_index``, copies of training maps removed) are held out. Every model is
+scored with its LAST epoch's weights (no choice made on the held-out lots), on
+
+1. ``later``: the held-out later lots as they are (almost all one 27 x 25 product, 97 % ``none``),
+   with the eight-view averaging of ``deepfab wafer predict`` (the other sets without it, unless
+   ``--tta``: it costs eight times the scoring time);
+2. ``later@grids``: the same wafers re-rendered (``deepfab.augment.regrid.regrid_maps``) at the die
+   grids reported on later lots, 33 x 37, 45 x 43 and 39 x 37 (``PROBE_GRIDS``, which the training
+   draw never uses), with its own seed: an imitation of the product shift that the shipped data
+   does not hold;
+3. ``later@grids+fade``: those, with 30 % of each map's fail dies turned pass (fainter defects);
+4. ``test``: the WM-811K test split, de-duplicated against the training files.
+
+It prints one line per recipe, seed and set (accuracy, macro-F1 over the classes present or
+predicted, macro-F1 over the classes present, per-class recall), then per recipe the mean over
+seeds and the paired difference to the first recipe. Results go to ``<out>/results.json``; a
+trained run is reused when its folder exists (delete it to train again).
+
+    MPLBACKEND=Agg OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_later_lots.py --recipes base regrid-fade \\
+        --seeds 0 1 --epochs 3 --max-per-class 6000 --threads 1 --out runs/bench_later_lots
+
+The recipes (``RECIPES``): ``base`` (the shipped default's recipe), ``regrid`` (``--regrid 0.5``),
+``regrid-fade`` (``--regrid 0.5 --regrid-fade 0.3``), ``sqrt`` (``--class-weights sqrt``),
+``regrid-sqrt``. The command above (21,826 training maps: ``none`` and Edge-Ring thinned to 6,000)
+took 20.5 minutes of training CPU for its four runs (one thread, float32, on a CPU without bf16:
+about 100 s per epoch, 7 % more with ``--regrid 0.5``) and 43 minutes of wall time with scoring
+on a shared 2-core machine. Without ``--max-per-class`` (37,425 maps) an epoch takes about 140 s.
+
+References: M.-J. Wu, J.-S. R. Jang, J.-L. Chen, IEEE TSM 28(1), 2015 (WM-811K); J. Quinonero-Candela
+et al., "Dataset Shift in Machine Learning", MIT Press, 2009.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from deepfab.augment.regrid import PROBE_GRIDS, fade_fails, regrid_maps
+from deepfab.data import WaferSet
+from deepfab.train.metrics import classification_metrics
+from deepfab.wafer import load_model, open_data
+from deepfab.wafer.model_io import drop_training_copies
+from deepfab.wafer.options import TrainOptions
+from deepfab.wafer.training import train_wafer, training_sets
+
+DATA = ["wm811k:train_1", "wm811k:train_10", "wm811k:train_20", "wm811k:train_29", "wm811k:val"]
+RECIPES = {"base": {}, "regrid": {"regrid": 0.5}, "regrid-fade": {"regrid": 0.5, "regrid_fade": 0.3},
+           "sqrt": {"class_weights": "sqrt"}, "regrid-sqrt": {"regrid": 0.5, "class_weights": "sqrt"}}
+
+
+def options(recipe: str, seed: int, args, out: Path) -> TrainOptions:
+    return TrainOptions(data=DATA, holdout_lots=0.15, arch="resnet", width=16, size=args.size, epochs=args.epochs,
+                        max_per_class=args.max_per_class, seed=seed, novelty=False, amp="off", out=str(out),
+                        **RECIPES[recipe])
+
+
+def eval_sets(args) -> dict:
+    """The four scoring sets, built once (the re-rendered copies from ``--eval-seed``)."""
+    _, late, _, _ = training_sets(options("base", 0, args, Path("unused")))
+    t0 = time.perf_counter()
+    grids = regrid_maps(late.maps, PROBE_GRIDS, seed=args.eval_seed)
+    rng = np.random.default_rng(args.eval_seed + 1)
+    faded = [fade_fails(m, 0.3, rng) for m in grids]
+    print(f"later lots: {len(late)} maps, re-rendered at {PROBE_GRIDS} in {time.perf_counter() - t0:.0f} s")
+    test, _ = open_data("wm811k:test")
+    test = drop_training_copies(test, {"data": [{"spec": s} for s in DATA]})
+    copy = lambda maps: WaferSet(maps, late.labels, late.label_names, late.source_index, late.name)  # noqa: E731
+    return {"later": late, "later@grids": copy(grids), "later@grids+fade": copy(faded), "test": test}
+
+
+def score(out: Path, sets: dict, tta: bool) -> dict:
+    """Metrics of the run in ``out`` with its last epoch's weights, on every set (``later`` always with
+    the eight-view averaging, the others with it when ``tta``)."""
+    wm = load_model(out, device="cpu")
+    last = torch.load(out / "checkpoints" / "checkpoint.pt", map_location="cpu", weights_only=True)
+    wm.net.load_state_dict(last["model"])
+    res = {}
+    for name, ws in sets.items():
+        pred = wm.predict_proba(ws.maps, tta=tta or name == "later").argmax(1)
+        m = classification_metrics(ws.labels, pred, wm.label_names)
+        present = np.bincount(ws.labels, minlength=len(wm.label_names)) > 0
+        f1 = np.array([m["per_class_f1"][c] for c in wm.label_names])
+        res[name] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
+                     "macro_f1_present": float(f1[present].mean()),
+                     "recall": {c: m["per_class_recall"][c] for c, p in zip(wm.label_names, present) if p}}
+    return res
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--recipes", nargs="+", default=["base", "regrid"], choices=list(RECIPES))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--max-per-class", type=int, default=None,
+                        help="train on at most N maps per class (thins out none and Edge-Ring; none: all)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--eval-seed", type=int, default=2024, help="seed of the re-rendered later lots")
+    parser.add_argument("--tta", action="store_true", help="score every set with the eight-view averaging "
+                        "(default: only the later lots; 8 times the scoring time)")
+    parser.add_argument("--out", default="runs/bench_later_lots")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    root = Path(args.out)
+    root.mkdir(parents=True, exist_ok=True)
+    rfile = root / "results.json"
+    results = json.loads(rfile.read_text()) if rfile.exists() else {}
+    sets = eval_sets(args)
+    for seed in args.seeds:                          # seed-major: each seed's recipes are paired as soon as done
+        for recipe in args.recipes:
+            cap = f"_c{args.max_per_class}" if args.max_per_class else ""
+            key, out = f"{recipe}/{seed}", root / f"{recipe}_s{seed}_e{args.epochs}{cap}"
+            if not (out / "model.pt").exists():
+                t0, c0 = time.perf_counter(), time.process_time()
+                print(f"== {key}: {options(recipe, seed, args, out).command()}", flush=True)
+                train_wafer(options(recipe, seed, args, out))
+                print(f"== {key}: trained in {time.perf_counter() - t0:.0f} s wall, "
+                      f"{time.process_time() - c0:.0f} s CPU", flush=True)
+            rkey = f"{key}/e{args.epochs}{cap}"
+            if rkey not in results:
+                metrics = json.loads((out / "metrics.json").read_text())
+                results[rkey] = {"train_seconds": metrics["train_seconds"], "cpu_seconds": metrics["cpu_seconds"],
+                                 **score(out, sets, args.tta)}
+                rfile.write_text(json.dumps(results, indent=2))
+            show(rkey, results[rkey])
+    summary(results, args)
+
+
+def show(key: str, r: dict) -> None:
+    print(f"{key:<22} train {r['train_seconds']:>5.0f} s")
+    for name in ("later", "later@grids", "later@grids+fade", "test"):
+        m = r[name]
+        rec = ", ".join(f"{c} {v:.2f}" for c, v in m["recall"].items())
+        print(f"  {name:<17} acc {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f} "
+              f"(present {m['macro_f1_present']:.4f})  recall: {rec}", flush=True)
+
+
+def summary(results: dict, args) -> None:
+    cap = f"_c{args.max_per_class}" if args.max_per_class else ""
+    print(f"\nmean over seeds {args.seeds}, {args.epochs} epochs; paired difference to {args.recipes[0]}:")
+    for name in ("later", "later@grids", "later@grids+fade", "test"):
+        for metric in ("macro_f1_present", "accuracy"):
+            base = [results[f"{args.recipes[0]}/{s}/e{args.epochs}{cap}"][name][metric] for s in args.seeds]
+            cells = []
+            for recipe in args.recipes:
+                vals = [results[f"{recipe}/{s}/e{args.epochs}{cap}"][name][metric] for s in args.seeds]
+                diff = np.array(vals) - np.array(base)
+                cells.append(f"{recipe} {np.mean(vals):.4f}" + (f" ({diff.mean():+.4f}, per seed "
+                             + " ".join(f"{d:+.3f}" for d in diff) + ")" if recipe != args.recipes[0] else ""))
+            print(f"  {name:<17} {metric:<16} " + " | ".join(cells))
+
+
+if __name__ == "__main__":
+    main()
