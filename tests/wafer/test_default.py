@@ -16,7 +16,7 @@ from deepfab.wafer.model_io import training_digests
 
 def test_default_is_small_and_documents_its_command():
     size = sum(p.stat().st_size for p in DEFAULT_DIR.iterdir() if p.is_file())
-    assert size < 2_000_000, f"shipped model folder is {size} bytes"
+    assert size < 2_500_000, f"shipped model folder is {size} bytes"
     cfg = json.loads((DEFAULT_DIR / "config.json").read_text())
     readme = (DEFAULT_DIR / "README.md").read_text()
     assert cfg["command"].startswith("deepfab wafer train ") and cfg["command"] in readme
@@ -63,11 +63,12 @@ def test_default_holds_up_on_the_latest_lots_test_maps(dedup_test):
 
 @pytest.fixture(scope="module")
 def novelty_scores(dedup_test):
-    """(novelty, scores of 1,500 de-duplicated test maps, scores of 150 maps of the five report families of
-    benchmarks/bench_wafer_novelty.py, never used to choose the score, drawn on those test maps' none wafers)."""
+    """(novelty, scores of 1,500 de-duplicated test maps, scores of 160 maps of the four report families of
+    benchmarks/bench_wafer_novelty.py, never used to design or choose the score, drawn on those test maps'
+    none wafers)."""
     import numpy as np
 
-    from deepfab.data.novel import NOVEL_FAMILIES, make_novel_set
+    from deepfab.data.novel import REPORT_FAMILIES, make_novel_set
     from deepfab.wafer import load_novelty
 
     wm, test = dedup_test
@@ -76,14 +77,14 @@ def novelty_scores(dedup_test):
     probs, s_in = nov.predict(wm, sample.maps)
     np.testing.assert_allclose(probs, wm.predict_proba(sample.maps), atol=1e-6)   # predictions unchanged
     bases = [m for m, y in zip(sample.maps, sample.labels) if y == wm.label_names.index("none")]
-    novel, _, _ = make_novel_set(30, families=NOVEL_FAMILIES[0::2], seed=11, bases=bases)
+    novel, _, _ = make_novel_set(40, families=REPORT_FAMILIES, seed=11, bases=bases)
     return nov, s_in, nov.predict(wm, novel)[1]
 
 
 def test_default_carries_a_small_calibrated_novelty_score(novelty_scores):
-    """ood.pt: weights-only, under 400 kB, recorded in config.json; it flags about 5 % of test maps and
-    ranks unseen failure families above them (measured 0.922 on 200 maps per family, default/README.md;
-    the max softmax probability gave 0.663)."""
+    """ood.pt: weights-only, under 1.1 MB, recorded in config.json; it flags about 5 % of test maps and
+    ranks unseen failure families above them (measured 0.917 on 200 maps per family, default/README.md;
+    the max softmax probability gave 0.878)."""
     import numpy as np
     import torch
 
@@ -91,14 +92,15 @@ def test_default_carries_a_small_calibrated_novelty_score(novelty_scores):
 
     nov, s_in, s_out = novelty_scores
     path = DEFAULT_DIR / "ood.pt"
-    assert path.stat().st_size < 400_000 and torch.load(path, weights_only=True)["format"] == "deepfab-ood/1"
+    assert path.stat().st_size < 1_100_000 and torch.load(path, weights_only=True)["format"] == "deepfab-ood/1"
     cfg = json.loads((DEFAULT_DIR / "config.json").read_text())["novelty"]
     assert cfg["threshold"] == nov.threshold and cfg["method"] == "5-fold out-of-fold" and cfg["share"] == 0.05
     assert 0.02 <= np.mean(s_in > nov.threshold) <= 0.08
     assert ood_auroc(s_in, s_out) >= 0.88
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 target not met: cluster-array (0.79) and sector (0.89) fall short")
+@pytest.mark.xfail(strict=True, reason="target not met: on the four report families 0.917 (shot 0.79: a few failing "
+                   "exposure fields look like Loc clusters)")
 def test_default_novelty_reaches_the_auroc_target(novelty_scores):
     from deepfab.ood import ood_auroc
 
