@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import sys
 import pytest
 
 from deepfab import lectures
-from deepfab.cli import main
+from deepfab.cli import build_parser, main
 
 
 def test_python_m_deepfab_help():
@@ -106,3 +107,59 @@ def test_run_all_maps_every_available_lecture_to_its_folder(monkeypatch, tmp_pat
     assert status == (1 if "L02" in [lec.id for lec in todo] else 0)
     if len(todo) > 1:
         assert "FAILED (exit 1)" in capsys.readouterr().out or "L02" not in [lec.id for lec in todo]
+
+
+def _parsers(parser):
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _parsers(sub)
+
+
+def test_help_is_plain_text_without_rest_markup():
+    parsers = list(_parsers(build_parser()))
+    assert len(parsers) > 10                                    # deepfab, run, data show, wafer eval, ...
+    for p in parsers:
+        assert "``" not in p.format_help(), p.prog
+    wafer = next(p for p in parsers if p.prog == "deepfab wafer")
+    assert "deepfab wafer: train, evaluate" in wafer.format_help()
+
+
+def test_device_not_present_is_one_line_exit_2(monkeypatch):
+    import torch
+
+    from deepfab.device import resolve_device
+    from deepfab.errors import UsageError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(UsageError, match="device 'cuda' was asked for but CUDA is not available"):
+        resolve_device("cuda")
+    with pytest.raises(UsageError, match="device must be one of"):
+        resolve_device("gpu")
+    assert resolve_device("auto").type == "cpu"
+
+
+def test_check_new_file_refuses_with_one_line(tmp_path):
+    from deepfab.errors import UsageError
+    from deepfab.io import check_input_file, check_new_figure, check_new_file
+
+    (tmp_path / "old.csv").write_text("mine")
+    for path, words in ((tmp_path, "is a folder; expected a file name"),
+                        (tmp_path / "no" / "p.csv", f"the folder {tmp_path / 'no'} does not exist; create it first"),
+                        (tmp_path / "old.csv" / "p.csv", f"the folder {tmp_path / 'old.csv'} is not a folder"),
+                        (tmp_path / "old.csv", "already exists; choose another name, or pass --force")):
+        with pytest.raises(UsageError, match=re.escape(words)):
+            check_new_file(path)
+    assert check_new_file(tmp_path / "old.csv", force=True) == tmp_path / "old.csv"
+    assert check_new_file(str(tmp_path / "new.csv")) == tmp_path / "new.csv"
+    with pytest.raises(UsageError, match=re.escape("unknown file type '.jpgx'; expected a name ending in .png")):
+        check_new_figure(tmp_path / "fig.jpgx")
+    assert check_new_figure(tmp_path / "FIG.PDF").name == "FIG.PDF"
+    assert not (tmp_path / "no").exists()                       # nothing created
+    from deepfab.errors import DataError
+
+    with pytest.raises(DataError, match=re.escape(f"{tmp_path} is a folder; expected a wafer-map npz file")):
+        check_input_file(tmp_path, "wafer-map npz")
+    with pytest.raises(DataError, match="no such file; expected a wafer-map npz"):
+        check_input_file(tmp_path / "x.npz", "wafer-map npz")

@@ -61,9 +61,24 @@ def _cmd_book(args) -> int:
     return 0
 
 
+def _plain(parser: argparse.ArgumentParser) -> None:
+    """Help built from docstrings as plain text: drop the reST double backticks from the description and
+    every option's and sub-command's help, through all sub-parsers."""
+    if parser.description:
+        parser.description = parser.description.replace("``", "")
+    for action in parser._actions:
+        if action.help:
+            action.help = action.help.replace("``", "")
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                choice.help = choice.help.replace("``", "") if choice.help else choice.help
+            for sub in action.choices.values():
+                _plain(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     description = ("deepfab: an advanced deep-learning curriculum for semiconductor data scientists.\n\n"
-                   + __doc__.replace("``", "").split("\n", 1)[1])
+                   + __doc__.split("\n", 1)[1])
     parser = argparse.ArgumentParser(prog="deepfab", description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -92,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("data", "wafer"):
         if importlib.util.find_spec(f"deepfab.{name}.cli") is not None:
             importlib.import_module(f"deepfab.{name}.cli").add_parser(sub)
+    _plain(parser)
     return parser
 
 

@@ -93,7 +93,8 @@ def test_convert_legacy_lswmd_without_trust_and_never_over_a_file(tmp_path, caps
     ws = read_wafer_npz(out)
     assert np.array_equal(ws.maps[1], maps[0]) and ws.labels.tolist() == [-1, 4]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["LSWMD.pkl", "my.npz"]
-    _one_line_error(capsys, "convert", str(src), "--out", str(tmp_path / "my.csv"), match="must end in .npz")
+    _one_line_error(capsys, "convert", str(src), "--out", str(tmp_path / "my.csv"),
+                    match="expected a name ending in .npz")
 
 
 def test_convert_refuses_code_in_a_pickle(tmp_path, capsys):
@@ -117,3 +118,22 @@ def test_show_never_over_a_file(tmp_path, capsys):
     assert out.read_bytes() == b"keep me"
     code, _, _ = run(capsys, "show", "synthetic", "--n", "4", "--out", str(out), "--force")
     assert code == 0 and out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_paths_refused_before_any_work(tmp_path, capsys):
+    """A folder where a file is expected, an unknown figure type, a missing --out folder (never created)."""
+    _one_line_error(capsys, "info", str(tmp_path), match=f"{tmp_path} is a folder")
+    _one_line_error(capsys, "show", str(tmp_path), "--out", str(tmp_path / "x.png"), match=f"{tmp_path} is a folder")
+    _one_line_error(capsys, "show", "synthetic", "--out", str(tmp_path / "fig.jpgx"),
+                    match="unknown file type '.jpgx'; expected a name ending in .png, .pdf")
+    missing = tmp_path / "no" / "such"
+    _one_line_error(capsys, "show", "synthetic", "--out", str(missing / "fig.png"),
+                    match=f"the folder {missing} does not exist; create it first")
+    _one_line_error(capsys, "show", "synthetic", "--out", str(tmp_path), match=f"{tmp_path} is a folder")
+    _one_line_error(capsys, "convert", str(tmp_path), "--out", str(tmp_path / "x.npz"),
+                    match=f"{tmp_path} is a folder; expected a Kaggle LSWMD pandas pickle file")
+    _one_line_error(capsys, "convert", str(tmp_path / "a.pkl"), "--out", str(missing / "x.npz"),
+                    match=f"the folder {missing} does not exist")
+    assert list(tmp_path.iterdir()) == []
+    code, _, _ = run(capsys, "show", "synthetic", "--n", "4", "--out", str(tmp_path / "fig.svg"))
+    assert code == 0 and b"<svg" in (tmp_path / "fig.svg").read_bytes()[:500]

@@ -121,7 +121,7 @@ def test_eval_json_is_one_object_and_agrees_with_predict(trained, tmp_path, caps
     assert set(out) == {"accuracy", "macro_f1", "per_class_recall", "ood_flagged_share"}
     names = load_model(trained).label_names
     assert list(out["per_class_recall"]) == names
-    assert 0 <= out["macro_f1"] <= 1 and all(0 <= v <= 1 for v in out["per_class_recall"].values())
+    assert 0 <= out["macro_f1"] <= 1 and all(v is None or 0 <= v <= 1 for v in out["per_class_recall"].values())
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     csv_path = tmp_path / "p.csv"
     assert main(["wafer", "predict", "--model", str(trained), "--data", "wm811k:train_1", "--out", str(csv_path)]) == 0
@@ -132,11 +132,18 @@ def test_eval_json_is_one_object_and_agrees_with_predict(trained, tmp_path, caps
     assert out["per_class_recall"]["Scratch"] == pytest.approx(np.mean([r["predicted"] == "Scratch" for r in scratch]))
 
 
-def test_predict_csv_columns_rows_and_probabilities(trained, tmp_path):
+def test_predict_csv_columns_rows_and_probabilities(trained, tmp_path, monkeypatch, capsys):
+    import deepfab.train.progress as progress
+    import deepfab.wafer.cli as wafer_cli
+
+    monkeypatch.setattr(wafer_cli, "CHUNK", 16)                  # 40 maps in chunks of 16, 16, 8
+    monkeypatch.setattr(progress, "progress_enabled", lambda *a: True)   # as in a terminal
     ws = load_wm811k("train_1").subset(np.arange(40))
     unlabelled = write_wafer_npz(tmp_path / "mine.npz", WaferSet(ws.maps, None))
     out = tmp_path / "preds.csv"
     assert main(["wafer", "predict", "--model", str(trained), "--data", str(unlabelled), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "predict:   0%" in err and "0/40" in err and " maps/s" in err, err
     with open(out) as f:
         header = next(csv.reader(f))
         rows = list(csv.DictReader(open(out)))
@@ -147,14 +154,24 @@ def test_predict_csv_columns_rows_and_probabilities(trained, tmp_path):
         p = np.array([float(r[f"p_{n}"]) for n in names])
         assert p.sum() == pytest.approx(1.0, abs=1e-4)
         assert r["predicted"] == names[int(p.argmax())] and float(r["probability"]) == pytest.approx(p.max())
-    probs = load_model(trained).predict_proba(ws.maps)   # the library gives the same numbers
-    np.testing.assert_allclose(probs[:, 0], [float(r["p_Center"]) for r in rows], atol=1e-5)
+    wm = load_model(trained)
+    probs = wm.predict_proba(ws.maps)                    # the library, all maps in one call, gives the same numbers
+    np.testing.assert_allclose(probs, [[float(r[f"p_{n}"]) for n in names] for r in rows], atol=1e-5)
+    from deepfab.wafer.novelty import load_novelty
+
+    nov = load_novelty(wm)
+    if nov is not None:
+        np.testing.assert_allclose(nov.predict(wm, ws.maps)[1], [float(r["ood_score"]) for r in rows], atol=1e-4)
 
 
 def test_explain_writes_a_png(trained, tmp_path, capsys):
     png = tmp_path / "sub" / "cam.png"
-    assert main(["wafer", "explain", "--model", str(trained), "--data", "wm811k:train_1", "--index", "5",
-                 "--out", str(png)]) == 0
+    argv = ["wafer", "explain", "--model", str(trained), "--data", "wm811k:train_1", "--index", "5", "--out", str(png)]
+    assert main(argv) == 2                                  # the folder is not created for the user
+    _one_error_line(capsys, f"the folder {tmp_path / 'sub'} does not exist; create it first")
+    assert not (tmp_path / "sub").exists()
+    png.parent.mkdir()
+    assert main(argv) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "true " in capsys.readouterr().out
 
@@ -238,3 +255,49 @@ def test_no_tta_predicts_one_view(trained, tmp_path, capsys):
         p = np.array([[float(r[f"p_{n}"]) for n in wm.label_names] for r in csv.DictReader(open(path))])
         np.testing.assert_allclose(p, wm.predict_proba(maps, tta=tta), atol=1e-5)
     assert not np.allclose(wm.predict_proba(maps[:50], tta=False), wm.predict_proba(maps[:50], tta=True), atol=1e-3)
+
+
+def test_eval_shows_n_a_for_classes_absent_from_the_data(trained, tmp_path, capsys):
+    ws = load_wm811k("train_1")
+    names = load_model(trained).label_names
+    keep = np.concatenate([np.flatnonzero(ws.labels == ws.label_names.index(n))[:30] for n in ("none", "Edge-Ring")])
+    two = write_wafer_npz(tmp_path / "two.npz", ws.subset(keep))
+    base = ["wafer", "eval", "--model", str(trained), "--data", str(two)]
+    csv_path = tmp_path / "p.csv"
+    assert main(["wafer", "predict", *base[2:], "--out", str(csv_path)]) == 0
+    rows = list(csv.DictReader(open(csv_path)))
+    present = {r["true"] for r in rows}
+    predicted = {r["predicted"] for r in rows}
+    capsys.readouterr()
+    assert main([*base, "--json"]) == 0
+    recall = json.loads(capsys.readouterr().out)["per_class_recall"]
+    assert {n for n, v in recall.items() if v is not None} == present == {"none", "Edge-Ring"}
+    for n in present:                                                      # recall from the CSV
+        assert recall[n] == pytest.approx(np.mean([r["predicted"] == n for r in rows if r["true"] == n]))
+    assert main(base) == 0
+    table = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()[3:] if line.split()
+             and line.split()[0] in names}
+    assert set(table) == set(names)
+    for n in names:
+        assert (table[n][0] == "n/a") == (n not in present), table[n]
+        assert (table[n][1] == "n/a") == (n not in predicted), table[n]
+        assert int(table[n][2]) == sum(r["true"] == n for r in rows)
+
+
+def test_paths_are_refused_in_one_line_before_anything_is_written(trained, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base = ["--model", str(trained), "--data", "wm811k:train_1"]
+    (tmp_path / "adir").mkdir()
+    cases = [(["predict", *base, "--out", "adir"], "adir is a folder; expected a file name to write"),
+             (["predict", *base, "--out", "no/such/p.csv"], "the folder no/such does not exist; create it first"),
+             (["eval", *base, "--out-png", "no/cm.png"], "the folder no does not exist"),
+             (["explain", *base, "--index", "0", "--out", "fig.jpgx"],
+              "fig.jpgx: unknown file type '.jpgx'; expected a name ending in .png, .pdf, .svg, .jpg"),
+             (["eval", *base, "--out-png", "cm.txt"], "unknown file type '.txt'"),
+             (["predict", "--model", str(trained), "--data", "adir", "--out", "p.csv"],
+              "adir is a folder; expected a wafer-map npz file"),
+             (["eval", "--model", str(trained / "model.pt"), "--data", "wm811k:train_1"], "a file, not a folder")]
+    for argv, words in cases:
+        assert main(["wafer", *argv]) == 2, argv
+        _one_error_line(capsys, words)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir"] and not any((tmp_path / "adir").iterdir())

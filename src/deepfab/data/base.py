@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DataError
+from ..io import check_input_file
 
 FILES = Path(__file__).resolve().parent / "files"
 
@@ -23,9 +24,7 @@ def read_npz(path: str | Path, what: str = "npz file") -> dict:
     """
     import numpy as np
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file; expected a {what}")
+    path = check_input_file(path, what)
     with open(path, "rb") as f:
         head = f.read(4)
     if not head:

@@ -6,7 +6,8 @@
     deepfab data show ucr_wafer | lam_etch | mixedwm38 | synthetic | my_maps.npz --out fig.png
     deepfab data convert LSWMD.pkl --out my.npz [--labelled-only] [--force]
 
-Files are written only at ``--out``, and an existing one only with ``--force``. The Kaggle
+Files are written only at ``--out``, into a folder that exists (never created), and over an
+existing file only with ``--force``; ``show`` writes .png, .pdf, .svg or .jpg. The Kaggle
 LSWMD.pkl converts without trust (an allowlist unpickler); another pickle needs ``--trust-pickle``.
 Bad input (unknown name, wrong or corrupt file, a refused pickle, an existing --out) prints one
 line and exits with status 2. References: ``docs/datasets.md``.
@@ -16,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DataError, UsageError
-from ..io import check_new_file
+from ..io import check_input_file, check_new_figure, check_new_file
 
 SHOWABLE = ("wm811k", "mixedwm38", "ucr_wafer", "lam_etch", "synthetic")
 
@@ -31,8 +32,11 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_info(args) -> int:
-    from .catalog import describe
+    from .catalog import DATASETS, describe
 
+    if args.target not in DATASETS and Path(args.target).is_dir():
+        raise DataError(f"{args.target} is a folder; expected a dataset name (see `deepfab data list`) "
+                        "or a wafer-map .npz / LSWMD .pkl file")
     for line in describe(args.target, trust_pickle=args.trust_pickle):
         print(line)
     return 0
@@ -88,6 +92,8 @@ def _figure(args):
     if path.suffix == ".npz":
         ws = read_wafer_npz(path)
         return wafer_grid(ws.maps, ws.labels, ws.label_names, args.n, str(path), args.seed)
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; show draws one of {', '.join(SHOWABLE)} or a wafer-map .npz file")
     if path.exists():
         raise DataError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; show draws a wafer-map .npz")
     raise DataError(f"cannot show {name!r}; expected one of {', '.join(SHOWABLE)} or a wafer-map .npz file")
@@ -101,11 +107,8 @@ def _cmd_show(args) -> int:
 
     if args.n < 1:
         raise UsageError(f"--n must be at least 1; got {args.n}")
-    if Path(args.out).suffix.lower() != ".png":
-        raise UsageError(f"{args.out}: --out must be a .png file")
-    out = check_new_file(args.out, args.force)
+    out = check_new_figure(args.out, args.force)
     fig = _figure(args)
-    out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100)
     plt.close(fig)
     print(f"wrote {out}")
@@ -115,10 +118,9 @@ def _cmd_show(args) -> int:
 def _cmd_convert(args) -> int:
     from .lswmd import convert_lswmd
 
-    if Path(args.out).suffix != ".npz":
-        raise UsageError(f"{args.out}: --out must end in .npz")
-    out = check_new_file(args.out, args.force)
-    ws = convert_lswmd(args.source, out, trust_pickle=args.trust_pickle, labelled_only=args.labelled_only)
+    out = check_new_file(args.out, args.force, suffixes=(".npz",))
+    src = check_input_file(args.source, "Kaggle LSWMD pandas pickle")
+    ws = convert_lswmd(src, out, trust_pickle=args.trust_pickle, labelled_only=args.labelled_only)
     n_lab = int((ws.labels >= 0).sum())
     print(f"wrote {out}: {len(ws)} maps ({n_lab} labelled, {len(ws) - n_lab} unlabelled)")
     return 0
@@ -140,7 +142,7 @@ def add_parser(subparsers) -> None:
     q.add_argument("--split", default=None, help="which split (default: the smallest training split)")
     q.add_argument("--n", type=int, default=36, help="how many maps/traces (default 36)")
     q.add_argument("--seed", type=int, default=0, help="which ones (default 0)")
-    q.add_argument("--out", required=True, help="output PNG")
+    q.add_argument("--out", required=True, help="output figure (.png, .pdf, .svg or .jpg)")
     q.add_argument("--force", action="store_true", help="replace --out if it exists")
     q.set_defaults(func=_cmd_show)
     q = sub.add_parser("convert", help="convert an LSWMD pandas pickle to the wafer-map npz format")

@@ -124,7 +124,8 @@ def resolve_dir(spec: str | Path) -> Path:
     """``"default"`` -> the shipped model; otherwise a folder holding model.pt and config.json."""
     path = DEFAULT_DIR if str(spec) == "default" else Path(spec)
     if not path.is_dir():
-        raise ModelError(f"model {str(spec)!r}: no such folder; expected a folder written by "
+        what = "a file, not a folder" if path.exists() else "no such folder"
+        raise ModelError(f"model {str(spec)!r}: {what}; expected a folder written by "
                          "`deepfab wafer train --out DIR`, or 'default'")
     for name in ("model.pt", "config.json"):
         if not (path / name).is_file():
