@@ -45,10 +45,11 @@ def progress_enabled(requested: bool, is_main: bool) -> bool:
     return tty or (_in_kernel() and "DEEPFAB_LECTURE" not in os.environ)
 
 
-def bar(total: int, desc: str, enabled: bool):
-    """A per-epoch bar; in a notebook the finished bar stays (a cleared one leaves a blank stderr box)."""
+def bar(total: int, desc: str, enabled: bool, unit: str = "it"):
+    """A per-epoch bar counting ``unit`` (its rate reads "unit/s"); in a notebook the finished bar stays
+    (a cleared one leaves a blank stderr box)."""
     return tqdm(total=total, desc=desc, disable=not enabled, file=sys.stderr, leave=_in_kernel(),
-                mininterval=0.5, dynamic_ncols=True)
+                mininterval=0.5, dynamic_ncols=True, unit=unit)
 
 
 def epoch_line(record: dict, epochs: int, seconds: float) -> str:

@@ -110,9 +110,7 @@ def _predict(wm, ws, tta: bool | None, nov=None) -> tuple[np.ndarray, np.ndarray
 
     t0 = time.perf_counter()
     probs, scores = [], []
-    with bar(len(ws), "predict", progress_enabled(True, True)) as b:
-        b.unit = " maps"                                                  # the bar reads "... 85.3 maps/s"
-        b.refresh()
+    with bar(len(ws), "predict", progress_enabled(True, True), unit=" maps") as b:   # "... 85.3 maps/s"
         for i in range(0, len(ws), CHUNK):
             maps = ws.maps[i:i + CHUNK]
             if nov is None:
