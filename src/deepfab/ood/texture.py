@@ -102,7 +102,10 @@ class MapTexture:
         return list(maps)
 
     def fit(self, maps, y=None) -> MapTexture:
-        d = autocorrelation_features(self._maps(maps), self.radius)
+        return self.fit_descriptors(autocorrelation_features(self._maps(maps), self.radius))
+
+    def fit_descriptors(self, d: np.ndarray) -> MapTexture:
+        """``fit`` from descriptors (N, F) already computed by ``autocorrelation_features(maps, radius)``."""
         self.mean_, self.std_ = d.mean(0), d.std(0) + 1e-9
         z = (d - self.mean_) / self.std_
         if self.bank is not None and len(z) > self.bank:
@@ -116,7 +119,11 @@ class MapTexture:
     def __call__(self, maps) -> np.ndarray:
         if not self.fitted_:
             raise UsageError("MapTexture is not fitted yet; call fit(train_maps) first")
-        z = (autocorrelation_features(self._maps(maps), self.radius) - self.mean_) / self.std_
+        return self.score_descriptors(autocorrelation_features(self._maps(maps), self.radius))
+
+    def score_descriptors(self, d: np.ndarray) -> np.ndarray:
+        """The scores (N,) of descriptors (N, F) already computed."""
+        z = (d - self.mean_) / self.std_
         return kth_distance(torch.from_numpy(z), self.bank_, self.k).numpy()
 
     def state_tensors(self) -> dict:

@@ -60,7 +60,6 @@ from ..ood import (
     stage_names,
     wafer_score,
 )
-from ..ood.distance import kth_distance
 from ..ood.state import load_ood, ood_state, save_ood, state_bytes
 from .model_io import sha256
 
@@ -108,19 +107,9 @@ def _rows(out: Outputs, idx) -> Outputs:
     return Outputs(out.logits[:, i], out.features[:, i], {n: v[:, i] for n, v in out.layers.items()})
 
 
-def _fit_texture(c: MapTexture, d: np.ndarray) -> None:
-    """``MapTexture.fit`` from descriptors ``d`` (n, F) already computed (the same statistics and bank)."""
-    mean, std = d.mean(0), d.std(0) + 1e-9
-    z = (d - mean) / std
-    if c.bank is not None and len(z) > c.bank:
-        z = z[np.sort(np.random.default_rng(c.seed).choice(len(z), c.bank, replace=False))]
-    c.load_tensors({"mean": torch.from_numpy(mean), "std": torch.from_numpy(std), "bank": torch.from_numpy(z).half()})
-
-
 def _component_scores(c, out: Outputs, desc: dict, maps=None) -> np.ndarray:
     if isinstance(c, MapTexture):
-        d = desc[c.radius] if maps is None else autocorrelation_features(maps, c.radius)
-        return kth_distance(torch.from_numpy((d - c.mean_) / c.std_), c.bank_, c.k).numpy()
+        return c.score_descriptors(desc[c.radius] if maps is None else autocorrelation_features(maps, c.radius))
     return c.score_outputs(out)
 
 
@@ -139,7 +128,7 @@ def fit_rows(score, out: Outputs, desc: dict, y: np.ndarray, idx: np.ndarray):
     y_fit = torch.from_numpy(np.unique(y[fit_i], return_inverse=True)[1].reshape(-1))
     for c in comps:
         if isinstance(c, MapTexture):
-            _fit_texture(c, desc[c.radius][fit_i])
+            c.fit_descriptors(desc[c.radius][fit_i])
         else:
             c.fit_outputs(_rows(out, fit_i), y_fit)
     if ref_i is not None:
