@@ -32,6 +32,8 @@ import torch
 from ..errors import DataError, UsageError
 from .distance import kth_distance
 
+CHUNK = 1024                  # maps of one shape transformed together
+
 
 def lags(radius: int) -> list[tuple[int, int]]:
     """The lags (dy, dx), 0 <= dy <= dx <= radius, not (0, 0): one per D4 orbit of lags."""
@@ -56,7 +58,8 @@ def autocorrelation_features(maps, radius: int = 5) -> np.ndarray:
             raise DataError(f"map {i}: expected a 2-D wafer map with values 0 (no die), 1 (pass), 2 (fail); "
                             f"got shape {m.shape}")
         by_shape.setdefault(m.shape, []).append(i)
-    for (h, w), idx in by_shape.items():
+    chunks = [(shape, idx[j:j + CHUNK]) for shape, idx in by_shape.items() for j in range(0, len(idx), CHUNK)]
+    for (h, w), idx in chunks:                                               # bounded memory: CHUNK maps at a time
         m = np.stack([maps[i] for i in idx])                                 # (B, H, W)
         wafer, fail = (m > 0).astype(float), (m == 2).astype(float)
         n = wafer.sum((1, 2))                                                # (B,) dies
