@@ -1,7 +1,8 @@
 """deepfab.generative.gan: the GAN losses equal their formulas, the non-saturating loss keeps its gradient
 where the minimax loss loses it, the WGAN-GP gradient penalty equals a per-sample autograd computation and
 finite differences (also its gradient with respect to the critic's weights), the training loop is seeded and
-resumes to the uninterrupted result, and generated maps decode to valid wafer maps.
+resumes to the uninterrupted result (with the weight average and the symmetry augmentation too), the weight
+average and the augmentation do what their formulas say, and generated maps decode to valid wafer maps.
 
     .venv/bin/python -m pytest -q -p no:cacheprovider tests/generative/test_gan.py
 """
@@ -17,12 +18,16 @@ from deepfab.generative.gan import (
     GANConfig,
     critic_loss,
     d_loss,
+    d_loss_hinge,
+    dihedral_augment,
+    ema_update,
     g_loss_minimax,
     g_loss_ns,
     g_loss_wgan,
     gradient_norms_fd,
     gradient_penalty,
     load_generator,
+    mode_seeking_loss,
     sample,
     sample_wafer_maps,
     saturation,
@@ -56,6 +61,8 @@ def test_losses_equal_their_formulas():
     assert torch.allclose(g_loss_ns(f), -df.log().mean())
     assert torch.allclose(critic_loss(r, f), f.mean() - r.mean())
     assert torch.allclose(g_loss_wgan(f), -f.mean())
+    hinge = sum(max(0.0, 1 - a) for a in r.tolist()) / len(r) + sum(max(0.0, 1 + b) for b in f.tolist()) / len(f)
+    assert abs(d_loss_hinge(r, f).item() - hinge) < 1e-12
 
 
 def test_minimax_gradient_vanishes_where_the_discriminator_wins():
@@ -152,9 +159,9 @@ def _ring_run(tmp_path=None, epochs=2, resume=False, loss="ns", seed=0, n=384, b
     return train_gan(g, d, x, cfg)
 
 
-@pytest.mark.parametrize("loss", ["minimax", "wgan-gp"])
+@pytest.mark.parametrize("loss", ["minimax", "wgan-gp", "hinge"])
 def test_same_seed_same_run_and_resume_ends_where_the_uninterrupted_run_ends(tmp_path, loss):
-    kw = {"d_steps": 3, "betas": (0.0, 0.9)} if loss == "wgan-gp" else {}
+    kw = {"wgan-gp": {"d_steps": 3, "betas": (0.0, 0.9)}, "hinge": {"ema": 0.9}}.get(loss, {})
     full = _ring_run(epochs=3, loss=loss, **kw)
     assert full.history == _ring_run(epochs=3, loss=loss, **kw).history
     _ring_run(tmp_path, epochs=2, loss=loss, **kw)                       # "killed" after two epochs
@@ -162,7 +169,11 @@ def test_same_seed_same_run_and_resume_ends_where_the_uninterrupted_run_ends(tmp
     assert resumed.history == full.history and resumed.epochs_run == 3
     for a, b in zip(resumed.generator.parameters(), full.generator.parameters()):
         assert torch.equal(a, b)
-    assert torch.equal(sample(load_generator(tmp_path / "checkpoint.pt"), 7, seed=2), sample(full.generator, 7, seed=2))
+    assert torch.equal(sample(load_generator(tmp_path / "checkpoint.pt"), 7, seed=2), sample(full.sampler, 7, seed=2))
+    if loss == "hinge":                                                   # the weight average resumes too
+        assert full.sampler is full.generator_ema
+        assert torch.equal(sample(load_generator(tmp_path / "checkpoint.pt", ema=False), 7, seed=2),
+                           sample(full.generator, 7, seed=2))
     assert "gp" in full.history[-1] if loss == "wgan-gp" else "gp" not in full.history[-1]
     with pytest.raises(UsageError, match="config differs"):
         _ring_run(tmp_path, epochs=5, resume=True, loss=loss, gp_weight=5.0, **kw)
@@ -179,7 +190,11 @@ def test_training_moves_the_generator_onto_the_ring():
 
 def test_config_and_data_errors():
     with pytest.raises(UsageError, match="loss"):
-        GANConfig(loss="hinge")
+        GANConfig(loss="lsgan")
+    with pytest.raises(UsageError, match="ema"):
+        GANConfig(ema=1.0)
+    with pytest.raises(UsageError, match="augment"):
+        GANConfig(augment="d4")
     with pytest.raises(UsageError, match="d_steps"):
         GANConfig(d_steps=0)
     with pytest.raises(UsageError, match="betas"):
@@ -244,3 +259,58 @@ def test_saturation_measures_the_vanishing_minimax_gradient():
     assert rows[1]["d_fake"] < 0.05 < rows[0]["d_fake"]                  # the discriminator wins
     ratio = [r["grad_minimax"] / r["grad_ns"] for r in rows]
     assert ratio[1] < 0.1 * ratio[0] and ratio[1] < 0.05                  # and the minimax gradient fades
+
+
+def test_mode_seeking_loss_equals_its_formula_and_punishes_ignored_noise():
+    g = torch.Generator().manual_seed(0)
+    fa, fb = torch.rand(6, 2, 4, 4, generator=g), torch.rand(6, 2, 4, 4, generator=g)
+    za, zb = torch.randn(6, 8, generator=g), torch.randn(6, 8, generator=g)
+    ratio = np.abs(fa.numpy() - fb.numpy()).mean() / np.abs(za.numpy() - zb.numpy()).mean()
+    assert abs(mode_seeking_loss(fa, fb, za, zb).item() - 1 / (ratio + 1e-5)) < 1e-4
+    assert mode_seeking_loss(fa, fa, za, zb).item() == pytest.approx(1e5)     # noise ignored: the largest value
+    with pytest.raises(UsageError, match="diversity"):
+        GANConfig(diversity=-1.0)
+
+
+def test_ema_update_is_the_weighted_average_and_copies_buffers():
+    torch.manual_seed(0)
+    net = DCGANGenerator(z_dim=4, width=4, size=8)
+    ema = DCGANGenerator(z_dim=4, width=4, size=8)
+    before = [p.detach().clone() for p in ema.parameters()]
+    with torch.no_grad():
+        net(torch.randn(6, 4))                                           # moves the batch-norm running statistics
+    ema_update(ema, net, 0.9)
+    for e, b, p in zip(ema.parameters(), before, net.parameters()):
+        assert torch.allclose(e, 0.9 * b + 0.1 * p, atol=1e-7)
+    for e, b in zip(ema.buffers(), net.buffers()):
+        assert torch.equal(e, b)
+
+
+def test_dihedral_augment_turns_each_map_by_a_symmetry_and_passes_gradients():
+    x = torch.rand(16, 2, 8, 8, requires_grad=True)
+    out = dihedral_augment(x, torch.Generator().manual_seed(0))
+    orbits = [{tuple(torch.rot90(x[i], r, (-2, -1)).flip(-1).flatten().tolist()) if f else
+               tuple(torch.rot90(x[i], r, (-2, -1)).flatten().tolist()) for f in (0, 1) for r in range(4)}
+              for i in range(16)]
+    assert all(tuple(out[i].flatten().tolist()) in orbits[i] for i in range(16))
+    assert len({tuple(out[i].flatten().tolist()) == tuple(x[i].flatten().tolist()) for i in range(16)}) == 2
+    w = torch.rand(16, 2, 8, 8)
+    (grad,) = torch.autograd.grad((out * w).sum(), x)                     # a permutation: grad = w moved back
+    assert torch.allclose(grad.sum(), w.sum()) and sorted(grad.flatten().tolist()) == sorted(w.flatten().tolist())
+    again = dihedral_augment(x, torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)
+
+
+def test_augmented_conditional_training_with_minibatch_std_is_seeded():
+    def run():
+        torch.manual_seed(0)
+        g = DCGANGenerator(z_dim=8, width=4, size=8, num_classes=3)
+        d = DCGANDiscriminator(width=4, size=8, num_classes=3, spectral_norm=True, minibatch_std=True)
+        x = (torch.rand(48, 2, 8, 8, generator=torch.Generator().manual_seed(1)) > 0.5).float()
+        cfg = GANConfig(loss="hinge", epochs=2, batch_size=16, augment=True, ema=0.99, diversity=1.0, device="cpu",
+                        progress=False, verbose=False)
+        return train_gan(g, d, x, cfg, labels=np.arange(48) % 3)
+    a, b = run(), run()
+    assert a.history == b.history and np.isfinite(a.history[-1]["g_loss"])
+    assert torch.equal(sample(a.sampler, 5, labels=1, seed=3), sample(b.sampler, 5, labels=1, seed=3))
+    assert not torch.equal(sample(a.generator_ema, 5, labels=1, seed=3), sample(a.generator, 5, labels=1, seed=3))

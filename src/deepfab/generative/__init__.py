@@ -22,11 +22,15 @@ from .gan import (
     GANResult,
     critic_loss,
     d_loss,
+    d_loss_hinge,
+    dihedral_augment,
+    ema_update,
     g_loss_minimax,
     g_loss_ns,
     g_loss_wgan,
     gradient_penalty,
     load_generator,
+    mode_seeking_loss,
     sample,
     sample_wafer_maps,
     saturation,
@@ -60,7 +64,8 @@ from .vae import (
 )
 from .vae_train import ElboLoss, beta_sweep
 
-__all__ = ["GANConfig", "GANResult", "critic_loss", "d_loss", "g_loss_minimax", "g_loss_ns", "g_loss_wgan",
+__all__ = ["GANConfig", "GANResult", "critic_loss", "d_loss", "d_loss_hinge", "dihedral_augment", "ema_update",
+           "mode_seeking_loss", "g_loss_minimax", "g_loss_ns", "g_loss_wgan",
            "gradient_penalty", "load_generator", "sample", "sample_wafer_maps", "saturation", "to_wafer_maps",
            "train_gan", "wafer_channels", "class_consistency", "frechet_distance", "precision_recall", "ring_modes",
            "sample_ring", "ElboLoss", "PCAReconstruction", "active_units", "anomaly_scores", "beta_sweep",

@@ -25,6 +25,19 @@ WGAN-GP (Gulrajani et al. 2017) replaces D by a critic f, scores without a sigmo
     critic_loss = E_z f(G(z)) - E_x f(x) + lambda E_xhat (||grad_xhat f(xhat)||_2 - 1)^2,
     xhat = eps x + (1 - eps) G(z),  eps ~ U(0, 1) per sample;       g_loss_wgan = -E_z f(G(z))
 
+Three cheap remedies for mode collapse, each a ``GANConfig`` field (lecture 7 measures them on
+wafer maps): ``diversity`` adds the mode-seeking term of Mao et al. (2019) to the generator's loss,
+
+    g_loss += diversity / (mean |G(z1, c) - G(z2, c)| / mean |z1 - z2| + 1e-5),
+
+which grows when two noise draws of one class give the same map; ``augment`` shows the
+discriminator real and generated maps alike under a random symmetry of the square (DiffAugment,
+Zhao et al. 2020: wafer classes are invariant to it, and the generator's gradient passes through
+it); ``ema`` keeps an exponential moving average of the generator's weights to sample from
+(Yazici et al. 2019), its decay ramped up as min(ema, (1 + t) / (10 + t)) over generator steps t.
+``loss="hinge"`` is the hinge loss of SNGAN (Miyato et al. 2018): d_loss = E max(0, 1 - f(x)) +
+E max(0, 1 + f(G(z))), g_loss = -E f(G(z)).
+
 ``train_gan`` is a short loop of its own on the engine's helpers (``deepfab.train.engine``'s
 docstring): per batch of real maps one discriminator step, and every ``d_steps``-th batch one
 generator step; a class-conditional pair gets the real batch's labels for its fakes too. It
@@ -38,9 +51,16 @@ References:
     M. Arjovsky, S. Chintala, L. Bottou, "Wasserstein GAN", ICML 2017.
     I. Gulrajani et al., "Improved Training of Wasserstein GANs" (WGAN-GP), NeurIPS 2017.
     A. Radford, L. Metz, S. Chintala, "DCGAN", ICLR 2016 (Adam with beta1 = 0.5).
+    Q. Mao, H.-Y. Lee, H.-Y. Tseng, S. Ma, M.-H. Yang, "Mode Seeking Generative Adversarial Networks
+    for Diverse Image Synthesis", CVPR 2019.
+    S. Zhao, Z. Liu, J. Lin, J.-Y. Zhu, S. Han, "Differentiable Augmentation for Data-Efficient GAN
+    Training", NeurIPS 2020.
+    Y. Yazici et al., "The Unusual Effectiveness of Averaging in GAN Training", ICLR 2019.
+    T. Miyato et al., "Spectral Normalization for Generative Adversarial Networks", ICLR 2018 (hinge loss).
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
 from collections.abc import Callable
@@ -51,6 +71,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..augment import D4_ORDER, dihedral_batch
 from ..device import resolve_device
 from ..errors import DataError, UsageError
 from ..io import save_torch_atomic
@@ -61,7 +82,7 @@ from ..train.optim import optimizer_step
 from ..train.progress import bar, progress_enabled
 from ..train.state import TrainState
 
-LOSSES = ("minimax", "ns", "wgan-gp")
+LOSSES = ("minimax", "ns", "hinge", "wgan-gp")
 
 
 def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
@@ -85,11 +106,39 @@ def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.T
 
 
 def g_loss_wgan(fake_scores: torch.Tensor) -> torch.Tensor:
-    """-E f(G(z))."""
+    """-E f(G(z)) (also the generator's side of the hinge loss)."""
     return -fake_scores.mean()
 
 
-G_LOSSES = {"minimax": g_loss_minimax, "ns": g_loss_ns, "wgan-gp": g_loss_wgan}
+def d_loss_hinge(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """E max(0, 1 - f(x)) + E max(0, 1 + f(G(z))): the hinge loss of a discriminator that scores."""
+    return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+
+
+G_LOSSES = {"minimax": g_loss_minimax, "ns": g_loss_ns, "hinge": g_loss_wgan, "wgan-gp": g_loss_wgan}
+
+
+def mode_seeking_loss(fake_a: torch.Tensor, fake_b: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor,
+                      eps: float = 1e-5) -> torch.Tensor:
+    """1 / (mean |G(z_a) - G(z_b)| / mean |z_a - z_b| + eps): small when two noise draws of one class give
+    different maps, large when the generator ignores its noise (Mao et al. 2019)."""
+    ratio = (fake_a - fake_b).abs().mean() / (z_a - z_b).abs().mean()
+    return 1 / (ratio + eps)
+
+
+def ema_update(ema: torch.nn.Module, net: torch.nn.Module, decay: float) -> None:
+    """ema <- decay ema + (1 - decay) net, parameter by parameter; buffers (batch-norm statistics) copied."""
+    with torch.no_grad():
+        for pe, p in zip(ema.parameters(), net.parameters()):
+            pe.lerp_(p, 1 - decay)
+        for be, b in zip(ema.buffers(), net.buffers()):
+            be.copy_(b)
+
+
+def dihedral_augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Each map of (N, C, S, S) turned by its own random element of the eight symmetries of the square
+    (``deepfab.augment.dihedral_batch``): differentiable, so the generator's gradient passes through it."""
+    return dihedral_batch(x, torch.randint(D4_ORDER, (len(x),), generator=generator))
 
 
 def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, y=None, eps: torch.Tensor | None = None,
@@ -133,7 +182,7 @@ def gradient_norms_fd(critic, x: torch.Tensor, y=None, h: float = 1e-6, batch_si
 class GANConfig:
     """Hyper-parameters of :func:`train_gan`; bad values raise ``UsageError``."""
 
-    loss: str = "ns"                  # "minimax" | "ns" (non-saturating) | "wgan-gp"
+    loss: str = "ns"                  # "minimax" | "ns" (non-saturating) | "hinge" | "wgan-gp"
     epochs: int = 10                  # passes over the real data
     batch_size: int = 64
     lr_g: float = 2e-4
@@ -141,6 +190,9 @@ class GANConfig:
     betas: tuple = (0.5, 0.999)       # Adam's (beta1, beta2); DCGAN 0.5, WGAN-GP (0.0, 0.9)
     d_steps: int = 1                  # discriminator steps per generator step (WGAN-GP: 5)
     gp_weight: float = 10.0           # lambda of the gradient penalty (wgan-gp only)
+    augment: bool = False             # D sees real and fake maps under random square symmetries (DiffAugment)
+    ema: float = 0.0                  # decay of the generator's weight average (0: none; e.g. 0.999)
+    diversity: float = 0.0            # weight of the mode-seeking term (0: none); the G step draws two noise sets
     seed: int = 0                     # batch order, noise and interpolation weights (initial weights: the caller's)
     device: str = "auto"
     out_dir: str | None = None        # checkpoint.pt after every epoch
@@ -157,13 +209,16 @@ class GANConfig:
                 raise UsageError(f"GANConfig.{name} must be an int >= {low}; got {v!r}")
         if self.loss not in LOSSES:
             raise UsageError(f"GANConfig.loss must be one of {LOSSES}; got {self.loss!r}")
-        for name in ("lr_g", "lr_d", "gp_weight"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 or (name != "gp_weight" and v == 0):
-                raise UsageError(f"GANConfig.{name} must be a {'non-negative' if name == 'gp_weight' else 'positive'} "
-                                 f"number; got {v!r}")
+        for name in ("lr_g", "lr_d", "gp_weight", "diversity"):
+            v, lr = getattr(self, name), name.startswith("lr")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 or (lr and v == 0):
+                raise UsageError(f"GANConfig.{name} must be a {'positive' if lr else 'non-negative'} number; got {v!r}")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise UsageError(f"GANConfig.betas must be two numbers in [0, 1); got {self.betas!r}")
+        if not isinstance(self.augment, bool):
+            raise UsageError(f"GANConfig.augment must be True or False; got {self.augment!r}")
+        if isinstance(self.ema, bool) or not isinstance(self.ema, (int, float)) or not 0 <= self.ema < 1:
+            raise UsageError(f"GANConfig.ema must be a number in [0, 1); got {self.ema!r}")
 
     def math_dict(self) -> dict:
         """The fields a resumed run must share with the run it continues."""
@@ -174,13 +229,20 @@ class GANConfig:
 
 @dataclass
 class GANResult:
-    """What ``train_gan`` returns: the trained pair (last epoch) and one record per epoch."""
+    """What ``train_gan`` returns: the trained pair (last epoch), one record per epoch, and with
+    ``config.ema`` the weight-averaged generator (``sampler``: that one if present, else the generator)."""
 
     generator: torch.nn.Module
     discriminator: torch.nn.Module
     history: list
     train_seconds: float
     epochs_run: int
+    generator_ema: torch.nn.Module | None = None
+
+    @property
+    def sampler(self) -> torch.nn.Module:
+        """The generator to draw samples from: the weight average when there is one."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
 
 
 def _check_data(data, labels, discriminator):
@@ -219,12 +281,13 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data, 
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=cfg.betas)
     scaler = torch.amp.GradScaler(enabled=False)        # full precision: the penalty's double backward
     gens = {"order": torch.Generator().manual_seed(cfg.seed), "z": torch.Generator().manual_seed(cfg.seed + 1),
-            "eps": torch.Generator().manual_seed(cfg.seed + 2)}
+            "eps": torch.Generator().manual_seed(cfg.seed + 2), "aug": torch.Generator().manual_seed(cfg.seed + 3)}
+    g_ema = copy.deepcopy(g).eval().requires_grad_(False) if cfg.ema else None
     state = TrainState()
     path = Path(cfg.out_dir) / "checkpoint.pt" if cfg.out_dir else None
     if cfg.resume and path is not None and path.is_file():
-        state = _restore(path, cfg, g, d, opt_g, opt_d, gens)
-    g_loss_fn, wgan = G_LOSSES[cfg.loss], cfg.loss == "wgan-gp"
+        state = _restore(path, cfg, g, d, opt_g, opt_d, gens, g_ema)
+    g_loss_fn, wgan, scores = G_LOSSES[cfg.loss], cfg.loss == "wgan-gp", cfg.loss in ("wgan-gp", "hinge")
     z_dim = generator.z_dim
     n_batches = max(1, len(x_all) // cfg.batch_size)
     show = progress_enabled(cfg.progress, True)
@@ -233,6 +296,9 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data, 
 
     def noise(n):
         return torch.randn(n, z_dim, generator=gens["z"]).to(device)
+
+    def judge(x, y):                                    # D's output, on symmetry-augmented maps with cfg.augment
+        return d(dihedral_augment(x, gens["aug"]) if cfg.augment else x, y)
 
     for epoch in range(state.epoch, cfg.epochs):
         t0 = time.perf_counter()
@@ -244,12 +310,16 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data, 
                 xb, yb = x_all[idx], (None if y_all is None else y_all[idx])
                 with torch.no_grad():
                     fake = g(noise(len(xb)), yb)
-                real_out, fake_out = d(xb, yb), d(fake, yb)
+                real_out, fake_out = judge(xb, yb), judge(fake, yb)
                 rec = {}
                 if wgan:
                     gp, _ = gradient_penalty(d, xb, fake, yb, generator=gens["eps"])
                     loss = critic_loss(real_out, fake_out) + cfg.gp_weight * gp
-                    rec.update(gp=gp.item(), d_real=real_out.mean().item(), d_fake=fake_out.mean().item())
+                    rec.update(gp=gp.item())
+                elif scores:
+                    loss = d_loss_hinge(real_out, fake_out)
+                if scores:
+                    rec.update(d_real=real_out.mean().item(), d_fake=fake_out.mean().item())
                 else:
                     loss = d_loss(real_out, fake_out)
                     rec.update(d_real=torch.sigmoid(real_out).mean().item(),
@@ -257,8 +327,17 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data, 
                 optimizer_step(loss, opt_d, scaler, list(d.parameters()))
                 rec["d_loss"] = loss.item()
                 if (epoch * n_batches + i + 1) % cfg.d_steps == 0:
-                    gl = g_loss_fn(d(g(noise(len(xb)), yb), yb))
+                    if cfg.diversity:                           # two noise sets, one batch-norm batch
+                        z = noise(2 * len(xb))
+                        fakes = g(z, None if yb is None else torch.cat([yb, yb]))
+                        fa, fb = fakes.chunk(2)
+                        gl = g_loss_fn(judge(fa, yb)) + cfg.diversity * mode_seeking_loss(fa, fb, *z.chunk(2))
+                    else:
+                        gl = g_loss_fn(judge(g(noise(len(xb)), yb), yb))
                     optimizer_step(gl, opt_g, scaler, list(g.parameters()))
+                    if g_ema is not None:                       # decay ramped up: early steps forget the init
+                        t = (epoch * n_batches + i + 1) // cfg.d_steps
+                        ema_update(g_ema, g, min(cfg.ema, (1 + t) / (10 + t)))
                     sums["g_loss"], sums["g_steps"] = sums.get("g_loss", 0.0) + gl.item(), sums.get("g_steps", 0) + 1
                 for k, v in rec.items():
                     sums[k] = sums.get(k, 0.0) + v
@@ -274,14 +353,15 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data, 
             save_torch_atomic({"format": ckpt_io.FORMAT, **state.to_dict(), "config": cfg.math_dict(),
                                "generator": g.state_dict(), "discriminator": d.state_dict(),
                                "generator_config": getattr(g, "config", {}),
+                               "generator_ema": None if g_ema is None else g_ema.state_dict(),
                                "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                                "rng": ckpt_io.rng_state(gens)}, path)
         if on_epoch_end is not None:
             on_epoch_end(record, g)
-    return GANResult(g, d, state.history, state.train_seconds, state.epoch)
+    return GANResult(g, d, state.history, state.train_seconds, state.epoch, g_ema)
 
 
-def _restore(path, cfg, g, d, opt_g, opt_d, gens) -> TrainState:
+def _restore(path, cfg, g, d, opt_g, opt_d, gens, g_ema=None) -> TrainState:
     ckpt = ckpt_io.load(path)
     if "generator" not in ckpt:
         raise UsageError(f"{path} is a checkpoint of another kind of run (no generator); use another out_dir")
@@ -292,23 +372,27 @@ def _restore(path, cfg, g, d, opt_g, opt_d, gens) -> TrainState:
     for net, key in ((g, "generator"), (d, "discriminator")):
         ckpt_io.check_model_matches(net, ckpt[key], path)
         net.load_state_dict(ckpt[key])
+    if g_ema is not None:
+        g_ema.load_state_dict(ckpt["generator_ema"])
     opt_g.load_state_dict(ckpt["opt_g"])
     opt_d.load_state_dict(ckpt["opt_d"])
     ckpt_io.set_rng_state(ckpt["rng"], gens)
     return TrainState.from_dict(ckpt)
 
 
-def load_generator(path) -> torch.nn.Module:
+def load_generator(path, ema: bool = True) -> torch.nn.Module:
     """The generator of a ``train_gan`` checkpoint (``out_dir/checkpoint.pt``), rebuilt from its stored
-    config (``deepfab.models.gan.build_gan``) with the weights of the last epoch, in eval mode."""
+    config (``deepfab.models.gan.build_gan``) with the weights of the last epoch (the weight average
+    when the run kept one and ``ema``), in eval mode."""
     from ..models.gan import build_gan
 
     ckpt = ckpt_io.load(path)
     if "generator" not in ckpt or not ckpt.get("generator_config"):
         raise UsageError(f"{path} holds no generator with its config; expected out_dir/checkpoint.pt of train_gan")
     g = build_gan(ckpt["generator_config"])
-    ckpt_io.check_model_matches(g, ckpt["generator"], path)
-    g.load_state_dict(ckpt["generator"])
+    weights = ckpt["generator_ema"] if ema and ckpt.get("generator_ema") is not None else ckpt["generator"]
+    ckpt_io.check_model_matches(g, weights, path)
+    g.load_state_dict(weights)
     return g.eval()
 
 

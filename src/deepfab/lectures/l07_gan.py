@@ -23,12 +23,13 @@
 # 1. **the game**: the minimax objective, the optimal discriminator, why the generator's loss is
 #    replaced by the non-saturating one — with the gradient sizes measured when $D$ wins;
 # 2. **mode collapse**, shown and counted on the ring of eight 2-D Gaussians: modes covered and the
-#    share of high-quality samples, for the minimax, non-saturating and WGAN-GP losses, over seeds;
+#    share of high-quality samples, for the minimax, non-saturating and WGAN-GP losses and for
+#    Adam with and without momentum, over seeds;
 # 3. **WGAN-GP**: the Wasserstein distance, the 1-Lipschitz critic and its gradient penalty,
 #    checked against finite differences;
 # 4. **DCGAN** on WM-811K wafer maps;
 # 5. a **class-conditional GAN** for the nine WM-811K classes (lecture 8 uses it to augment rare
-#    classes);
+#    classes), and the mode-seeking term against its collapse within each class;
 # 6. **evaluation, not pictures**: the Frechet distance in the feature space of the shipped wafer
 #    classifier, precision and recall of the generated set (Kynkaanniemi et al. 2019) and class
 #    consistency, each beside the same number for real held-out maps.
@@ -79,6 +80,7 @@ plan = ctx.pick(real=dict(sat_steps=(0, 10, 100, 300, 1000), ring_batches=500, r
                           per_class=300, dc_epochs=25, cgan_epochs=40, per_test=200, fd_samples=2),
                 smoke=dict(sat_steps=(0, 10, 40), ring_batches=20, ring_epochs=2, seeds=(0,),
                            per_class=12, dc_epochs=1, cgan_epochs=1, per_test=8, fd_samples=1))
+plan["ms_weight"] = 0.1                    # lambda of the mode-seeking term (section 5)
 
 # %% [markdown]
 # ## 1. The game
@@ -147,15 +149,17 @@ ctx.figure(saturation_figure(sat), "saturation")
 # Two numbers count it (Srivastava et al. 2017): a sample is **high quality** when it lies within
 # three standard deviations of its nearest mode, and a mode is **covered** when at least 1% of the
 # samples are high-quality samples of it; a mode is **reached** when it is the nearest mode of at
-# least 1% of the samples, sharp or not. Three settings, each with the same networks (MLPs, three
+# least 1% of the samples, sharp or not. Four settings, each with the same networks (MLPs, three
 # hidden layers of 64 units), batch 128 and number of discriminator steps, over three seeds: the
 # minimax loss and the non-saturating loss (Adam, learning rate $10^{-3}$ for both networks,
-# $\beta_1 = 0.5$ as in DCGAN), and WGAN-GP (section 3) with five critic steps per generator step,
-# Adam $(\beta_1, \beta_2) = (0.5, 0.9)$ and the penalty weight $\lambda = 0.1$ that Gulrajani et
-# al. used on their toy data.
+# $\beta_1 = 0.5$ as in DCGAN), the non-saturating loss again with Adam's momentum switched off
+# ("NS, beta1 = 0": $\beta_1 = 0$, $\beta_2 = 0.9$, as in SNGAN and BigGAN), and WGAN-GP (section 3) with five critic
+# steps per generator step, Adam $(\beta_1, \beta_2) = (0.5, 0.9)$ and the penalty weight
+# $\lambda = 0.1$ that Gulrajani et al. used on their toy data.
 
 # %%
 SETTINGS = {"minimax": dict(loss="minimax"), "non-saturating": dict(loss="ns"),
+            "NS, beta1 = 0": dict(loss="ns", betas=(0.0, 0.9)),
             "WGAN-GP": dict(loss="wgan-gp", betas=(0.5, 0.9), d_steps=5, gp_weight=0.1)}
 ring_rows, panels = [], {}
 for name, kw in SETTINGS.items():
@@ -184,26 +188,34 @@ print(f"{plan['ring_epochs'] * plan['ring_batches']} discriminator steps per run
 ctx.figure(ring_figure(panels, gm.ring_centers(), STD, ncols=len(plan["seeds"])), "ring_samples")
 
 # %% [markdown]
-# **Reading it** (the table above; `ring/*` in `metrics.json`). Three outcomes, and none of them
+# **Reading it** (the table above; `ring/*` in `metrics.json`). Four outcomes, and none of them
 # is "the better loss wins":
 #
 # - **collapse**: the non-saturating runs that cover no mode put all their mass in one small blob
 #   — away from every mode, so they cover none and reach one or two. The discriminator rejected
 #   that blob, the generator followed the gradient to a neighbouring region, and in 1500 steps the
 #   pair never spread out. The same loss covered seven modes on another seed.
+# - **momentum**: the same non-saturating loss with Adam's $\beta_1 = 0$ covered seven or eight
+#   modes on every seed. Both losses, the discriminator's loss and the learning rates are the same
+#   as in the row above; only the optimiser's momentum changed. Momentum carries each player past
+#   the point where the other has already moved, and in a two-player game that overshoot turns
+#   into rotation around the equilibrium instead of convergence to it (Gidel et al. 2019 show that
+#   positive momentum makes such games less stable; SNGAN and BigGAN train with $\beta_1 = 0$).
+#   The collapsed runs are a property of the game and its optimiser, not a bug in the loss.
 # - **coverage**: the minimax runs covered all eight modes on every seed here, with samples strung
 #   along the circle between the modes (the high-quality share is the number that shows it). The
 #   saturating loss did not hurt on this problem, because the discriminator never won outright
-#   (section 1 shows what happens when it does).
+#   (section 1 shows what happens when it does), and its smaller steps early on damp the same
+#   overshoot.
 # - **blur**: WGAN-GP reached every mode on every seed and covered almost none: its samples fill a
 #   thick ring. With a fifth of the generator steps it has the support right and the shape not yet
 #   — the opposite failure to collapse (Gulrajani et al. ran this toy for 100,000 iterations).
 #
-# So the outcome of one GAN run depends on the seed as much as on the loss: Lucic et al. (2018)
-# found, over large searches, no loss consistently better than the original once tuned. What
-# the non-saturating loss fixes is the size of the gradient, not the dynamics of the game.
-# Measure over seeds, and count modes (or their analogue, recall) — a figure of one good run
-# proves nothing.
+# So the outcome of one GAN run depends on the seed and on the optimiser as much as on the loss:
+# Lucic et al. (2018) found, over large searches, no loss consistently better than the original
+# once tuned. What the non-saturating loss fixes is the size of the gradient, not the dynamics of
+# the game. Measure over seeds, and count modes (or their analogue, recall) — a figure of one good
+# run proves nothing.
 #
 # ## 3. WGAN-GP
 #
@@ -317,21 +329,40 @@ ctx.figure(wafer_samples_figure({"real (decoded)": real_a[::max(1, len(real_a) /
 # form the log-density ratio takes when the class posterior is log-linear in $\phi$. The fakes of
 # each batch get the labels of the real batch, so the generator learns the classes in the training
 # mix. Lecture 8 draws rare classes from it with `sample_wafer_maps(generator, n, label=c)`.
+#
+# **Collapse within a class, and a remedy.** A conditional generator can collapse class by class:
+# $G(z, c)$ ignores $z$ and draws one map per class, which fools a discriminator that judges maps
+# one at a time as long as that map is realistic. The **mode-seeking** term of Mao et al. (2019)
+# makes ignoring the noise expensive. For two noise draws $z_1, z_2$ of the same class it adds to
+# the generator's loss
+#
+# $$\lambda_{\text{ms}} \Big/ \left(\frac{\operatorname{mean}\lvert G(z_1,c) - G(z_2,c)\rvert}
+#   {\operatorname{mean}\lvert z_1 - z_2\rvert} + \epsilon\right),$$
+#
+# the inverse of how far the output moves per unit of noise: it is $1/\epsilon$ for a generator
+# that ignores $z$ and small for one whose maps differ with their noise. It costs one extra
+# generator forward pass per step and nothing in the discriminator. The cell trains the same
+# conditional GAN twice, from the same initial weights and batch order: as above, and with the term
+# at $\lambda_{\text{ms}} = 0.1$.
 
 # %%
-torch.manual_seed(ctx.seed)
-cgan = train_gan(DCGANGenerator(width=16, num_classes=len(names)),
-                 DCGANDiscriminator(width=16, num_classes=len(names), spectral_norm=True), x_train,
-                 replace(wcfg, epochs=plan["cgan_epochs"]), labels=y_train)
-print(f"conditional GAN: {cgan.epochs_run} epochs, {ctx.metric('timing/cgan_train_s', cgan.train_seconds):.0f} s")
-ctx.figure(history_figure({"DCGAN": dcgan.history, "conditional": cgan.history}, ("d_real", "d_fake", "g_loss")),
-           "gan_history")
-gen_c = to_wafer_maps(sample(cgan.generator, len(y_a), labels=y_a, seed=ctx.seed + 1))
+cgans = {}
+for label, extra in (("conditional GAN", {}), ("conditional GAN + mode seeking", {"diversity": plan["ms_weight"]})):
+    torch.manual_seed(ctx.seed)
+    cgans[label] = train_gan(DCGANGenerator(width=16, num_classes=len(names)),
+                             DCGANDiscriminator(width=16, num_classes=len(names), spectral_norm=True), x_train,
+                             replace(wcfg, epochs=plan["cgan_epochs"], **extra), labels=y_train)
+    print(f"{label}: {cgans[label].epochs_run} epochs, "
+          f"{ctx.metric(f'timing/{label}_train_s', cgans[label].train_seconds):.0f} s")
+ctx.figure(history_figure({"DCGAN": dcgan.history, **{k: v.history for k, v in cgans.items()}},
+                          ("d_real", "d_fake", "g_loss")), "gan_history")
+gen_c = {k: to_wafer_maps(sample(v.generator, len(y_a), labels=y_a, seed=ctx.seed + 1)) for k, v in cgans.items()}
 show = {}
 for k, name in enumerate(names):
     show[f"{name}, real"] = [m for m, y in zip(real_a, y_a) if y == k][:6]
-    show[f"{name}, GAN"] = [m for m, y in zip(gen_c, y_a) if y == k][:6]
-ctx.figure(wafer_samples_figure(show, ncols=6, size=0.9, title="real held-out maps and conditional GAN samples"),
+    show[f"{name}, cGAN"] = [m for m, y in zip(gen_c["conditional GAN"], y_a) if y == k][:6]
+    show[f"{name}, + ms"] = [m for m, y in zip(gen_c["conditional GAN + mode seeking"], y_a) if y == k][:6]
+ctx.figure(wafer_samples_figure(show, ncols=6, size=0.9, title="real maps, cGAN, and cGAN + mode seeking (ms)"),
            "cgan_samples")
 
 # %% [markdown]
@@ -359,14 +390,12 @@ ctx.figure(wafer_samples_figure(show, ncols=6, size=0.9, title="real held-out ma
 # with set A.
 
 # %%
-feats = {k: embed(clf.net, clf.encode(m).to(clf.device)).cpu().numpy()
-         for k, m in (("A", real_a), ("real held-out B", real_b), ("DCGAN", gen_dc), ("conditional GAN", gen_c))}
-calls = {k: clf.predict_proba(m, tta=False).argmax(1) for k, m in (("real held-out B", real_b),
-                                                                  ("conditional GAN", gen_c))}
-consist = {"real held-out B": gm.class_consistency(calls["real held-out B"], y_b, names),
-           "conditional GAN": gm.class_consistency(calls["conditional GAN"], y_a, names)}
+sets = {"A": real_a, "real held-out B": real_b, "DCGAN": gen_dc, **gen_c}
+feats = {k: embed(clf.net, clf.encode(m).to(clf.device)).cpu().numpy() for k, m in sets.items()}
+consist = {k: gm.class_consistency(clf.predict_proba(sets[k], tta=False).argmax(1), y_b if k == "real held-out B"
+                                   else y_a, names) for k in ("real held-out B", *gen_c)}
 eval_rows = []
-for k in ("real held-out B", "DCGAN", "conditional GAN"):
+for k in ("real held-out B", "DCGAN", *gen_c):
     pr = gm.precision_recall(feats["A"], feats[k], k=3)
     row = {"set": k, "Frechet distance to A": gm.frechet_distance(feats["A"], feats[k]), **pr,
            "class consistency": consist[k]["mean"] if k in consist else float("nan")}
@@ -376,6 +405,7 @@ for k in ("real held-out B", "DCGAN", "conditional GAN"):
 ctx.table(eval_rows, "evaluation")
 ctx.metric("eval/class_consistency_per_class", {f"{k}/{c}": v for k in consist for c, v in consist[k].items()
                                                 if c != "mean" and np.isfinite(v)})
+ctx.table([{"class": c, **{k: consist[k][c] for k in consist}} for c in names], "class_consistency")
 ctx.figure(per_class_figure({k: {c: v for c, v in consist[k].items() if c != "mean"} for k in consist},
                             ylabel="share called the class", title="class consistency per class"), "class_consistency")
 ctx.metric("timing/total_s", time.perf_counter() - t_start)
@@ -395,20 +425,36 @@ ctx.metric("timing/total_s", time.perf_counter() - t_start)
 #   it — Donut, Loc and Random maps are called their class every time, Edge-Ring and Edge-Loc
 #   often — but Center, Near-full, Scratch and `none` almost never: Near-full had 33 training
 #   maps, and Scratch's one-die-wide lines are the hardest pattern to draw.
+# - **With the mode-seeking term** the within-class collapse breaks: recall rises from 0 to about
+#   0.2, precision rises a little, and the Frechet distance falls — the generated set is both more
+#   varied and closer to the real one (the samples figure: six different maps per class where the
+#   plain cGAN drew six copies). The price is the class: class consistency falls well below the
+#   plain cGAN's (both printed above). The varied maps are blobs and arcs of fails placed in new places, and only
+#   Loc (a blob anywhere) is still called its class almost every time; the patterns defined by
+#   their geometry — Edge-Ring's full ring, Near-full's nearly failed wafer, Scratch's thin line,
+#   the clean `none` map — are almost never drawn. Both numbers are far from the real reference
+#   (recall and consistency about 0.9).
 #
-# **What the GAN does well and badly, honestly.** Well: from a few thousand maps and a couple of
-# minutes of CPU it learns the wafer disk, that a map's fails follow its class's layout (a ring
-# near the edge, a ring at mid-radius, a blob, dense random fails), and every generated map
-# decodes into a valid wafer map that the classifier reads. Badly: variety. Each generator draws
-# one map per class, with the texture of the fails (isolated dies, thin scratches) blurred, and
-# the rarest class is not learnt at all. That is the budget (small networks, about a thousand
-# steps of each network, a single thread) as much as the method: published wafer-map GANs train
-# for tens of thousands of steps with larger networks, and class-conditional GANs are known to
-# collapse within classes without extra help (minibatch statistics, Karras et al. 2018;
-# stronger regularisation of the discriminator). For lecture 8 the lesson is direct: a generator
-# of this quality would add the same map to a rare class again and again, so recall and class
-# consistency — beside the real-versus-real reference — are the numbers to check before using a
-# generator for augmentation, and the gain has to be measured on the classifier, over seeds.
+# **What the GAN does well and badly, honestly.** Well: from a few thousand maps and a few
+# minutes of one CPU thread it learns the wafer disk, that a map's fails follow its class's layout
+# (a ring near the edge, a ring at mid-radius, a blob, dense random fails), and every generated
+# map decodes into a valid wafer map that the classifier reads. With the mode-seeking term it also
+# draws different maps for different noise. Badly: it does not draw varied maps *and* the right
+# class at once — the plain cGAN has the class without variety, the mode-seeking one variety
+# with the class often lost — the texture of the fails (isolated dies, thin scratches) is blurred,
+# and the rarest class is not learnt at all. Other well-known remedies were tried on this problem
+# outside the lecture's run, one seed each, and left recall near zero: a minibatch standard
+# deviation feature in the discriminator (Karras et al. 2018), the hinge loss with two time-scale
+# learning rates (Heusel et al. 2017), showing the discriminator real and generated maps under
+# random symmetries of the square (DiffAugment, Zhao et al. 2020) and a moving average of the
+# generator's weights (Yazici et al. 2019); the library has each of them (`minibatch_std=True`,
+# `loss="hinge"`, `augment=True`, `ema=0.999`) for longer runs. That is the budget (small
+# networks, about a thousand steps of each network, a single thread) as much as the method:
+# published wafer-map GANs train for tens of thousands of steps with larger networks. For
+# lecture 8 the lesson is direct: a generator of this quality would add either the same map or a
+# map of the wrong class to a rare class, so recall and class consistency — beside the
+# real-versus-real reference — are the numbers to check before using a generator for
+# augmentation, and the gain has to be measured on the classifier, over seeds.
 #
 # ## References
 #
@@ -434,5 +480,15 @@ ctx.metric("timing/total_s", time.perf_counter() - t_start)
 #   Large-Scale Study", NeurIPS 2018.
 # - T. Karras, T. Aila, S. Laine, J. Lehtinen, "Progressive Growing of GANs for Improved Quality,
 #   Stability, and Variation", ICLR 2018 (minibatch standard deviation).
+# - Q. Mao, H.-Y. Lee, H.-Y. Tseng, S. Ma, M.-H. Yang, "Mode Seeking Generative Adversarial
+#   Networks for Diverse Image Synthesis", CVPR 2019.
+# - G. Gidel, R. A. Hemmat, M. Pezeshki, R. Le Priol, G. Huang, S. Lacoste-Julien, I. Mitliagkas,
+#   "Negative Momentum for Improved Game Dynamics", AISTATS 2019.
+# - A. Brock, J. Donahue, K. Simonyan, "Large Scale GAN Training for High Fidelity Natural Image
+#   Synthesis" (BigGAN), ICLR 2019.
+# - S. Zhao, Z. Liu, J. Lin, J.-Y. Zhu, S. Han, "Differentiable Augmentation for Data-Efficient GAN
+#   Training", NeurIPS 2020.
+# - Y. Yazici, C.-S. Foo, S. Winkler, K.-H. Yap, G. Piliouras, V. Chandrasekhar, "The Unusual
+#   Effectiveness of Averaging in GAN Training", ICLR 2019.
 # - M.-J. Wu, J.-S. R. Jang, J.-L. Chen, "Wafer Map Failure Pattern Recognition and Similarity
 #   Ranking for Large-Scale Data Sets", IEEE TSM 28(1), 2015 (WM-811K).

@@ -18,13 +18,18 @@ range, and the discriminator centres its input to [-1, 1] first (DCGAN's convent
     DCGANGenerator      z (N, z_dim) [+ y (N,)] -> Linear -> (N, 4w, 4, 4) -> [ConvT 4x4 s2, BN, ReLU] x k
                         -> ConvT to C channels -> sigmoid -> (N, C, S, S),  S = 4 * 2^k (32: k = 3)
     DCGANDiscriminator  x (N, C, S, S) -> [Conv 4x4 s2, LeakyReLU 0.2] x k -> phi (N, 4w * 16)
-                        -> logit = w . phi + b  (+ embed(y) . phi: projection discriminator)
+                        [+ minibatch std channel] -> logit = w . phi + b  (+ embed(y) . phi: projection)
 
 The conditional generator concatenates a learnt class embedding to z (Mirza & Osindero 2014);
 the conditional discriminator adds the inner product of a class embedding with its features
 (the projection discriminator of Miyato & Koyama 2018). The discriminator has no batch norm, so
 that the gradient penalty of WGAN-GP (a per-sample quantity) is well defined; ``spectral_norm``
-bounds each layer's Lipschitz constant (Miyato et al. 2018).
+bounds each layer's Lipschitz constant (Miyato et al. 2018). ``minibatch_std`` appends to the
+4 x 4 features one channel holding the batch's mean feature standard deviation (Karras et al.
+2018; a conditional net takes it over the maps of the same label): a generator that draws
+near-copies gives a batch statistic no real batch has, so the discriminator can reject collapse
+itself. It couples the samples of a batch, so a score is no longer a function of its own map
+alone: leave it off for WGAN-GP's per-sample penalty.
 
 References:
     I. Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
@@ -33,6 +38,8 @@ References:
     M. Mirza, S. Osindero, "Conditional Generative Adversarial Nets", 2014.
     T. Miyato, M. Koyama, "cGANs with Projection Discriminator", ICLR 2018.
     T. Miyato et al., "Spectral Normalization for Generative Adversarial Networks", ICLR 2018.
+    T. Karras, T. Aila, S. Laine, J. Lehtinen, "Progressive Growing of GANs for Improved Quality,
+    Stability, and Variation", ICLR 2018 (minibatch standard deviation).
 """
 from __future__ import annotations
 
@@ -145,23 +152,43 @@ class DCGANDiscriminator(nn.Module):
     when ``num_classes`` > 0. No batch norm (WGAN-GP needs per-sample gradients); optional spectral norm."""
 
     def __init__(self, width: int = 32, channels: int = 2, size: int = 32, num_classes: int = 0,
-                 spectral_norm: bool = False):
+                 spectral_norm: bool = False, minibatch_std: bool = False):
         super().__init__()
         _check("DCGANDiscriminator", width=width, channels=channels, num_classes=num_classes)
-        if not isinstance(spectral_norm, bool):
-            raise UsageError(f"DCGANDiscriminator: spectral_norm must be True or False; got {spectral_norm!r}")
+        for name, v in (("spectral_norm", spectral_norm), ("minibatch_std", minibatch_std)):
+            if not isinstance(v, bool):
+                raise UsageError(f"DCGANDiscriminator: {name} must be True or False; got {v!r}")
         k = _ups(size, "DCGANDiscriminator")
         self.num_classes, self.channels, self.size = num_classes, channels, size
         self.config = {"arch": "dcgan_discriminator", "width": width, "channels": channels, "size": size,
-                       "num_classes": num_classes, "spectral_norm": spectral_norm}
+                       "num_classes": num_classes, "spectral_norm": spectral_norm, "minibatch_std": minibatch_std}
         sn = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda m: m)
         layers, cin, c = [], channels, width
         for _ in range(k):                             # 32 -> 16 -> 8 -> 4, doubling the channels
             layers += [sn(nn.Conv2d(cin, c, 4, 2, 1)), nn.LeakyReLU(0.2)]
             cin, c = c, c * 2
-        self.features = nn.Sequential(*layers, nn.Flatten())               # phi: (N, cin * 16)
-        self.head = sn(nn.Linear(cin * 16, 1))
-        self.embed = sn(nn.Embedding(num_classes, cin * 16)) if num_classes else None
+        self.features = nn.Sequential(*layers)                             # (N, cin, 4, 4)
+        self.minibatch_std = minibatch_std
+        f = (cin + minibatch_std) * 16                                      # phi: (N, F), + one std channel
+        self.head = sn(nn.Linear(f, 1))
+        self.embed = sn(nn.Embedding(num_classes, f)) if num_classes else None
+
+    def phi(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """phi (N, F) of maps already centred to [-1, 1]. With ``minibatch_std`` the last 16 entries of
+        map i repeat one number: the mean over features of their standard deviation over the maps of
+        the batch (Karras et al. 2018) — for a conditional net over the maps of the batch with map i's
+        label, so that a generator that draws one map per class is caught even in a batch of mixed classes."""
+        h = self.features(x)                                                # (N, C, 4, 4)
+        if self.minibatch_std:
+            f = h.flatten(1)                                                # (N, D)
+            m = (torch.zeros(len(f), dtype=torch.long, device=f.device) if y is None else y)
+            onehot = nn.functional.one_hot(m, self.num_classes or 1).to(f.dtype)      # (N, K)
+            n = onehot.sum(0).clamp(min=1)[:, None]                         # (K, 1) maps per group
+            mean = onehot.T @ f / n                                         # (K, D)
+            var = (onehot.T @ f ** 2 / n - mean ** 2).clamp(min=0)          # (K, D) biased variance
+            s = (var + 1e-8).sqrt().mean(1)[m]                              # (N,) a group of one: ~0
+            h = torch.cat([h, s[:, None, None, None].expand(-1, 1, *h.shape[2:])], 1)   # (N, C + 1, 4, 4)
+        return h.flatten(1)
 
     def forward(self, x: torch.Tensor, y=None) -> torch.Tensor:
         if not isinstance(x, torch.Tensor) or x.shape[1:] != (self.channels, self.size, self.size):
@@ -169,7 +196,7 @@ class DCGANDiscriminator(nn.Module):
             raise DataError(f"DCGANDiscriminator: expected maps (N, {self.channels}, {self.size}, {self.size}); "
                             f"got {got}")
         y = _labels("DCGANDiscriminator", self.num_classes, y, len(x))
-        phi = self.features(2 * x - 1)                                     # (N, F), input centred to [-1, 1]
+        phi = self.phi(2 * x - 1, y)                                       # (N, F), input centred to [-1, 1]
         out = self.head(phi).squeeze(1)                                    # (N,)
         return out if y is None else out + (self.embed(y) * phi).sum(1)   # + <embed(y), phi>: projection
 
