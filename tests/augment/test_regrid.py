@@ -8,8 +8,6 @@ Run: .venv/bin/python -m pytest tests/augment/test_regrid.py -q -p no:cacheprovi
 """
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 import torch
@@ -194,20 +192,6 @@ def test_regrid_maps_dataset_for_fit():
     result = fit(SmallCNN(in_channels=3, num_classes=9), data, None,
                  TrainConfig(epochs=1, batch_size=16, seed=0, progress=False), label_names=ws.label_names)
     assert result.epochs_run == 1 and np.isfinite(result.history[0]["train_loss"])
-
-
-def test_wafer_train_with_regrid(tmp_path):
-    from deepfab.cli import main
-    from deepfab.wafer.options import TrainOptions
-
-    out = tmp_path / "m"
-    assert main(["wafer", "train", "--data", "wm811k:train_1", "--width", "4", "--size", "16", "--epochs", "1",
-                 "--max-per-class", "10", "--regrid", "0.5", "--regrid-fade", "0.2", "--no-novelty",
-                 "--out", str(out)]) == 0
-    cfg = json.loads((out / "config.json").read_text())
-    assert "--regrid 0.5 --regrid-fade 0.2" in cfg["command"] and cfg["augment"].startswith("RegridMaps(p=0.5")
-    assert TrainOptions(**cfg["options"]).command() == cfg["command"]
-    assert "--regrid" not in TrainOptions(data=["a.npz"], out="m").command()
 
 
 @pytest.mark.parametrize("call, kind, words", [

@@ -80,6 +80,33 @@ def test_two_channel_bf16_model_round_trip(trained, tmp_path):
     assert p.shape == (5, 9) and np.allclose(p.sum(1), 1, atol=1e-5)
 
 
+def test_wafer_train_with_regrid(tmp_path):
+    out = tmp_path / "m"
+    assert main(["wafer", "train", "--data", "wm811k:train_1", "--width", "4", "--size", "16", "--epochs", "1",
+                 "--max-per-class", "10", "--regrid", "0.5", "--regrid-fade", "0.2", "--no-novelty",
+                 "--out", str(out)]) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert "--regrid 0.5 --regrid-fade 0.2" in cfg["command"] and cfg["augment"].startswith("RegridMaps(p=0.5")
+    assert TrainOptions(**cfg["options"]).command() == cfg["command"]
+    assert "--regrid" not in TrainOptions(data=["a.npz"], out="m").command()
+
+
+@pytest.mark.parametrize("keep", ["best", "last"])
+def test_keep_last_saves_the_last_epoch_not_the_best(tmp_path, keep):
+    out = tmp_path / keep
+    assert _train(out, "--epochs", "3", "--max-per-class", "20", "--holdout-lots", "0.3", "--keep", keep,
+                  "--no-novelty") == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    saved = torch.load(out / "model.pt", weights_only=True)
+    last = torch.load(out / "checkpoints" / "checkpoint.pt", weights_only=True)["model"]
+    best = torch.load(out / "checkpoints" / "best.pt", weights_only=True)
+    want = last if keep == "last" else best
+    assert all(torch.equal(saved[k], want[k]) for k in saved)
+    if metrics["best_epoch"] != 3:                          # the two differ: keep chose between them
+        assert not all(torch.equal(last[k], best[k]) for k in last)
+    assert ("--keep last" in json.loads((out / "config.json").read_text())["command"]) == (keep == "last")
+
+
 def test_train_refuses_to_overwrite_then_force(trained, tmp_path, capsys):
     assert _train(trained, "--epochs", "2") == 2
     _one_error_line(capsys, "already holds a trained model", "--force")

@@ -69,6 +69,7 @@ def test_command_and_dict_come_from_the_fields():
     (dict(val="v.npz", holdout_lots=0.2), "either --val FILE or --holdout-lots F"),
     (dict(class_weights="inverse"), "--class-weights must be one of none, sqrt; got 'inverse'"),
     (dict(amp="fp8"), "--amp must be one of auto, off, bf16, fp16; got 'fp8'"),
+    (dict(keep="final"), "--keep must be one of best, last; got 'final'"),
     (dict(data="a.npz"), "--data needs a list"),
 ])
 def test_bad_options_raise_usage_errors(kw, words):

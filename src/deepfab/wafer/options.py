@@ -45,6 +45,9 @@ class TrainOptions:
     val: str | None = option(None, "validation file (copies of training maps are dropped)", metavar="FILE")
     holdout_lots: float = option(0.0, "validate on the latest fraction F of lots (by source_index) instead of --val",
                                  metavar="F")
+    keep: str = option("best", "with --val or --holdout-lots: the weights saved, best = the epoch of highest "
+                       "validation macro-F1, last = the last epoch (no choice made on the validation maps)",
+                       choices=("best", "last"))
     arch: str = option("resnet", "a deepfab.models architecture", always=True)
     width: int | None = option(None, "the architecture's base width (none given: its own)")
     max_per_class: int | None = option(None, "train on at most N maps per class (random, seeded): thins out 'none' "
@@ -90,7 +93,7 @@ class TrainOptions:
                              f"{self.regrid}")
         if self.val is not None and self.holdout_lots:
             raise UsageError("give either --val FILE or --holdout-lots F, not both")
-        for name, choices in (("class_weights", tuple(WEIGHT_RULES)), ("amp", AMP_CHOICES)):
+        for name, choices in (("class_weights", tuple(WEIGHT_RULES)), ("amp", AMP_CHOICES), ("keep", ("best", "last"))):
             if getattr(self, name) not in choices:
                 raise UsageError(f"{flag(name)} must be one of {', '.join(choices)}; got {getattr(self, name)!r}")
 
