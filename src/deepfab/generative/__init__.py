@@ -15,8 +15,25 @@ networks (lecture 7), their objectives, training and evaluation, and what they a
 Modules: ``vae`` (ELBO, IWAE bound, gradient estimators, anomaly scores, a PCA baseline),
 ``vae_train`` (the ELBO as an engine ``Loss``, the beta sweep), ``vae_plots``; ``gan`` (losses,
 gradient penalty, the training loop, sampling and decoding to wafer maps), ``gan_metrics``
-(Frechet distance, precision and recall, mode counting, class consistency), ``gan_plots``.
+(Frechet distance, precision and recall, mode counting, class consistency), ``gan_plots``;
+``augmentation`` (oversampling, GAN and VAE samplers for rare classes, the runs over seeds and their
+paired differences: lecture 8).
 """
+from .augmentation import (
+    GANSampler,
+    MapBatchAugment,
+    Oversampler,
+    VAESampler,
+    describe_difference,
+    rows_on,
+    run_augmented,
+    sample_counts,
+    set_scores,
+    symmetry,
+    top_up_counts,
+    vae_samples,
+    with_extra,
+)
 from .gan import (
     GANConfig,
     GANResult,
@@ -64,7 +81,9 @@ from .vae import (
 )
 from .vae_train import ElboLoss, beta_sweep
 
-__all__ = ["GANConfig", "GANResult", "critic_loss", "d_loss", "d_loss_hinge", "dihedral_augment", "ema_update",
+__all__ = ["GANSampler", "MapBatchAugment", "Oversampler", "VAESampler", "describe_difference", "rows_on",
+           "run_augmented", "sample_counts", "set_scores", "symmetry", "top_up_counts", "vae_samples", "with_extra",
+           "GANConfig", "GANResult", "critic_loss", "d_loss", "d_loss_hinge", "dihedral_augment", "ema_update",
            "mode_seeking_loss", "g_loss_minimax", "g_loss_ns", "g_loss_wgan",
            "gradient_penalty", "load_generator", "sample", "sample_wafer_maps", "saturation", "to_wafer_maps",
            "train_gan", "wafer_channels", "class_consistency", "frechet_distance", "precision_recall", "ring_modes",
