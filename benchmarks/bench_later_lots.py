@@ -15,6 +15,10 @@ scored with its LAST epoch's weights (no choice made on the held-out lots), on
 3. ``later@grids+fade``: those, with 30 % of each map's fail dies turned pass (fainter defects);
 4. ``test``: the WM-811K test split, de-duplicated against the training files.
 
+With ``--grid-transfer`` the recipes train only on the maps of small die grids (at most 27 x 27
+dies) and are scored on the de-duplicated test maps of small grids and of large ones (at least
+33 x 37 dies): real maps of grids never trained on, no re-rendering in the scoring sets.
+
 It prints one line per recipe, seed and set (accuracy, macro-F1 over the classes present or
 predicted, macro-F1 over the classes present, per-class recall), then per recipe the mean over
 seeds and the paired difference to the first recipe. Results go to ``<out>/results.json``; a
@@ -44,22 +48,46 @@ import numpy as np
 import torch
 
 from deepfab.augment.regrid import PROBE_GRIDS, fade_fails, regrid_maps
-from deepfab.data import WaferSet
+from deepfab.data import WaferSet, write_wafer_npz
 from deepfab.train.metrics import classification_metrics
 from deepfab.wafer import load_model, open_data
 from deepfab.wafer.model_io import drop_training_copies
 from deepfab.wafer.options import TrainOptions
-from deepfab.wafer.training import train_wafer, training_sets
+from deepfab.wafer.training import combine, train_wafer, training_sets
 
 DATA = ["wm811k:train_1", "wm811k:train_10", "wm811k:train_20", "wm811k:train_29", "wm811k:val"]
+SMALL_GRID, LARGE_GRID = 27 * 27, 33 * 37     # --grid-transfer: train on maps of <= 729 dies, score on >= 1,221
 RECIPES = {"base": {}, "regrid": {"regrid": 0.5}, "regrid-fade": {"regrid": 0.5, "regrid_fade": 0.3},
            "sqrt": {"class_weights": "sqrt"}, "regrid-sqrt": {"regrid": 0.5, "class_weights": "sqrt"}}
 
 
 def options(recipe: str, seed: int, args, out: Path) -> TrainOptions:
-    return TrainOptions(data=DATA, holdout_lots=0.15, arch="resnet", width=16, size=args.size, epochs=args.epochs,
+    data, holdout = ([str(small_grid_file(args))], 0.0) if args.grid_transfer else (DATA, 0.15)
+    return TrainOptions(data=data, holdout_lots=holdout, arch="resnet", width=16, size=args.size, epochs=args.epochs,
                         max_per_class=args.max_per_class, seed=seed, novelty=False, amp="off", out=str(out),
                         **RECIPES[recipe])
+
+
+def dies(ws: WaferSet) -> np.ndarray:
+    return np.array([m.shape[0] * m.shape[1] for m in ws.maps])
+
+
+def small_grid_file(args) -> Path:
+    """The training files' maps of at most ``SMALL_GRID`` dies, written once to ``<out>/small_grids.npz``."""
+    path = Path(args.out) / "small_grids.npz"
+    if not path.exists():
+        ws = combine([open_data(spec)[0] for spec in DATA])
+        write_wafer_npz(path, ws.subset(np.flatnonzero(dies(ws) <= SMALL_GRID)))
+    return path
+
+
+def grid_transfer_sets(args) -> dict:
+    """The de-duplicated test split cut by die grid: the grids trained on, and grids of ``LARGE_GRID`` dies or more."""
+    test, _ = open_data("wm811k:test")
+    test = drop_training_copies(test, {"data": [{"spec": s} for s in DATA]})
+    n = dies(test)
+    return {"test@small": test.subset(np.flatnonzero(n <= SMALL_GRID)),
+            "test@large": test.subset(np.flatnonzero(n >= LARGE_GRID))}
 
 
 def eval_sets(args) -> dict:
@@ -106,6 +134,9 @@ def main() -> None:
     parser.add_argument("--eval-seed", type=int, default=2024, help="seed of the re-rendered later lots")
     parser.add_argument("--tta", action="store_true", help="score every set with the eight-view averaging "
                         "(default: only the later lots; 8 times the scoring time)")
+    parser.add_argument("--grid-transfer", action="store_true", help="train on the maps of small die grids only "
+                        f"(<= {SMALL_GRID} dies) and score on test maps of large grids (>= {LARGE_GRID} dies): real "
+                        "maps of grids never trained on, instead of the re-rendered later lots")
     parser.add_argument("--out", default="runs/bench_later_lots")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -113,11 +144,12 @@ def main() -> None:
     root.mkdir(parents=True, exist_ok=True)
     rfile = root / "results.json"
     results = json.loads(rfile.read_text()) if rfile.exists() else {}
-    sets = eval_sets(args)
+    sets = grid_transfer_sets(args) if args.grid_transfer else eval_sets(args)
+    mode = "grid_" if args.grid_transfer else ""
     for seed in args.seeds:                          # seed-major: each seed's recipes are paired as soon as done
         for recipe in args.recipes:
             cap = f"_c{args.max_per_class}" if args.max_per_class else ""
-            key, out = f"{recipe}/{seed}", root / f"{recipe}_s{seed}_e{args.epochs}{cap}"
+            key, out = f"{mode}{recipe}/{seed}", root / f"{mode}{recipe}_s{seed}_e{args.epochs}{cap}"
             if not (out / "model.pt").exists():
                 t0, c0 = time.perf_counter(), time.process_time()
                 print(f"== {key}: {options(recipe, seed, args, out).command()}", flush=True)
@@ -131,27 +163,27 @@ def main() -> None:
                                  **score(out, sets, args.tta)}
                 rfile.write_text(json.dumps(results, indent=2))
             show(rkey, results[rkey])
-    summary(results, args)
+    summary(results, args, mode, sets)
 
 
 def show(key: str, r: dict) -> None:
     print(f"{key:<22} train {r['train_seconds']:>5.0f} s")
-    for name in ("later", "later@grids", "later@grids+fade", "test"):
+    for name in [k for k in r if isinstance(r[k], dict)]:
         m = r[name]
         rec = ", ".join(f"{c} {v:.2f}" for c, v in m["recall"].items())
         print(f"  {name:<17} acc {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f} "
               f"(present {m['macro_f1_present']:.4f})  recall: {rec}", flush=True)
 
 
-def summary(results: dict, args) -> None:
+def summary(results: dict, args, mode: str, sets) -> None:
     cap = f"_c{args.max_per_class}" if args.max_per_class else ""
     print(f"\nmean over seeds {args.seeds}, {args.epochs} epochs; paired difference to {args.recipes[0]}:")
-    for name in ("later", "later@grids", "later@grids+fade", "test"):
+    for name in sets:
         for metric in ("macro_f1_present", "accuracy"):
-            base = [results[f"{args.recipes[0]}/{s}/e{args.epochs}{cap}"][name][metric] for s in args.seeds]
+            base = [results[f"{mode}{args.recipes[0]}/{s}/e{args.epochs}{cap}"][name][metric] for s in args.seeds]
             cells = []
             for recipe in args.recipes:
-                vals = [results[f"{recipe}/{s}/e{args.epochs}{cap}"][name][metric] for s in args.seeds]
+                vals = [results[f"{mode}{recipe}/{s}/e{args.epochs}{cap}"][name][metric] for s in args.seeds]
                 diff = np.array(vals) - np.array(base)
                 cells.append(f"{recipe} {np.mean(vals):.4f}" + (f" ({diff.mean():+.4f}, per seed "
                              + " ".join(f"{d:+.3f}" for d in diff) + ")" if recipe != args.recipes[0] else ""))
