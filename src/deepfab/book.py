@@ -5,7 +5,9 @@
 ``index.html`` lists all seventeen lectures with their English and Korean (seed) titles. A lecture
 that has been run (``deepfab run L03`` wrote ``runs/L03/``) links to its page, copied in as
 ``L03.html`` (self-contained: figures and math inside), and shows its headline metrics from
-``metrics.json`` and its run facts from ``config.json``; a smoke run is marked as such, because
+``metrics.json`` — the names in the lecture's module-level ``HEADLINE`` tuple, in that order (read
+from the notebook's source, not run), with every other metric folded below — and its run facts
+from ``config.json``; a smoke run is marked as such, because
 its numbers come from a tiny budget. An available lecture that has not been run shows the
 command that runs it; the others are listed as planned. ``datasets.html`` shows the README
 (origin, terms, citations) of every dataset shipped in ``deepfab/data/files/``. No page loads
@@ -16,6 +18,7 @@ References:
 """
 from __future__ import annotations
 
+import ast
 import html
 import json
 from pathlib import Path
@@ -71,17 +74,49 @@ def _fmt(value) -> str:
     return html.escape(str(value))
 
 
-def _metrics_table(metrics: dict) -> str:
+def headline_names(path) -> tuple[str, ...]:
+    """The lecture's ``HEADLINE = ("name", ...)`` at module level, read from its source without running
+    it; ``()`` when it has none. A name is a metric (a dict metric stands for all its entries) or
+    one entry of a dict metric (``"lsq/test/roc_auc"``)."""
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "HEADLINE" for t in node.targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return ()
+            return tuple(str(v) for v in value) if isinstance(value, (tuple, list)) else ()
+    return ()
+
+
+def _headline_rows(flat: list[tuple[str, object]], headline) -> list[tuple[str, object]]:
+    """The rows of ``flat`` named by ``headline``, in its order (a name also picks its ``name/...`` entries)."""
+    picked = []
+    for name in headline:
+        picked += [kv for kv in flat if (kv[0] == name or kv[0].startswith(name + "/")) and kv not in picked]
+    return picked
+
+
+def _metrics_table(metrics: dict, headline=()) -> str:
+    """The headline rows in full and the rest in a ``<details>``; without headline names found in
+    ``metrics``, the first ``MAX_METRICS`` rows in full (wall-clock numbers last)."""
     from .runner import is_timing_metric
 
     flat = sorted(_flat_metrics(metrics), key=lambda kv: is_timing_metric(kv[0]))   # wall-clock numbers last
-    rows = [f"<tr><td>{html.escape(k)}</td><td class=num>{_fmt(v)}</td></tr>" for k, v in flat]
-    if not rows:
+    if not flat:
         return '<div class="facts">no metrics recorded</div>'
-    table = "<table>" + "".join(rows[:MAX_METRICS]) + "</table>"
-    if len(rows) > MAX_METRICS:
-        table += (f"<details><summary>{len(rows) - MAX_METRICS} more metrics</summary><table>"
-                  + "".join(rows[MAX_METRICS:]) + "</table></details>")
+    first = _headline_rows(flat, headline) or flat[:MAX_METRICS]
+    rest = [kv for kv in flat if kv not in first]
+
+    def rows(kvs):
+        return "".join(f"<tr><td>{html.escape(k)}</td><td class=num>{_fmt(v)}</td></tr>" for k, v in kvs)
+
+    table = "<table>" + rows(first) + "</table>"
+    if rest:
+        table += (f"<details><summary>{len(rest)} more metrics</summary><table>" + rows(rest) + "</table></details>")
     return table
 
 
@@ -113,7 +148,7 @@ def _lecture_entry(lec, runs: Path, out: Path) -> tuple[str, str]:
         metrics = _read_json(run_dir / "metrics.json")
         body = (f'{head} <span class="badge {badge[0]}">{badge[1]}</span></h2>{ko}'
                 f'<p><a href="{e(page.name)}">Open the lecture</a> <span class="facts">· {facts}</span></p>'
-                + _metrics_table(metrics if isinstance(metrics, dict) else {}))
+                + _metrics_table(metrics if isinstance(metrics, dict) else {}, headline_names(lec.path)))
         return f'<div class="lec">{body}</div>', state
     (out / page.name).unlink(missing_ok=True)          # a page from an earlier build whose run is gone
     if lec.available:

@@ -86,12 +86,19 @@ def image_axes(n: int, ncols: int = 6, size: float = 1.6, title_space: float = 0
     return fig, list(axes.flat[:n])
 
 
-def draw_confusion(ax, confusion, label_names, title: str = "", fontsize: float = 7) -> None:
-    """Row-normalised confusion matrix (recall on the diagonal), the count written in each non-empty cell."""
+def draw_confusion(ax, confusion, label_names, title: str = "", fontsize: float = 7,
+                   colorbar: bool = False) -> None:
+    """Row-normalised confusion matrix (recall on the diagonal), the count written in each non-empty cell.
+
+    ``colorbar=True`` adds a colour bar labelled with what the colour is (the share of the true
+    class), since the numbers in the cells are counts, not the coloured quantity."""
     cm = np.asarray(confusion, dtype=float)
     rows = cm.sum(axis=1, keepdims=True)
     frac = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
-    ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
+    image = ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04,
+                           label="share of the true class (row)\ncell numbers: map counts")
     for i in range(cm.shape[0]):
         for j in range(cm.shape[1]):
             if cm[i, j]:
@@ -101,7 +108,7 @@ def draw_confusion(ax, confusion, label_names, title: str = "", fontsize: float 
     ax.set_yticks(range(len(label_names)), label_names, fontsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(title or "confusion (colour: fraction of the true class)")
+    ax.set_title(title or "confusion (colour: share of the true class; numbers: counts)")
 
 
 def draw_curves(ax, curves: dict, xlabel: str = "epoch", ylabel: str = "", title: str | None = None,

@@ -2,26 +2,53 @@
 naive copies of the subset rules the lectures used before, kept here as the reference."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from deepfab.data import encode_maps, find_duplicates, load_wm811k, map_digest, prepare, stratified_indices
-from deepfab.data.prepared import encode_cached
+from deepfab.data.prepared import encode_cached, proportional_sizes
 from deepfab.errors import DataError
 
 
 def naive_proportional(labels, n, seed):
-    """Reference: about n samples, each class in proportion (at least one), one generator in class order."""
+    """Reference: exactly n samples, class sizes by a brute-force apportionment, one generator in class order."""
     labels = np.asarray(labels)
     if n >= len(labels):
         return np.arange(len(labels))
     rng = np.random.default_rng(seed)
-    picks = []
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        k = max(1, int(round(n * len(idx) / len(labels))))
-        picks.append(rng.choice(idx, size=min(k, len(idx)), replace=False))
+    classes, counts = np.unique(labels, return_counts=True)
+    picks = [rng.choice(np.flatnonzero(labels == c), size=int(k), replace=False)
+             for c, k in zip(classes, naive_sizes(counts, n))]
     return np.sort(np.concatenate(picks))
+
+
+def naive_sizes(counts, n):
+    """Reference apportionment: start from the rounded-down quotas (at least one each when n allows), then
+    hand out or take back one map at a time in order of the remainders, written as a sort."""
+    counts = np.asarray(counts)
+    quota = n * counts / counts.sum()
+    low = 1 if n >= len(counts) else 0
+    k = [max(int(q), low) for q in quota]
+    while sum(k) != n:
+        up = sum(k) < n
+        ok = [i for i in range(len(k)) if (k[i] < counts[i] if up else k[i] > low)]
+        ok.sort(key=lambda i: (-(quota[i] - k[i]) if up else quota[i] - k[i], i))   # ties: first class first
+        k[ok[0]] += 1 if up else -1
+    return k
+
+
+def brute_force_cost(counts, n):
+    """Least squared distance to the quotas over every allowed integer allocation (small cases only)."""
+    quota = n * np.asarray(counts) / np.sum(counts)
+    low = 1 if n >= len(counts) else 0
+    best = np.inf
+    for k in itertools.product(*[range(low, c + 1) for c in counts[:-1]]):
+        last = n - sum(k)
+        if low <= last <= counts[-1]:
+            best = min(best, float(np.sum((np.array([*k, last]) - quota) ** 2)))
+    return best
 
 
 def naive_capped(labels, per_class, rng, caps=None):
@@ -44,6 +71,33 @@ LABEL_SETS = {
 @pytest.mark.parametrize("seed", [0, 1, 17])
 def test_proportional_subset_matches_reference(labels, n, seed):
     np.testing.assert_array_equal(stratified_indices(labels, n=n, seed=seed), naive_proportional(labels, n, seed))
+
+
+@pytest.mark.parametrize("labels", LABEL_SETS.values(), ids=LABEL_SETS.keys())
+@pytest.mark.parametrize("n", [1, 7, 100, 300, 1000, 1500, 3000])
+def test_proportional_subset_has_exactly_the_size_asked(labels, n):
+    idx = stratified_indices(labels, n=n, seed=0)
+    assert len(idx) == min(n, len(labels)) and len(np.unique(idx)) == len(idx)
+    _, counts = np.unique(labels, return_counts=True)
+    if n >= counts.size:
+        assert np.unique(labels[idx]).size == counts.size     # every class keeps at least one
+
+
+def test_wm811k_sizes_asked_are_sizes_drawn():
+    labels = load_wm811k("test").labels
+    for n in (1000, 3000, 1500):   # the sizes lectures 2 and 3 ask for; rounding each class gave 1001, 3001, 1499
+        assert len(stratified_indices(labels, n=n, seed=0)) == n
+
+
+@pytest.mark.parametrize("counts", [[900, 95, 5], [40, 7, 130, 1], [3, 3, 3], [10, 1, 1, 1]])
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 9, 10, 11, 13, 50, 101])
+def test_proportional_sizes_are_the_closest_allocation(counts, n):
+    n = min(n, sum(counts))
+    k = proportional_sizes(counts, n)
+    assert k.sum() == n and np.all(k <= counts) and np.all(k >= (1 if n >= len(counts) else 0))
+    quota = n * np.asarray(counts) / sum(counts)
+    assert np.sum((k - quota) ** 2) == pytest.approx(brute_force_cost(counts, n), abs=1e-9)
+    assert k.tolist() == naive_sizes(counts, n)
 
 
 @pytest.mark.parametrize("labels", LABEL_SETS.values(), ids=LABEL_SETS.keys())
@@ -72,7 +126,7 @@ def test_stratified_subset_keeps_proportions_and_rare_classes():
     labels = np.array([0] * 900 + [1] * 95 + [2] * 5)
     idx = stratified_indices(labels, n=100, seed=0)
     counts = np.bincount(labels[idx], minlength=3)
-    assert counts.tolist() == [90, 10, 1]  # round(9.5) = 10 (to even), and a 5-member class keeps one
+    assert counts.tolist() == [90, 9, 1]   # quotas 90, 9.5, 0.5: the 5-member class keeps one, so 9.5 gives way
     assert len(set(idx.tolist())) == len(idx)
     np.testing.assert_array_equal(idx, stratified_indices(labels, n=100, seed=0))
     assert not np.array_equal(idx, stratified_indices(labels, n=100, seed=1))
@@ -180,3 +234,28 @@ def test_within_false_keeps_repeats_inside_a_split_and_drops_later_copies():
     assert prep.report.drop["val"].tolist() == [0, 3] and prep.report.drop["train"].tolist() == []
     strict = PreparedSplits.from_sets({"train": train, "val": val})             # the lectures' protocol
     assert len(strict["train"]) == 1 and len(strict["val"]) == 1                # a (conflict) and copies go
+
+
+def test_contrast_pair_matches_brute_force():
+    from deepfab.data.prepared import contrast_pair
+
+    rng = np.random.default_rng(4)
+    alike, differ = rng.random((30, 12)), rng.random((30, 12))
+    first, second = np.arange(0, 30, 3), np.array([1, 2, 5, 7, 11, 13, 29])
+    best = max((float(np.abs(differ[i] - differ[j]).mean() - np.abs(alike[i] - alike[j]).mean()), i, j)
+                for i in first for j in second)
+    assert contrast_pair(alike, differ, first, second) == (best[1], best[2])
+    with pytest.raises(DataError, match="two non-empty groups"):
+        contrast_pair(alike, differ, [], second)
+    where = rng.random((30, 12)) < 0.6
+    scores = []
+    for i in first:
+        for j in second:
+            both = where[i] & where[j]
+            if both.sum() >= 3:
+                scores.append((float(np.abs(differ[i] - differ[j])[both].mean() - np.abs(alike[i] - alike[j]).mean()),
+                               i, j))
+    best = max(scores)
+    assert contrast_pair(alike, differ, first, second, where=where, min_cells=3) == (best[1], best[2])
+    with pytest.raises(DataError, match="no pair shares 13"):
+        contrast_pair(alike, differ, first, second, where=where, min_cells=13)

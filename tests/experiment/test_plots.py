@@ -29,6 +29,13 @@ def test_recall_bars_and_cost_scatter():
     fig, ax = plt.subplots()
     draw_cost_scatter(ax, [{"variant": "lenet", "params": 60_000, "macs": 5e5, "macro_f1": 0.3},
                            {"variant": "resnet", "params": 300_000, "macs": 1.6e7, "macro_f1": 0.5}])
-    np.testing.assert_allclose(ax.collections[0].get_offsets(), [[0.5, 0.3], [16.0, 0.5]])
-    assert [t.get_text().split("\n")[0] for t in ax.texts] == ["lenet", "resnet"]
+    np.testing.assert_allclose(np.vstack([c.get_offsets() for c in ax.collections]), [[0.5, 0.3], [16.0, 0.5]])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]       # names in a legend: no labels collide
+    assert legend == ["lenet (60k params)", "resnet (300k params)"] and not ax.texts
+    plt.close(fig)
+
+
+def test_ablation_bars_start_at_zero_on_one_scale():
+    fig = plot_ablation({"small": SUMMARY, "full": [{"variant": "baseline", "macro_f1_mean": 0.8, "macro_f1_sd": 0.0}]})
+    assert [ax.get_xlim() for ax in fig.axes] == [pytest.approx((0.0, 0.85))] * 2
     plt.close(fig)

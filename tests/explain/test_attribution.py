@@ -83,3 +83,18 @@ def test_train_wafer_cnn_is_fit_of_a_batch_norm_small_cnn():
     assert ours.history == theirs.history
     for (k, v), w in zip(ours.model.state_dict().items(), theirs.model.state_dict().values()):
         assert torch.equal(v, w), k
+
+
+def test_roughness_matches_a_loop_over_neighbours():
+    from deepfab.explain.attribution import roughness
+
+    rng = np.random.default_rng(0)
+    maps = rng.normal(size=(3, 5, 6))
+    valid = rng.random((3, 5, 6)) < 0.7
+    for k in range(3):
+        m = maps[k] / np.abs(maps[k]).max()
+        jumps = [abs(m[i, j] - m[i2, j2]) for i in range(5) for j in range(6) for i2, j2 in ((i + 1, j), (i, j + 1))
+                 if i2 < 5 and j2 < 6 and valid[k, i, j] and valid[k, i2, j2]]
+        assert roughness(maps, valid)[k] == pytest.approx(np.mean(jumps))
+    checker = (np.indices((4, 4)).sum(0) % 2) * 2.0 - 1.0
+    assert roughness(np.stack([np.ones((4, 4)), checker, np.zeros((4, 4))])).tolist() == [0.0, 2.0, 0.0]

@@ -10,10 +10,11 @@ Every lecture that trains on WM-811K, and ``deepfab wafer``, goes through this o
     Xt, yt = wm.encode("test", wm.rows("test", n=3000), tensors=True)     # class-proportional subset
     by_lot = wm.lot_split("train_1", 0.2, into=("fit", "late"))          # validate on the latest lots
 
-``stratified_indices`` is the one subset rule: ``n`` maps in class proportion (each present class
-keeps at least one), or at most ``per_class`` maps of each class (``caps`` sets a class's own cap).
+``stratified_indices`` is the one subset rule: exactly ``n`` maps in class proportion (each present
+class keeps at least one), or at most ``per_class`` maps of each class (``caps`` sets a class's own cap).
 Both are fixed by ``seed`` (an int, or a ``np.random.Generator`` to draw several subsets from one
-stream). ``index_at_quantile`` picks one example map, e.g. a class's map of typical fail share.
+stream). ``index_at_quantile`` picks one example map, e.g. a class's map of typical fail share;
+``contrast_pair`` two maps that look alike in one encoding and differ in another.
 Identical maps are removed first (``find_duplicates``): a test map that also sits in training
 measures memory, and identical maps with two labels have no right answer.
 
@@ -39,12 +40,31 @@ def _positive_int(name: str, v) -> None:
         raise DataError(f"{name} must be a positive int; got {v!r}")
 
 
+def proportional_sizes(counts, n: int) -> np.ndarray:
+    """Per-class sample sizes (C,) that sum to exactly ``n`` (at most ``sum(counts)``), each as close to
+    its quota ``n * counts / sum(counts)`` as the constraints allow: at least one per class when
+    ``n >= C``, never more than ``counts``. Rounding each quota on its own does not add up (1000
+    asked, 1001 drawn); this is the largest-remainder (Hamilton) apportionment, i.e. the integer
+    sizes of least squared distance to the quotas, found greedily."""
+    counts = np.asarray(counts, dtype=np.int64)
+    n = min(int(n), int(counts.sum()))
+    quota = n * counts / counts.sum()                                   # (C,) real-valued shares
+    low = 1 if n >= len(counts) else 0
+    k = np.maximum(np.floor(quota).astype(np.int64), low)
+    while k.sum() < n:     # one more for the class furthest below its quota that has maps left
+        k[np.argmax(np.where(k < counts, quota - k, -np.inf))] += 1
+    while k.sum() > n:     # one fewer (the one-each floor overshot) for the class furthest above its quota
+        k[np.argmin(np.where(k > low, quota - k, np.inf))] -= 1
+    return k
+
+
 def stratified_indices(labels, n: int | None = None, per_class: int | None = None, caps: dict | None = None,
                        seed: int | np.random.Generator = 0) -> np.ndarray:
     """Sorted int64 indices of a class-aware random subset of ``labels`` (N,).
 
-    ``n``: about ``n`` indices, each class in proportion to its frequency, at least one of each
-    present class (all indices when ``n >= N``). ``per_class``: at most ``per_class`` of each
+    ``n``: exactly ``n`` indices (all when ``n >= N``), each class in proportion to its frequency
+    (``proportional_sizes``), at least one of each present class when ``n`` is at least the number
+    of classes. ``per_class``: at most ``per_class`` of each
     class (all of a rarer one); ``caps`` maps a label value to its own cap. Neither: every index.
     ``seed`` seeds a fresh generator, or is a generator that the draws advance.
     """
@@ -62,10 +82,9 @@ def stratified_indices(labels, n: int | None = None, per_class: int | None = Non
         _positive_int("n", n)
         if n >= len(labels):
             return np.arange(len(labels))
-        for c in np.unique(labels):
-            idx = np.flatnonzero(labels == c)
-            k = max(1, int(round(n * len(idx) / len(labels))))
-            picks.append(rng.choice(idx, size=min(k, len(idx)), replace=False))
+        classes, counts = np.unique(labels, return_counts=True)
+        for c, k in zip(classes, proportional_sizes(counts, n)):
+            picks.append(rng.choice(np.flatnonzero(labels == c), size=int(k), replace=False))
     else:
         caps = dict(caps or {})
         for name, cap in (("per_class", per_class), *((f"caps[{k!r}]", v) for k, v in caps.items())):
@@ -74,6 +93,34 @@ def stratified_indices(labels, n: int | None = None, per_class: int | None = Non
             idx = np.flatnonzero(labels == c)
             picks.append(rng.choice(idx, min(caps.get(int(c), per_class), idx.size), replace=False))
     return np.sort(np.concatenate(picks)) if picks else np.arange(0)
+
+
+def contrast_pair(alike, differ, first, second, where=None, min_cells: int = 8) -> tuple[int, int]:
+    """The pair ``(i, j)``, ``i`` from ``first`` and ``j`` from ``second`` (index arrays into the rows of
+    ``alike`` and ``differ``, each (N, D)), whose rows are most alike in ``alike`` and most different in
+    ``differ``: the largest mean |difference| in ``differ`` minus that in ``alike``. With ``where``
+    ((N, D) bool) the ``differ`` difference is averaged only over the cells where both rows are
+    ``True``, and pairs sharing fewer than ``min_cells`` such cells are skipped. Lecture 1 picks a
+    ``none`` wafer and a defect wafer whose max-pooled fail channels agree while, on the cells both
+    show as failing, their fail fractions do not: the pair that shows what max pooling forgets."""
+    alike, differ = np.asarray(alike, dtype=float), np.asarray(differ, dtype=float)
+    first, second = np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
+    if not len(first) or not len(second):
+        raise DataError(f"contrast_pair needs two non-empty groups; got {len(first)} and {len(second)} rows")
+    where = np.ones(alike.shape, bool) if where is None else np.asarray(where, bool)
+    a2, d2, w2 = alike[second], differ[second], where[second]                   # (M, D) each
+    best, pair = -np.inf, None
+    for i in first:                                         # one row at a time: (M, D) memory, not (N, M, D)
+        both = where[i] & w2                                                    # (M, D) cells both rows count
+        n = both.sum(-1)
+        gap = np.where(both, np.abs(differ[i] - d2), 0.0).sum(-1) / np.maximum(n, 1)
+        gain = np.where(n >= min_cells, gap - np.abs(alike[i] - a2).mean(-1), -np.inf)   # (M,)
+        j = int(np.argmax(gain))
+        if gain[j] > best:
+            best, pair = float(gain[j]), (int(i), int(second[j]))
+    if pair is None:
+        raise DataError(f"no pair shares {min_cells} or more cells of `where`; lower min_cells")
+    return pair
 
 
 def index_at_quantile(values, q: float, where=None) -> int:

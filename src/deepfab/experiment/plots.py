@@ -22,13 +22,17 @@ from .stats import LABELS
 
 def plot_ablation(summaries: dict, metric: str = "macro_f1", title: str | None = None):
     """One panel per table (``summaries``: regime name -> ``summarize`` rows): a bar per variant of
-    ``<metric>_mean`` with mean ± sd whiskers, the first row (the baseline) as a dashed line."""
+    ``<metric>_mean`` with mean ± sd whiskers, the first row (the baseline) as a dashed line. Bars
+    start at zero and every panel shares one scale, so lengths compare within and across panels."""
     import matplotlib.pyplot as plt
 
     if not summaries:
         raise UsageError("plot_ablation needs at least one table")
     tall = max(len(v) for v in summaries.values())
     fig, axes = plt.subplots(1, len(summaries), figsize=(4.2 * len(summaries), 0.35 * tall + 1.2), squeeze=False)
+    top = max(r[f"{metric}_mean"] + (r[f"{metric}_sd"] if np.isfinite(r[f"{metric}_sd"]) else 0.0)
+              for rows in summaries.values() for r in rows)
+    top = min(1.0, top + 0.05) if top <= 1.0 else top * 1.05              # one scale for every panel
     for ax, (regime, rows) in zip(axes[0], summaries.items()):
         mean = {r["variant"]: r[f"{metric}_mean"] for r in rows}
         sd = {r["variant"]: r[f"{metric}_sd"] for r in rows}
@@ -36,8 +40,7 @@ def plot_ablation(summaries: dict, metric: str = "macro_f1", title: str | None =
                   f"test {LABELS.get(metric, metric)} (mean ± sd over seeds)", regime, horizontal=True)
         ax.invert_yaxis()                                      # the table's order, top to bottom
         ax.axvline(rows[0][f"{metric}_mean"], color="0.3", lw=0.8, ls="--")
-        lo = min(m - sd[k] for k, m in mean.items())
-        ax.set_xlim(max(0.0, lo - 0.05), min(1.0, max(m + sd[k] for k, m in mean.items()) + 0.03))
+        ax.set_xlim(0.0, top)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -68,17 +71,24 @@ def plot_recall_bars(recall_rows: list[dict], title: str | None = None):
 
 def draw_cost_scatter(ax, rows: list[dict], score: str = "macro_f1", title: str = "") -> None:
     """Multiply-adds (x, log) vs test ``score`` (y) of each row (``variant``, ``params``, ``macs``);
-    marker area grows with the parameter count."""
+    marker area grows with the parameter count. Each net is named in a legend beside the axes (with
+    its parameter count), not next to its marker, so that nets of similar cost and score stay legible."""
     macs = np.array([r["macs"] for r in rows], dtype=float)
     params = np.array([r["params"] for r in rows], dtype=float)
     y = np.array([r[score] for r in rows], dtype=float)
     area = 30 + 600 * np.sqrt(params / params.max())
-    ax.scatter(macs / 1e6, y, s=area, alpha=0.5, c=np.arange(len(rows)), cmap="viridis", edgecolor="k")
-    for r, xm, ym in zip(rows, macs / 1e6, y):
-        ax.annotate(f"{r['variant']}\n{r['params'] / 1e3:.0f}k params", (xm, ym), fontsize=7,
-                    xytext=(6, 4), textcoords="offset points")
+    from matplotlib import colormaps
+
+    colors = colormaps["tab10"](np.arange(len(rows)) % 10)
+    markers = "osD^vP*Xh<>p"
+    for i, r in enumerate(rows):
+        ax.scatter(macs[i] / 1e6, y[i], s=area[i], alpha=0.6, color=colors[i], marker=markers[i % len(markers)],
+                   edgecolor="k", label=f"{r['variant']} ({r['params'] / 1e3:.0f}k params)")
     ax.set_xscale("log")
+    ax.margins(x=0.08, y=0.12)                               # room for the largest markers at the edges
     ax.set_xlabel("multiply-adds per map (millions, log scale)")
     ax.set_ylabel(f"test {LABELS.get(score, score)}")
-    ax.set_title(title or f"test {LABELS.get(score, score)} vs compute (marker area ~ parameters)")
+    ax.set_title(title or f"test {LABELS.get(score, score)} vs compute\n(marker area ~ parameters)", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, markerscale=0.5,
+              labelspacing=1.0, frameon=False)
     ax.grid(alpha=0.3)

@@ -10,9 +10,13 @@ map per input, ready for the pointing game, a sanity check or a figure:
 
 ``agreement`` compares our map with a reference computation of it (captum's) by the largest
 absolute difference and the Pearson correlation, next to the reference's own scale.
+``roughness`` puts a number on "speckled": the mean jump between neighbouring cells of a map
+scaled to a peak of 1 (0 for a flat map, 1 for a 0/1 checkerboard), so "SmoothGrad is smoother" is
+measured, not judged by eye.
 
     maps = attribution_maps(model, x, y, ["Grad-CAM", "gradient"], layer=model.features[-2])
     diff, corr, scale = agreement(vanilla_gradient(model, x, y), Saliency(model).attribute(x, target=y))
+    rough = roughness(maps["gradient"], valid=x[:, 0] > 0.5)        # (N,)
 
 Introduced in lecture 3 (network visualization).
 
@@ -63,3 +67,19 @@ def agreement(ours, reference) -> tuple[float, float, float]:
     if a.shape != b.shape:
         raise UsageError(f"agreement compares two computations of one map; got {ours.shape} and {reference.shape}")
     return float((a - b).abs().max()), float(np.corrcoef(a.numpy(), b.numpy())[0, 1]), float(b.abs().max())
+
+
+def roughness(maps, valid=None) -> np.ndarray:
+    """(N,) mean |difference| between horizontally and vertically adjacent cells of each (H, W) map
+    of ``maps`` (N, H, W), after dividing the map by its largest |value|; with ``valid`` (N, H, W)
+    bool, only pairs of cells that are both valid count. 0: flat; 1: a 0/1 checkerboard; 2: a ±1
+    one. A map that is zero everywhere has roughness 0."""
+    m = torch.as_tensor(maps).detach().double().cpu()
+    if m.dim() != 3:
+        raise UsageError(f"roughness takes maps of shape (N, H, W); got {tuple(m.shape)}")
+    m = m / m.abs().amax(dim=(1, 2), keepdim=True).clamp_min(1e-300)
+    v = torch.ones_like(m, dtype=torch.bool) if valid is None else torch.as_tensor(valid).bool().cpu()
+    dx, vx = (m[:, :, 1:] - m[:, :, :-1]).abs(), v[:, :, 1:] & v[:, :, :-1]      # (N, H, W-1)
+    dy, vy = (m[:, 1:] - m[:, :-1]).abs(), v[:, 1:] & v[:, :-1]                  # (N, H-1, W)
+    total = (dx * vx).sum((1, 2)) + (dy * vy).sum((1, 2))
+    return (total / (vx.sum((1, 2)) + vy.sum((1, 2))).clamp_min(1)).numpy()

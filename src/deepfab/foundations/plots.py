@@ -169,7 +169,8 @@ def sgd_figure(runs: dict, f_star: float):
 
 def optimizer_figure(functions: dict, paths: dict):
     """One column per test function (name -> ``TestFunction``): paths over contours, loss against step."""
-    fig, axes = _subplots(2, len(paths), figsize=(6 * len(paths), 8.5), squeeze=False)
+    # constrained layout keeps the paths' axis labels clear of the loss panels' titles below them
+    fig, axes = _subplots(2, len(paths), figsize=(6 * len(paths), 8.5), squeeze=False, layout="constrained")
     for col, name in enumerate(paths):
         draw_paths(axes[0, col], functions[name], paths[name])
         draw_loss_curves(axes[1, col], paths[name], f"{name}: loss against step")

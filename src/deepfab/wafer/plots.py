@@ -25,8 +25,7 @@ def confusion_figure(cm, label_names, title: str = "") -> Figure:
     n = len(label_names)
     fig = Figure(figsize=(1.0 + 0.75 * n, 0.8 + 0.7 * n))
     ax = fig.add_subplot()
-    draw_confusion(ax, cm, label_names, title=title, fontsize=8)
-    fig.colorbar(ax.images[0], ax=ax, fraction=0.046, pad=0.04)
+    draw_confusion(ax, cm, label_names, title=title, fontsize=8, colorbar=True)
     fig.tight_layout()
     return fig
 
