@@ -25,7 +25,8 @@
 # trained on **real WM-811K wafer maps** with the course's training engine `deepfab.train.fit`
 # under one budget, and compared on macro-F1, accuracy, parameters, multiply-adds and CPU time.
 #
-# Run it: `deepfab run L01` (the real run, about ten minutes on two CPU cores) or
+# Run it: `deepfab run L01` (the real run: 1617 s, about 27 minutes, measured on a 2-core CPU that
+# other jobs kept busy, load average 3.5 to 6; 1062 s of CPU over two threads) or
 # `deepfab run L01 --smoke` (a tiny budget for tests). Every headline number is in
 # `runs/L01/metrics.json`.
 #
@@ -49,9 +50,11 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from deepfab.data import encode_maps, load_wm811k, prepare
 from deepfab.data.plots import plot_encodings
+from deepfab.data.prepared import contrast_pair
 from deepfab.device import seed_everything
 from deepfab.experiment import Variant, run_variants, summarize
 from deepfab.experiment.plots import draw_cost_scatter
+from deepfab.experiment.wording import change, compare
 from deepfab.lecture import Context
 from deepfab.models import ARCHS, build_model
 from deepfab.models.complexity import count_flops, count_params, flops_breakdown, receptive_field
@@ -60,6 +63,9 @@ from deepfab.plots import draw_confusion, draw_curves, draw_filters, history_cur
 from deepfab.train import TrainConfig
 
 ctx = Context.from_env("L01", threads=2)  # the course's reference machine has two CPU cores
+HEADLINE = ("best/arch", "best/test_macro_f1", "best/test_accuracy", "zoo/best_minus_lenet_macro_f1",
+            "zoo/post_lenet_macro_f1_spread", "encoding/density_minus_max_macro_f1",
+            "theory/grad_growth_plain", "theory/grad_growth_residual")  # the metrics the course book lists first
 SIZE = 32                 # wafer maps are encoded at 32 x 32 (see "Data" below)
 
 # %% [markdown]
@@ -155,8 +161,9 @@ ctx.metric("theory/rf_lenet_final", chains["lenet"][-1])
 # ## 4. The architectures
 #
 # All eight take a $(N, 2, S, S)$ wafer map (channel 0: wafer area, channel 1: fail dies) and
-# return 9 logits. Widths are scaled down from the ImageNet originals so that each trains in about
-# a minute on two CPU cores; the design of each is kept.
+# return 9 logits. Widths are scaled down from the ImageNet originals so that all eight train
+# within the lecture's CPU budget (section 7's table gives each net's training seconds); the
+# design of each is kept.
 #
 # * **LeNet-5 (1998)**: conv → subsample → conv → subsample → fully connected. Here: two
 #   $5\times5$ convs, tanh, average pooling, 120-84-9.
@@ -228,17 +235,19 @@ ctx.figure(fig, "residual_gradient_vs_depth")
 g = {(r["kind"], r["depth"]): r["grad_norm"] for r in probe}
 growth = {kind: g[(kind, depths[-1])] / g[(kind, depths[0])] for kind in ("plain", "residual")}
 print(f"first-layer gradient norm, depth {depths[-1]} / depth {depths[0]}: plain x{growth['plain']:.1f}, "
-      f"residual x{growth['residual']:.2f}")
+      f"residual x{growth['residual']:.2f}; with depth the plain stack's "
+      f"{change(1.0, growth['plain'], 0.5, ('shrinks', 'stays within a factor 1.5', 'grows'))}, the residual "
+      f"stack's {change(1.0, growth['residual'], 0.5, ('shrinks', 'stays within a factor 1.5', 'grows'))}")
 ctx.metric("theory/grad_growth_plain", growth["plain"])
 ctx.metric("theory/grad_growth_residual", growth["residual"])
 
 # %% [markdown]
-# With batch norm in every block, the plain stack's first-layer gradient *grows* geometrically
-# with depth (the gradient explosion that mean-field analyses of BN nets predict): each
+# With batch norm in every block, mean-field analyses of BN nets predict that the plain stack's
+# first-layer gradient *grows* geometrically with depth (a gradient explosion): each
 # conv-BN-ReLU map multiplies the backward signal by a factor above one. The same blocks with
-# identity shortcuts keep it within a small factor at every depth, because the direct path
-# carries the loss gradient to the first layer unchanged. The numbers printed above are this
-# run's.
+# identity shortcuts should keep it within a small factor at every depth, because the direct path
+# carries the loss gradient to the first layer unchanged. The line printed above says what this
+# run's probe batch shows.
 #
 # ## 5. Sizes and costs of the eight nets
 #
@@ -265,8 +274,8 @@ ctx.metric("theory/flop_counter_agrees_all", all(r["agree"] for r in cost_rows))
 # patterns and `none`. The maps have many sizes; `encode_maps` turns each into two
 # $32\times32$ channels (wafer area, fail dies) by a max over each target cell, so a scratch one
 # die wide survives. $32\times32$ rather than $48$ or $64$: it costs $2.25\times$ / $4\times$ fewer
-# multiply-adds, which is what lets eight architectures train within ten CPU minutes; all the nets
-# accept 48 and 64 too.
+# multiply-adds, which is what lets eight architectures train within the lecture's CPU budget;
+# all the nets accept 48 and 64 too.
 #
 # Protocol (`deepfab.data.prepare`): byte-identical maps are removed across
 # train / val / test first (a test map that is also a training map measures memory; identical
@@ -278,8 +287,8 @@ ctx.metric("theory/flop_counter_agrees_all", all(r["agree"] for r in cost_rows))
 
 # %%
 plan = ctx.pick(
-    real=dict(train_split="train_29", per_class=400, caps={"none": 1000}, n_val=2000, n_test=3000,
-              epochs=5, batch_size=64),
+    real=dict(train_split="train_29", per_class=150, caps={"none": 400}, n_val=1000, n_test=3000,
+              epochs=4, batch_size=32),
     smoke=dict(train_split="train_1", per_class=10, caps={"none": 15}, n_val=60, n_test=100, epochs=1, batch_size=32),
 )
 zoo = ctx.pick(real=list(ARCHS), smoke=["lenet", "resnet"])  # smoke: the first and a modern net, to stay fast
@@ -327,6 +336,9 @@ for r, s in zip(results, intervals):
     ctx.metric(f"{r['variant']}/train_seconds", r["train_seconds"])
 ctx.table(table, "zoo_results")
 ctx.metric("zoo/train_seconds_total", float(sum(r["train_seconds"] for r in results)))
+per_mac = {r["variant"]: r["train_seconds"] / r["macs"] * 1e6 for r in results}   # seconds per million MACs/map
+print("training seconds per million multiply-adds per map, slowest first: "
+      + ", ".join(f"{k} {v:.2f}" for k, v in sorted(per_mac.items(), key=lambda kv: -kv[1])))
 
 best = results[int(np.argmax([r["val_macro_f1"] for r in results]))]  # chosen on validation, reported on test
 lenet = next(r for r in results if r["variant"] == "lenet")
@@ -362,7 +374,8 @@ draw_cost_scatter(ax, results)
 ctx.figure(fig, "macro_f1_vs_macs")
 
 fig, ax = plt.subplots(figsize=(5.5, 5))
-draw_confusion(ax, best["test"]["confusion"], names, f"{best['variant']}: test confusion (rows: true class)")
+draw_confusion(ax, best["test"]["confusion"], names, f"{best['variant']}: test confusion (rows: true class)",
+               colorbar=True)
 ctx.figure(fig, "confusion_best")
 cm = np.array(best["test"]["confusion"])
 off = sorted(((cm[i, j], names[i], names[j]) for i in range(len(names)) for j in range(len(names)) if i != j),
@@ -376,7 +389,7 @@ print(f"{best['variant']}: most frequent test confusions (true -> predicted): "
 # (centre-surround) and oriented edges on the fail-die channel would be the "cluster" and "line"
 # detectors that later layers combine into Center, Scratch or Edge-Ring evidence. AlexNet's
 # famous Gabor-like first layer came from 1.2 million images and 90 epochs; after a few epochs on
-# a few thousand maps the kernels may still look much like their random start, and the printed
+# under two thousand maps the kernels may still look much like their random start, and the printed
 # relative change $\lVert W - W_0\rVert / \lVert W_0\rVert$ says how far they moved.
 
 # %%
@@ -406,10 +419,14 @@ ctx.figure(fig, "first_layer_filters")
 # $$d_{ij} = \frac{\#\{\text{failing dies in cell } (i,j)\}}{\#\{\text{wafer dies in cell } (i,j)\}}\in[0,1],$$
 #
 # which is an average pool where the other two channels are max pools. It costs one more input
-# channel of the first convolution (the run prints both nets' multiply-adds). Below, the two test
-# maps among this lecture's large maps (side $\ge 56$ dies) whose fail channels after shrinking
-# look most alike, one `none` and one defect, in both encodings (off-wafer cells grey); then the
-# same ResNet, same maps, seed and budget as in section 7, trained on the three-channel encoding.
+# channel of the first convolution (the run prints both nets' multiply-adds). Below, two test maps
+# among this lecture's large maps (side $\ge 56$ dies), one `none` with fails and one defect,
+# chosen by `deepfab.data.prepared.contrast_pair`: of all such pairs, the one whose max-pooled
+# fail channels are most alike while, on the cells that both show as failing, their fail
+# fractions differ most (the largest fraction difference there minus the max-pooled difference
+# over the map). Both encodings are drawn (off-wafer cells grey), and the printed numbers say how
+# alike the second channels are and how far apart the third. Then the same ResNet, same maps,
+# seed and budget as in section 7, trained on the three-channel encoding.
 
 # %%
 test_ws = wm["test"].subset(picked["test"])
@@ -419,16 +436,21 @@ none_id = names.index("none")
 fails = enc_big[:, 1].reshape(len(big), -1)
 nones = [k for k, i in enumerate(big) if test_ws.labels[i] == none_id and fails[k].any()]  # a none with fails
 defects = [k for k, i in enumerate(big) if test_ws.labels[i] != none_id]
-if nones and defects:   # the most alike pair by their max-pooled fail channels
-    dist = np.abs(fails[nones][:, None] - fails[defects][None]).mean(-1)
-    a, b = np.unravel_index(np.argmin(dist), dist.shape)
-    pair = [nones[a], defects[b]]
+if nones and defects:   # alike in the max-pooled fail channel, different in the fail fraction
+    frac = enc_big[:, 2].reshape(len(big), -1)
+    pair = list(contrast_pair(fails, frac, nones, defects, where=fails > 0.5))
     raw = [test_ws.maps[big[k]] for k in pair]
     ctx.figure(plot_encodings(raw, enc_big[pair], [f"{names[test_ws.labels[big[k]]]}: {m.shape[0]}x{m.shape[1]} dies, "
                                                    f"{(m == 2).sum() / max((m > 0).sum(), 1):.0%} fail"
                                                    for k, m in zip(pair, raw)]), "max_pool_vs_density")
-    print(f"most alike pair: mean |difference| of the max-pooled fail channels {dist[a, b]:.3f}, "
-          f"of the fail-fraction channels {np.abs(enc_big[pair[0], 2] - enc_big[pair[1], 2]).mean():.3f}")
+    both = (fails[pair[0]] > 0.5) & (fails[pair[1]] > 0.5)                  # cells failing in both max pools
+    d_max = float(np.abs(fails[pair[0]] - fails[pair[1]]).mean())
+    d_frac = float(np.abs(frac[pair[0]] - frac[pair[1]])[both].mean())
+    print(f"the pair: max-pooled fail channels differ in {d_max:.1%} of the cells; on the {int(both.sum())} cells "
+          f"both show as failing, the fail fractions are {frac[pair[0]][both].mean():.2f} ({names[none_id]}) and "
+          f"{frac[pair[1]][both].mean():.2f} ({names[test_ws.labels[big[pair[1]]]]}) on average, a mean "
+          f"|difference| of {d_frac:.3f}, {compare(d_frac, d_max, words=('less than', 'as much as', 'more than'))} "
+          f"the max-pooled channels differ over the whole map")
 
 # %%
 data_d = {k: wm.encode(k, rows, SIZE, density=True, cache_dir=ctx.out / "cache") for k, rows in picked.items()}
@@ -451,10 +473,25 @@ ctx.metric("encoding/resnet_density_macs", dense["macs"])
 print(f"resnet test macro-F1: {plain['macro_f1']:.4f} with two channels, {dense['macro_f1']:.4f} with the "
       f"fail-fraction channel ({gain:+.4f}); accuracy {plain['accuracy']:.4f} -> {dense['accuracy']:.4f}; "
       f"multiply-adds per map {plain['macs'] / 1e6:.3f} M -> {dense['macs'] / 1e6:.3f} M")
+# macro-F1 is the mean of the nine per-class F1 scores, so the gain splits into one share per class
+share = {c: (dense["test"]["per_class_f1"][c] - plain["test"]["per_class_f1"][c]) / len(names) for c in names}
+support = dense["test"]["support"]
+ctx.metric("encoding/macro_f1_gain_by_class", share)
+print("share of the macro-F1 change by class (change in its F1 / 9; test maps in brackets): "
+      + ", ".join(f"{c} {share[c]:+.3f} ({support[c]})" for c in sorted(names, key=lambda c: -abs(share[c]))))
+top = max(names, key=lambda c: abs(share[c]))
+rest = gain - share[top]
+print(f"the largest share is {top}'s, {share[top]:+.3f} of {gain:+.3f}, from {support[top]} test maps "
+      f"(one map there moves its recall by {1 / max(support[top], 1):.2f}); without it the change is {rest:+.3f}, "
+      f"{compare(abs(rest), abs(share[top]), words=('smaller than', 'as large as', 'larger than'))} that one class's "
+      f"share")
 
 # %% [markdown]
-# Read the difference against the two 95 % intervals: at this lecture's budget (a few thousand
-# capped maps, a few epochs) it may be within the test-set noise. `deepfab wafer train` uses the
+# Read the difference against the two 95 % intervals: at this lecture's budget (under two thousand
+# capped maps, a few epochs) it may be within the test-set noise. And read where it comes from:
+# macro-F1 weighs each class alike, so a class with a handful of test maps (the printed split)
+# can carry much of a change on its own — one map of a four-map class moves that class's recall
+# by 0.25 and macro-F1 by up to about 0.03. `deepfab wafer train` uses the
 # same channel by default on all the labelled maps; the default model's README
 # (`src/deepfab/wafer/default/README.md`) compares the recipe with and without it on the
 # validation split, and `benchmarks/bench_default_model.py` scores the shipped model. The lesson
@@ -466,10 +503,12 @@ print(f"resnet test macro-F1: {plain['macro_f1']:.4f} with two channels, {dense[
 # The table and the scatter plot above are this run's numbers. What to read in them:
 #
 # * **Cost is not accuracy.** Parameters, multiply-adds and CPU time rank the nets differently
-#   (compare the columns of the table): MobileNet has few multiply-adds and GoogLeNet very few
-#   parameters, yet per multiply-add they are the slowest of the modern nets on a CPU, because
-#   their many small operations (depthwise convs, concatenations) are limited by memory traffic
-#   and per-operation overhead that no multiply-add count sees. `benchmarks/bench_cnn_zoo.py`
+#   (compare the columns of the table). On a quiet machine, training seconds per multiply-add
+#   (the printed ranking) show which nets a multiply-add count flatters: nets built of many small
+#   operations (MobileNet's depthwise convs, GoogLeNet's and DenseNet's concatenations) are limited
+#   by memory traffic and per-operation overhead that no multiply-add count sees. On a shared
+#   machine the seconds also track the load while each net trained — other jobs come and go
+#   during a run — so this run's ranking is a measurement of both. `benchmarks/bench_cnn_zoo.py`
 #   measures step time against multiply-adds in one process; the train-seconds column here is
 #   noisier, as it includes validation and whatever else the machine is doing. A fab choosing a model for an inline
 #   tool should measure latency on that tool (lecture 12), not count FLOPs.
@@ -477,7 +516,7 @@ print(f"resnet test macro-F1: {plain['macro_f1']:.4f} with two channels, {dense[
 #   error substantially (AlexNet about 15 %, VGG and GoogLeNet about 7 %, ResNet about 4 %, as
 #   reported by their authors), and the gains came with millions of training images. Here the
 #   printed spread of macro-F1 among the post-LeNet nets, set against their 95 % bootstrap
-#   intervals, says whether the same ordering shows at all with a few thousand $32\times32$ maps
+#   intervals, says whether the same ordering shows at all with under two thousand $32\times32$ maps
 #   and a few CPU epochs; where the intervals overlap, the data and the budget, not the
 #   architecture, are the bottleneck. (The intervals cover the finite test set only; a second
 #   training seed would widen them.) The printed gap between LeNet-5 and the best net is what
@@ -486,15 +525,15 @@ print(f"resnet test macro-F1: {plain['macro_f1']:.4f} with two channels, {dense[
 #   defect-free wafers are recognised, and macro-F1 (each class counts once) is the harder
 #   number. The per-class recall table and the printed list of the most frequent confusions show
 #   which patterns are still missed; the local patterns (Loc, Edge-Loc, Scratch) have no fixed
-#   place or shape and are the usual suspects. Near-full has only a handful of test maps, so its
-#   recall is a coarse estimate.
+#   place or shape and are the usual suspects. A class with only a handful of test maps (the
+#   per-class table gives each class's count) has a coarse recall estimate.
 #
 # **Published WM-811K results, honestly.** Wu et al. (2015) classified the labelled maps with an
 # SVM on hand-crafted density, geometry and Radon features. Later CNN papers report roughly 95 %
 # to 99 % accuracy (e.g. Wang & Chen, QREI 2020; Wang, Chou & Amogne, QREI 2022), but they train
 # on tens of thousands of maps for many GPU epochs, often with heavy augmentation and with
 # different splits, and accuracy on the raw label mix is dominated by `none`; few report
-# macro-F1. This lecture trains on a few thousand capped maps for a few CPU epochs and scores a
+# macro-F1. This lecture trains on under two thousand capped maps for a few CPU epochs and scores a
 # de-duplicated test subset, so its accuracy is below those figures — the gap is budget, data and
 # augmentation (lecture 2), not a different kind of model. The numbers here are what the same
 # code gives on your own maps with the same budget; `deepfab wafer train` runs it on the full

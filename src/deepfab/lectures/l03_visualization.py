@@ -33,21 +33,23 @@
 # The code is `deepfab.explain` (`saliency`, `gradcam`, `attribution`, `features`, `actmax`,
 # `pointing`, `sanity`, and `plots` for the figures); the network is trained by
 # `deepfab.explain.recipe` with the course's engine `deepfab.train`. Run it with `deepfab run L03`
-# (several minutes on a 2-core CPU) or `deepfab run L03 --smoke`.
+# (the real run: 561 s, about nine minutes, measured on a 2-core CPU shared with other jobs, load
+# average 4 to 5.4; 263 s of CPU) or `deepfab run L03 --smoke`.
 
 # %%
 import time
+import warnings
 
 import numpy as np
 import torch
-from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Saliency
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
 from deepfab.data import encode_maps, prepare, stratified_indices
 from deepfab.data.synthetic import make_dataset
+from deepfab.experiment.wording import compare
 from deepfab.explain.actmax import class_model
-from deepfab.explain.attribution import agreement, attribution_maps
+from deepfab.explain.attribution import agreement, attribution_maps, roughness
 from deepfab.explain.features import capture, embed, first_conv_weights, knn_accuracy, top_channels
 from deepfab.explain.gradcam import grad_cam
 from deepfab.explain.plots import (
@@ -65,7 +67,14 @@ from deepfab.explain.sanity import randomized_copy, rank_correlation
 from deepfab.lecture import Context
 from deepfab.train import TrainConfig, evaluate
 
+with warnings.catch_warnings():   # captum imports tqdm.auto, which warns in a kernel without ipywidgets
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Saliency
+
 ctx = Context.from_env("L03", threads=1)  # small nets on a shared 2-core CPU: one thread is fastest (no contention)
+HEADLINE = ("model/test_macro_f1", "model/test_accuracy", "pointing/gradcam/all", "pointing/gradient/all",
+            "pointing/smoothgrad/all", "pointing/random_die/all", "sanity/gradcam_spearman_trained_vs_random",
+            "embedding/knn5_accuracy_penultimate", "embedding/knn5_accuracy_pixels")  # listed first in the book
 t_start = time.perf_counter()
 SIZE = 32  # encoded maps: (2, SIZE, SIZE), channel 0 wafer area, channel 1 fail dies
 plan = ctx.pick(
@@ -224,8 +233,19 @@ print(f"Grad-CAM vs captum LayerGradCam + interpolate: max |diff| {diff:.2e} (va
 # Six test wafers of six classes: the map, the vanilla-gradient saliency, SmoothGrad
 # ($n$ noisy copies, $\sigma = 0.15$), integrated gradients (fail channel) and Grad-CAM, each for
 # the true class, and Grad-CAM of the GAP-head network for comparison. The gradient is speckled
-# and lights up single dies, SmoothGrad is cleaner, Grad-CAM is coarse (8 × 8 upsampled). Which
-# of them points at the defect is measured in the next section rather than judged by eye.
+# and lights up single dies; Grad-CAM is coarse (8 × 8 upsampled). SmoothGrad is meant to be the
+# cleaner gradient, but averaging $n$ noisy gradients only shrinks their noise like $1/\sqrt n$,
+# and with the few copies a CPU budget allows, and noise of 0.15 on 0/1 die maps, it can look as
+# speckled as the plain gradient. The printed **roughness** (`deepfab.explain.attribution.roughness`:
+# the mean jump between neighbouring wafer cells of a map scaled to a peak of 1) measures it
+# instead of judging by eye. A Grad-CAM panel that is black everywhere is a map that the ReLU
+# zeroed at every cell: the channel-weighted sum $\sum_k \alpha_k^c A^k$ is negative everywhere,
+# so that layer holds no *positive* evidence for the true class at any position. That can happen
+# for a wrongly classified wafer, for a class the network recognises by what is absent, or —
+# with the 4 × 4 grid head — when the spatial average that makes $\alpha_k^c$ cancels a gradient
+# whose sign changes from cell to cell (section 5 explains this), even on a wafer classified
+# correctly. The cell names any such wafer with its prediction. Which map points at the defect is
+# measured in the next section.
 
 # %%
 show = ["Center", "Donut", "Edge-Loc", "Edge-Ring", "Loc", "Scratch"]
@@ -237,6 +257,17 @@ maps = attribution_maps(model, xb, yb, layer=layer, steps=plan["ig_steps"], ig_c
 maps["Grad-CAM (GAP net)"] = grad_cam(gap_model, xb, yb, layer=gap_model.features[-2])
 titles = [f"{c} (pred {names[int(p)]})" for c, p in zip(show, pred)]
 ctx.figure(map_grid_figure(xb, maps, titles, size=1.8), "saliency_gradcam")
+on_wafer = xb[:, 0] > 0.5
+rough = {m: ctx.metric(f"saliency/roughness_{m.replace(' ', '_').replace('-', '').lower()}",
+                       float(np.mean(roughness(maps[m], on_wafer)))) for m in ("gradient", "SmoothGrad")}
+verdict = compare(rough["SmoothGrad"], rough["gradient"], 0.1 * rough["gradient"],   # within 10 %: "about as"
+                  ("smoother than", "about as rough as", "rougher than"))
+print(f"roughness over the six wafers: gradient {rough['gradient']:.3f}, SmoothGrad ({plan['n_sg']} copies) "
+      f"{rough['SmoothGrad']:.3f}: SmoothGrad is {verdict} the plain gradient here")
+for net_name, key in (("grid head", "Grad-CAM"), ("GAP head", "Grad-CAM (GAP net)")):
+    zero = [f"{c} (predicted {names[int(p)]})" for c, p, a in zip(show, pred, maps[key]) if float(a.abs().max()) == 0.0]
+    print(f"Grad-CAM of the {net_name} is zero at every cell (no positive evidence for the true class) for:",
+          ", ".join(zero) if zero else "none of the six")
 
 # %% [markdown]
 # ## 5. Does Grad-CAM point at the defect? The pointing game
@@ -304,6 +335,11 @@ mean_rate = {m: r["all"] for m, r in rates.items() if m != "random die"}
 best = max(mean_rate, key=mean_rate.get)
 print(f"Grad-CAM (grid head) beats chance on {len(beats)} of {len(patterns)} patterns: {beats}")
 print(f"Grad-CAM (GAP head)  beats chance on {len(beats_gap)} of {len(patterns)} patterns: {beats_gap}")
+n_per = {p: int(np.sum(s_lab == k)) for k, p in enumerate(patterns)}
+for m in ("Grad-CAM", "Grad-CAM, GAP net", "gradient"):
+    below = [f"{p} ({round(rates[m][p] * n_per[p])} of {n_per[p]} maps hit, chance {rates['random die'][p]:.2f})"
+             for p in patterns if rates[m][p] < rates["random die"][p]]
+    print(f"{m}: below chance on {len(below)} of {len(patterns)} patterns" + (": " + "; ".join(below) if below else ""))
 print(f"highest mean hit rate: {best} ({rates[best]['all']:.3f}; chance {rates['random die']['all']:.3f})")
 print(f"Grad-CAM mean hit rate, GAP head minus grid head: "
       f"{rates['Grad-CAM, GAP net']['all'] - rates['Grad-CAM']['all']:+.3f}")
@@ -323,7 +359,11 @@ print("share of maxima on a failing cell:", {k: round(v, 3) for k, v in on_fail.
 # better; the difference printed above says whether it does. Second, Grad-CAM marks where the
 # layer holds *evidence for the class*, and for patterns defined by contrast — a failing centre
 # against a passing rim, a ring around a clean hole — that evidence can sit on the passing dies
-# beside the defect (in the figure, look at where the GAP net's map peaks on the Donut). The
+# beside the defect (in the figure, look at where the GAP net's map peaks on the Donut). A hit
+# rate *below* the random die's (the lines printed above list them, with hit counts) is such a
+# case made systematic: the maximum is not merely scattered but drawn away from the pattern, to
+# the context the class is recognised by (for a Center blob, the passing dies around it can be
+# such context). The
 # input gradient asks a different question — which single cell would change the score most —
 # and the hit rates show how often that cell lies in or next to the pattern. The share of maxima
 # on a failing cell, printed above, is a reminder that neither map simply marks fail dies: a

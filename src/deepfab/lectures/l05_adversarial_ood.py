@@ -65,6 +65,7 @@ from deepfab.robust.plots import die_flip_figure, perturbation_figure, robust_cu
 from deepfab.train import TrainConfig, evaluate
 
 ctx = Context.from_env("L05", threads=1)  # small nets on a shared 2-core CPU: one thread is fastest
+HEADLINE = ("model/test_macro_f1", "attack/targeted_to_none_success", "dieflip/median_all", "ood/mean_auroc")
 t_start = time.perf_counter()
 SIZE = 32                       # encoded maps (2, SIZE, SIZE): channel 0 wafer area, channel 1 fail dies
 EPS = 0.05                      # the L-inf budget of the checks and of adversarial training (fail channel)

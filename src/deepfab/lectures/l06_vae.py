@@ -80,6 +80,7 @@ from deepfab.plots import draw_grouped_bars
 from deepfab.train import TrainConfig, fit
 
 ctx = Context.from_env("L06", threads=1, blas_threads=1)   # small nets and SVDs on a shared CPU: one thread
+HEADLINE = ("wafer_vae/bits_per_cell", "wafer_anomaly/vae_best", "ucr/vae_beats_pca", "beta/best_neg_elbo_beta")
 t_start = time.perf_counter()
 SIZE, LATENT = 32, 16                          # maps (2, 32, 32) from encode_maps; 16 latent dimensions
 plan = ctx.pick(real=dict(ks=[1, 3, 10, 30, 100, 300, 1000], reps=4000, n_grad=20000, n_grad_map=2000,

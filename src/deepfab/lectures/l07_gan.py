@@ -74,6 +74,7 @@ from deepfab.models.gan import DCGANDiscriminator, DCGANGenerator, MLPDiscrimina
 from deepfab.wafer import load_model
 
 ctx = Context.from_env("L07", threads=1)   # small networks on a shared 2-core CPU: one thread is fastest
+HEADLINE = ("eval/real held-out B", "eval/conditional GAN", "eval/conditional GAN + mode seeking")
 t_start = time.perf_counter()
 STD = 0.05                                 # the ring: eight Gaussians of std 0.05 on a circle of radius 2
 plan = ctx.pick(real=dict(sat_steps=(0, 10, 100, 300, 1000), ring_batches=500, ring_epochs=3, seeds=(0, 1, 2),
