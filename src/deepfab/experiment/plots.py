@@ -20,10 +20,11 @@ from ..plots import draw_bars
 from .stats import LABELS
 
 
-def plot_ablation(summaries: dict, metric: str = "macro_f1", title: str | None = None):
+def plot_ablation(summaries: dict, metric: str = "macro_f1", title: str | None = None, scored_on: str = "test"):
     """One panel per table (``summaries``: regime name -> ``summarize`` rows): a bar per variant of
     ``<metric>_mean`` with mean ± sd whiskers, the first row (the baseline) as a dashed line. Bars
-    start at zero and every panel shares one scale, so lengths compare within and across panels."""
+    start at zero and every panel shares one scale, so lengths compare within and across panels.
+    ``scored_on`` names the scoring set in the axis label ("" when the panels are the sets)."""
     import matplotlib.pyplot as plt
 
     if not summaries:
@@ -37,7 +38,7 @@ def plot_ablation(summaries: dict, metric: str = "macro_f1", title: str | None =
         mean = {r["variant"]: r[f"{metric}_mean"] for r in rows}
         sd = {r["variant"]: r[f"{metric}_sd"] for r in rows}
         draw_bars(ax, mean, {k: (mean[k] - sd[k], mean[k] + sd[k]) for k in mean},
-                  f"test {LABELS.get(metric, metric)} (mean ± sd over seeds)", regime, horizontal=True)
+                  f"{scored_on} {LABELS.get(metric, metric)} (mean ± sd over seeds)".strip(), regime, horizontal=True)
         ax.invert_yaxis()                                      # the table's order, top to bottom
         ax.axvline(rows[0][f"{metric}_mean"], color="0.3", lw=0.8, ls="--")
         ax.set_xlim(0.0, top)
@@ -47,8 +48,9 @@ def plot_ablation(summaries: dict, metric: str = "macro_f1", title: str | None =
     return fig
 
 
-def plot_recall_bars(recall_rows: list[dict], title: str | None = None):
-    """Grouped bars: per-class recall (x) for each variant (colour); rows from ``recall_table``."""
+def plot_recall_bars(recall_rows: list[dict], title: str | None = None, scored_on: str = "test"):
+    """Grouped bars: per-class recall (x) for each variant (colour); rows from ``recall_table``;
+    ``scored_on`` names the scoring set in the axis label."""
     import matplotlib.pyplot as plt
 
     if not recall_rows:
@@ -60,7 +62,7 @@ def plot_recall_bars(recall_rows: list[dict], title: str | None = None):
     for i, row in enumerate(recall_rows):
         ax.bar(x + (i - (len(recall_rows) - 1) / 2) * width, [row[c] for c in classes], width, label=row["variant"])
     ax.set_xticks(x, classes, fontsize=8)
-    ax.set_ylabel("test recall")
+    ax.set_ylabel(f"{scored_on} recall".strip())
     ax.set_ylim(0, 1.05)
     ax.legend(fontsize=8, ncols=len(recall_rows), loc="upper center", bbox_to_anchor=(0.5, -0.12))
     if title:
