@@ -163,3 +163,21 @@ def test_check_new_file_refuses_with_one_line(tmp_path):
         check_input_file(tmp_path, "wafer-map npz")
     with pytest.raises(DataError, match="no such file; expected a wafer-map npz"):
         check_input_file(tmp_path / "x.npz", "wafer-map npz")
+
+
+def test_output_folders_above_out_are_named_before_they_are_made(tmp_path, capsys):
+    from deepfab.errors import UsageError
+    from deepfab.io import note_new_folders
+
+    assert note_new_folders(tmp_path / "run") == tmp_path / "run"            # parent exists: nothing said
+    assert capsys.readouterr().err == ""
+    note_new_folders(str(tmp_path / "typo" / "dir" / "run"))
+    err = capsys.readouterr().err.strip()
+    assert err == f"deepfab: note: --out {tmp_path / 'typo' / 'dir' / 'run'}: the folder {tmp_path / 'typo'} " \
+                  "does not exist and will be created"
+    assert not (tmp_path / "typo").exists()                                  # it only says so
+    (tmp_path / "f").write_text("mine")
+    with pytest.raises(UsageError, match=re.escape(f"--out {tmp_path / 'f'} is a file; expected a folder")):
+        note_new_folders(tmp_path / "f")
+    assert main(["book", "--runs", str(tmp_path / "none"), "--out", str(tmp_path / "b" / "book")]) == 0
+    assert f"the folder {tmp_path / 'b'} does not exist" in capsys.readouterr().err

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from . import lectures
 from .errors import UsageError
+from .io import note_new_folders
 
 CSS = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px; margin: 2em auto;
@@ -184,7 +185,7 @@ def build_book(out="runs/book", runs="runs", force: bool = False) -> Path:
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists() and not force:
         raise UsageError(f"book folder {out} is not empty and holds no earlier book; choose another --out, "
                          "or pass --force to write the site into it")
-    out.mkdir(parents=True, exist_ok=True)
+    note_new_folders(out).mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("a course book built by `deepfab book`\n")
     entries, states = [], []
     for lec in lectures.LECTURES:

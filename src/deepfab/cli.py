@@ -17,6 +17,7 @@ import importlib.util
 import sys
 
 from .errors import DeepfabError, UsageError
+from .io import note_new_folders
 
 
 def _cmd_list(args) -> int:
@@ -43,6 +44,8 @@ def _cmd_run(args) -> int:
             raise UsageError(f"lecture {lec.id} ({lec.title}) is not available yet; see `deepfab list`")
         todo = [lec]
         outs = {lec.id: args.out or f"runs/{lec.id}"}
+    for out in outs.values():
+        note_new_folders(out)
     results = {}
     for lec in todo:
         results[lec.id] = run_lecture(lec, out=outs[lec.id], smoke=args.smoke, seed=args.seed,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -98,6 +99,20 @@ def check_new_file(path: str | Path, force: bool = False, flag: str = "--force",
 def check_new_figure(path: str | Path, force: bool = False, flag: str = "--force") -> Path:
     """``check_new_file`` for a figure: the name must end in one of ``FIGURE_SUFFIXES``."""
     return check_new_file(path, force, flag, suffixes=FIGURE_SUFFIXES)
+
+
+def note_new_folders(path: str | Path, flag: str = "--out") -> Path:
+    """``path`` as a Path; when folders above it do not exist yet (they will be created with it), say so
+    on stderr, so that a typo in ``flag`` shows instead of silently making a tree; ``UsageError`` if
+    ``path`` is a file."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{flag} {path} is a file; expected a folder")
+    missing = [p for p in path.parents if not p.exists()]
+    if missing:
+        print(f"deepfab: note: {flag} {path}: the folder {missing[-1]} does not exist and will be created",
+              file=sys.stderr, flush=True)
+    return path
 
 
 def check_input_file(path: str | Path, what: str) -> Path:

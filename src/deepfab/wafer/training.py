@@ -50,6 +50,7 @@ from ..augment.regrid import RegridMaps
 from ..data import DataError, PreparedSplits, WaferSet, encode_maps, stratified_indices
 from ..device import seed_everything
 from ..errors import ModelError
+from ..io import note_new_folders
 from ..train import TrainConfig, balanced_class_weights, fit
 from .model_io import DENSITY_ENCODING, ENCODING, build_net, open_data, save_model, sha256
 from .options import WEIGHT_RULES, TrainOptions
@@ -151,7 +152,7 @@ def train_wafer(opts: TrainOptions) -> dict:
     weights = None
     if opts.class_weights != "none":   # rounded: the list is stored, readable, in config.json
         weights = [round(float(w), 6) for w in balanced_class_weights(train.labels, len(names), opts.class_weights)]
-    claim_model_dir(out, opts.resume, opts.force)                          # after the data loaded: --force deletes
+    claim_model_dir(note_new_folders(out), opts.resume, opts.force)       # after the data loaded: --force deletes
     seed_everything(opts.seed)                                            # the initial weights
     net = build_net(opts.arch, len(names), opts.arch_kwargs, opts.density)
     print(f"wafer train: {len(train)} maps from {', '.join(opts.data)}; "
