@@ -82,8 +82,9 @@ def wafer_samples_figure(rows: dict, ncols: int = 8, size: float = 1.0, title: s
                 ax.axis("off")
         axes[r * ncols].set_ylabel(name, fontsize=8, rotation=0, ha="right", va="center")
     if title:
-        fig.subplots_adjust(top=1 - 0.45 / fig.get_figheight())       # the title just above the first row
-        fig.suptitle(title, fontsize=10)
+        h = fig.get_figheight()
+        fig.subplots_adjust(top=1 - 0.45 / h)                          # 0.45 in above the first row for the title
+        fig.suptitle(title, fontsize=10, y=1 - 0.08 / h, va="top")
     return fig
 
 
