@@ -62,6 +62,20 @@ def test_run_variants_trains_scores_and_repeats():
         run_variants([Variant("a"), Variant("a")], TRAIN, VAL, TEST, base, **kw)
 
 
+def test_a_variant_trains_on_its_own_dataset():
+    base = dict(epochs=2, batch_size=32, lr=1e-2, progress=False, device="cpu")
+    kw = dict(seeds=[0], label_names=["top", "bottom"], model_kw={"width": 4}, log=None)
+    same = torch.utils.data.TensorDataset(*TRAIN)                    # the shared pair as a Dataset: same run
+    flipped = torch.utils.data.TensorDataset(TRAIN[0], 1 - TRAIN[1])  # every label wrong: a different model
+    rows = run_variants([Variant("pair"), Variant("dataset", data=same), Variant("flipped", data=flipped)],
+                        TRAIN, VAL, TEST, base, **kw)
+    assert rows[1]["macro_f1"] == rows[0]["macro_f1"] and rows[1]["accuracy"] == rows[0]["accuracy"]
+    assert rows[2]["accuracy"] < 0.5 < rows[0]["accuracy"]
+    assert (Variant("a", data=same) + Variant("b", config={"lr": 1e-3})).data is same
+    with pytest.raises(ValueError, match="cannot stack two training datasets"):
+        Variant("a", data=same) + Variant("b", data=flipped)
+
+
 def test_architectures_same_seed_same_numbers():
     """An architecture comparison on prepared WM-811K maps: a TrainConfig, best validation epoch kept."""
     from deepfab.data import prepare

@@ -1,8 +1,7 @@
 """deepfab.generative.augmentation: class counts are exact, oversampled maps are symmetries of originals of
 their class (brute force over the eight symmetries, and ``deepfab.augment.dihedral`` as the oracle of the
-convention), generated maps decode to valid 0/1/2 maps, seeds reproduce, ``MapBatchAugment`` gives what
-``RegridMaps`` gives for the same indices and seed, the scoring helpers equal ``evaluate``, and bad input
-raises one clear line.
+convention), generated maps decode to valid 0/1/2 maps, seeds reproduce, the scoring helpers equal
+``evaluate``, and bad input raises one clear line.
 
     .venv/bin/python -m pytest -q -p no:cacheprovider tests/generative/test_augmentation.py
 """
@@ -13,13 +12,11 @@ import pytest
 import torch
 
 from deepfab.augment import dihedral
-from deepfab.augment.regrid import RegridMaps
 from deepfab.data import encode_maps
 from deepfab.errors import DataError, UsageError
 from deepfab.experiment import paired_differences
 from deepfab.generative.augmentation import (
     GANSampler,
-    MapBatchAugment,
     Oversampler,
     VAESampler,
     describe_difference,
@@ -167,24 +164,6 @@ def test_with_extra_appends_the_encoded_maps():
     assert X3 is X and y3 is yt
     with pytest.raises(DataError, match=r"the extra maps encode to \(2, 16, 16\), the training set is \(3, 16, 16\)"):
         with_extra(X, yt, maps[4:6], y[4:6], size=16, density=False)
-
-
-def test_map_batch_augment_gives_what_regrid_maps_gives_for_the_same_seed():
-    maps, y = toy_maps()
-    X = encode_maps(maps, 16, density=True)
-    aug = MapBatchAugment(RegridMaps(maps, y, size=16, p=1.0, fade=0.3, encoded=X))
-    idx = [3, 0, 7, 7]
-    out = aug(torch.from_numpy(X[idx]), torch.Generator().manual_seed(5))
-    oracle = RegridMaps(maps, y, size=16, p=1.0, fade=0.3, encoded=X)
-    oracle.seed = int(torch.randint(2**31, (1,), generator=torch.Generator().manual_seed(5)))
-    expect = torch.stack([a for a, _ in oracle.__getitems__(idx)])
-    assert torch.equal(out, expect) and not torch.equal(out, torch.from_numpy(X[idx]))
-    plain = MapBatchAugment(RegridMaps(maps, y, size=16, p=0.0, encoded=X))
-    assert torch.equal(plain(torch.from_numpy(X[idx]), torch.Generator().manual_seed(5)), torch.from_numpy(X[idx]))
-    with pytest.raises(DataError, match="a training batch holds a map that is not in the dataset"):
-        aug(torch.zeros(1, *X.shape[1:]), torch.Generator())
-    with pytest.raises(UsageError, match="MapBatchAugment needs a Dataset with X and __getitems__"):
-        MapBatchAugment([1, 2])
 
 
 def test_set_scores_and_rows_on_equal_evaluate():

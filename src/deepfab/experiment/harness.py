@@ -35,20 +35,26 @@ from ..errors import UsageError
 
 @dataclass(frozen=True)
 class Variant:
-    """One row of an experiment: architecture, model options, training-config fields, augmentation."""
+    """One row of an experiment: architecture, model options, training-config fields, augmentation,
+    and (``data``) a Dataset to train on instead of the run's shared ``train`` pair, for an
+    augmentation that needs the raw maps behind each batch (e.g. ``deepfab.augment.regrid.RegridMaps``)."""
 
     name: str
     model: dict = field(default_factory=dict)
     config: dict = field(default_factory=dict)
     augment: Callable | None = None
     arch: str | None = None  # a deepfab.models name; None: the run's ``arch``
+    data: object = None      # a torch Dataset of (x, y) with x like the shared train X; None: the shared pair
 
     def __add__(self, other: Variant) -> Variant:
         """Stack two variants (for cumulative tables): the right one's settings win on conflicts."""
         if other.augment is not None and self.augment is not None and other.augment is not self.augment:
             raise UsageError(f"cannot stack two augmentations ({self.name!r} and {other.name!r}); compose them first")
+        if other.data is not None and self.data is not None and other.data is not self.data:
+            raise UsageError(f"cannot stack two training datasets ({self.name!r} and {other.name!r})")
         return Variant(f"{self.name} {other.name}".strip(), {**self.model, **other.model},
-                       {**self.config, **other.config}, other.augment or self.augment, other.arch or self.arch)
+                       {**self.config, **other.config}, other.augment or self.augment, other.arch or self.arch,
+                       other.data if other.data is not None else self.data)
 
 
 def slug(name: str) -> str:
@@ -69,7 +75,8 @@ def run_variants(variants, train, val, test, base_config, seeds=(0,), label_name
                  keep_models: bool = False, log: Callable | None = print, quiet: bool = True) -> list[dict]:
     """Train each variant with each seed; one dict per run, in (variant, seed) order.
 
-    ``train``, ``val``, ``test``: pairs ``(X, y)`` (arrays or tensors, X (N, C, S, S));
+    ``train``, ``val``, ``test``: pairs ``(X, y)`` (arrays or tensors, X (N, C, S, S)); a variant
+    with ``data`` trains on that Dataset instead of ``train``;
     ``base_config``: a ``TrainConfig`` or a dict of its fields, shared by all runs (a variant's
     ``config`` overrides them, ``seed`` is set per run); the model is
     ``build_model(variant.arch or arch, C, classes, **model_kw, **variant.model)``;
@@ -114,7 +121,8 @@ def run_variants(variants, train, val, test, base_config, seeds=(0,), label_name
             val_data = val if select_on_val or cfg.early_stopping_patience is not None else None
             t0 = time.perf_counter()
             with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
-                res = fit(model, train, val_data=val_data, config=cfg, augment=v.augment, label_names=label_names)
+                res = fit(model, train if v.data is None else v.data, val_data=val_data, config=cfg,
+                          augment=v.augment, label_names=label_names)
             wall = time.perf_counter() - t0
             m = evaluate(res.model, test, label_names, device=cfg.device)
             row = {"variant": v.name, "seed": seed, "arch": name, "params": params, "macs": macs,

@@ -21,7 +21,6 @@ paired differences: lecture 8).
 """
 from .augmentation import (
     GANSampler,
-    MapBatchAugment,
     Oversampler,
     VAESampler,
     describe_difference,
@@ -81,7 +80,7 @@ from .vae import (
 )
 from .vae_train import ElboLoss, beta_sweep
 
-__all__ = ["GANSampler", "MapBatchAugment", "Oversampler", "VAESampler", "describe_difference", "rows_on",
+__all__ = ["GANSampler", "Oversampler", "VAESampler", "describe_difference", "rows_on",
            "run_augmented", "sample_counts", "set_scores", "symmetry", "top_up_counts", "vae_samples", "with_extra",
            "GANConfig", "GANResult", "critic_loss", "d_loss", "d_loss_hinge", "dihedral_augment", "ema_update",
            "mode_seeking_loss", "g_loss_minimax", "g_loss_ns", "g_loss_wgan",

@@ -15,8 +15,8 @@ picture. Three augmenters share one interface, ``make(maps, labels, counts, seed
 - ``VAESampler``: one small ``WaferVAE`` per class, trained on that class's maps with the ELBO,
   sampled from its aggregate posterior (or the prior), each cell the decoder's most likely value.
 
-``MapBatchAugment`` lets a map-level Dataset such as ``deepfab.augment.regrid.RegridMaps`` (the
-product shift) be a ``Variant.augment``; ``set_scores`` and ``rows_on`` score the runs on more
+The product shift trains on ``deepfab.augment.regrid.RegridMaps`` as a ``Variant(data=...)``;
+``set_scores`` and ``rows_on`` score the runs on more
 sets than the test split (the later lots, the later lots re-rendered at other die grids), and
 ``describe_difference`` turns a paired difference into a sentence.
 
@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import io
 import time
 from collections.abc import Callable
@@ -312,48 +311,6 @@ def run_augmented(augmenters: dict, maps, labels, counts: dict, val, test, base_
                                     label_names=label_names, log=log, **run_kw):
                 rows.append({**row, "extra_maps": len(extra[0]), "make_seconds": seconds})
     return rows, made
-
-
-class MapBatchAugment:
-    """A ``Variant.augment`` (``augment(x_batch, generator)``) that takes each training batch from a
-    map-level Dataset instead: ``run_variants`` trains on tensors, and a Dataset such as ``RegridMaps``
-    re-renders the raw maps behind a batch before encoding them.
-
-    The dataset must hold the same encoded rows (``dataset.X``, (N, C, S, S)) as the training set and
-    answer ``__getitems__(indices)`` with a list of (x, y); each batch row is found in ``dataset.X`` by
-    its bytes (identical rows: the first one), and the dataset's ``seed`` is drawn from the engine's
-    augmentation generator before each batch, so the same run seed gives the same draws.
-    """
-
-    def __init__(self, dataset):
-        if not (hasattr(dataset, "X") and callable(getattr(dataset, "__getitems__", None))):
-            raise UsageError(f"MapBatchAugment needs a Dataset with X and __getitems__ (e.g. RegridMaps); "
-                             f"got {type(dataset).__name__}")
-        self.dataset = dataset
-        self._index: dict[bytes, int] | None = None
-
-    @staticmethod
-    def _key(row: torch.Tensor) -> bytes:
-        return hashlib.sha1(row.contiguous().numpy().tobytes()).digest()
-
-    def rows(self, x: torch.Tensor) -> list[int]:
-        """The dataset index of each row of the batch ``x`` (B, C, S, S)."""
-        if self._index is None:
-            self._index = {}
-            for i, r in enumerate(self.dataset.X):
-                self._index.setdefault(self._key(r), i)
-        x = x.detach().to("cpu", self.dataset.X.dtype)
-        try:
-            return [self._index[self._key(r)] for r in x]
-        except KeyError:
-            raise DataError("MapBatchAugment: a training batch holds a map that is not in the dataset; build the "
-                            "dataset from the same maps (encoded=X of the training set)") from None
-
-    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        idx = self.rows(x)
-        self.dataset.seed = int(torch.randint(2**31, (1,), generator=generator, device=generator.device))
-        items = self.dataset.__getitems__(idx)
-        return torch.stack([a for a, _ in items]).to(x.device, x.dtype)
 
 
 def set_scores(sets: dict, label_names=None, device: str = "auto") -> Callable:

@@ -51,7 +51,6 @@ from deepfab.experiment.plots import plot_ablation, plot_recall_bars
 from deepfab.generative import gan_metrics as gm
 from deepfab.generative.augmentation import (
     GANSampler,
-    MapBatchAugment,
     Oversampler,
     VAESampler,
     describe_difference,
@@ -328,8 +327,8 @@ ctx.figure(plot_ablation(summaries_a, title="rare-class augmentation: macro-F1 (
 #   grids and another seed), so it favours the augmentation by construction: read it as "does the
 #   classifier survive this kind of shift", not as a forecast for a real new product.
 #
-# (`run_variants` trains on tensors; `MapBatchAugment` hands each training batch to `RegridMaps`,
-# which re-renders the raw maps behind it.) The full-budget version of this comparison, with the
+# (The augmented variant trains on `RegridMaps`, `Variant(data=...)`, which re-renders the raw maps
+# behind each batch before encoding them.) The full-budget version of this comparison, with the
 # shipped default's ResNet recipe, is `benchmarks/bench_later_lots.py`.
 
 # %%
@@ -337,7 +336,7 @@ X_full = encode_maps(ws_full.maps, SIZE, density=True)
 regrid_data = RegridMaps(ws_full.maps, ws_full.labels, size=SIZE, density=True, p=0.5, fade=0.3, seed=ctx.seed,
                          encoded=X_full)
 t0 = time.perf_counter()
-rows_b = run_variants([Variant("none"), Variant("regrid p=0.5, fade 0.3", augment=MapBatchAugment(regrid_data))],
+rows_b = run_variants([Variant("none"), Variant("regrid p=0.5, fade 0.3", data=regrid_data)],
                       (torch.from_numpy(X_full), torch.from_numpy(ws_full.labels)), val, test, base_config,
                       seeds=seeds, label_names=names, score=score)
 ctx.metric("timing/shift_runs_s", time.perf_counter() - t0)
