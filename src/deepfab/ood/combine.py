@@ -63,18 +63,27 @@ class Combined:
     def fit(self, maps, y=None, ref=None) -> Combined:
         """Fit every component on ``maps`` (all but a held-out ``ref_fraction``, unless ``ref`` is given)
         and set each one's scale on the held-out in-distribution maps."""
-        n = len(maps)
         if ref is None:
-            perm = np.random.default_rng(self.seed).permutation(n)
-            n_ref = int(round(self.ref_fraction * n))
-            if n_ref < 10 or n - n_ref < 10:
-                raise DataError(f"Combined.fit needs at least 10 maps to fit and 10 to scale; got {n} maps")
-            fit_idx, ref_idx = np.sort(perm[n_ref:]), np.sort(perm[:n_ref])
+            fit_idx, ref_idx = self.split(len(maps))
             ref = _take(maps, ref_idx)
             maps, y = _take(maps, fit_idx), None if y is None else np.asarray(y)[fit_idx]
         for c in self.components:
             c.fit(maps, y)
-        ref_scores = np.stack([c(ref) for c in self.components])             # (n_components, n_ref)
+        return self.set_scales(np.stack([c(ref) for c in self.components]))
+
+    def split(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(fitting rows, reference rows) of ``n`` maps: a seeded random ``ref_fraction`` is held out
+        to set the scales, so no component is scaled on the maps it was fitted on."""
+        perm = np.random.default_rng(self.seed).permutation(n)
+        n_ref = int(round(self.ref_fraction * n))
+        if n_ref < 10 or n - n_ref < 10:
+            raise DataError(f"Combined.fit needs at least 10 maps to fit and 10 to scale; got {n} maps")
+        return np.sort(perm[n_ref:]), np.sort(perm[:n_ref])
+
+    def set_scales(self, ref_scores) -> Combined:
+        """Each component's centre (median) and scale (95th percentile minus median) from its scores
+        on in-distribution reference maps, ``ref_scores`` (n_components, n_ref)."""
+        ref_scores = np.asarray(ref_scores, dtype=np.float64)
         med, q = np.median(ref_scores, 1), np.quantile(ref_scores, 0.95, axis=1)
         self.center_, self.scale_ = med, np.maximum(q - med, 1e-12)
         self.fitted_ = True

@@ -49,7 +49,7 @@ import numpy as np
 import torch
 
 from ..augment.invariance import tta_proba
-from ..errors import ModelError, UsageError
+from ..errors import DataError, ModelError, UsageError
 from ..io import write_json_atomic
 from ..ood import (
     Combined,
@@ -114,17 +114,17 @@ def _component_scores(c, out: Outputs, desc: dict, maps=None) -> np.ndarray:
 
 
 def fit_rows(score, out: Outputs, desc: dict, y: np.ndarray, idx: np.ndarray):
-    """``score`` fitted on the maps ``idx`` as ``Combined.fit`` fits it, from network outputs ``out`` and
-    texture descriptors ``desc`` ({radius: (N, F)}) computed once for all maps. Classes absent from
-    the fitting maps are left out of the class means (labels renumbered)."""
+    """``score`` fitted on the maps ``idx`` as ``Combined.fit`` fits it (its ``split`` and ``set_scales``),
+    from network outputs ``out`` and texture descriptors ``desc`` ({radius: (N, F)}) computed once for
+    all maps. Classes absent from the fitting maps are left out of the class means (labels renumbered)."""
     comps = _components(score)
     fit_i, ref_i = idx, None
     if isinstance(score, Combined):
-        perm = np.random.default_rng(score.seed).permutation(len(idx))
-        n_ref = int(round(score.ref_fraction * len(idx)))
-        if n_ref < 10 or len(idx) - n_ref < 10:
-            raise ModelError(f"the novelty score needs at least 50 training maps; got {len(idx)}")
-        fit_i, ref_i = idx[np.sort(perm[n_ref:])], idx[np.sort(perm[:n_ref])]
+        try:
+            f, r = score.split(len(idx))
+        except DataError:
+            raise ModelError(f"the novelty score needs at least 50 training maps; got {len(idx)}") from None
+        fit_i, ref_i = idx[f], idx[r]
     y_fit = torch.from_numpy(np.unique(y[fit_i], return_inverse=True)[1].reshape(-1))
     for c in comps:
         if isinstance(c, MapTexture):
@@ -133,9 +133,7 @@ def fit_rows(score, out: Outputs, desc: dict, y: np.ndarray, idx: np.ndarray):
             c.fit_outputs(_rows(out, fit_i), y_fit)
     if ref_i is not None:
         ref_desc = {r: d[ref_i] for r, d in desc.items()}
-        ref = np.stack([_component_scores(c, _rows(out, ref_i), ref_desc) for c in comps])   # (parts, n_ref)
-        med, q = np.median(ref, 1), np.quantile(ref, 0.95, axis=1)
-        score.load_tensors({"center": torch.from_numpy(med), "scale": torch.from_numpy(np.maximum(q - med, 1e-12))})
+        score.set_scales(np.stack([_component_scores(c, _rows(out, ref_i), ref_desc) for c in comps]))
     return score
 
 
