@@ -99,3 +99,26 @@ def test_d4_agreement_score_uses_the_first_maps():
     net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(2 * 8 * 8, 2))
     out = d4_agreement_score(net, TEST, n_maps=10)
     assert set(out) == {"d4_agreement"} and 0.0 <= out["d4_agreement"] <= 1.0
+
+
+def test_set_scores_and_rows_on_equal_evaluate():
+    from deepfab.errors import UsageError
+    from deepfab.experiment import rows_on, set_scores
+    from deepfab.models import build_model
+    from deepfab.train import evaluate
+
+    X, y = TEST
+    torch.manual_seed(0)
+    model = build_model("small_cnn", 2, 2, width=4)
+    names = ["top", "bottom"]
+    score = set_scores({"late": (X[:6], y[:6]), "all": (X, y)}, names, device="cpu")
+    cols = score(model, None)
+    m = evaluate(model, (X, y), names, device="cpu")
+    assert cols["all/macro_f1"] == m["macro_f1"] and cols["all/recall/bottom"] == m["per_class_recall"]["bottom"]
+    row = {"variant": "v", "seed": 0, "macro_f1": -1.0, "recall/top": -1.0, **cols}
+    (view,) = rows_on([row], "late")
+    m6 = evaluate(model, (X[:6], y[:6]), names, device="cpu")
+    assert view["macro_f1"] == m6["macro_f1"] and view["recall/top"] == m6["per_class_recall"]["top"]
+    assert view["test"]["confusion"] == m6["confusion"] and view["variant"] == "v"
+    with pytest.raises(UsageError, match="rows hold no scores on 'grids'"):
+        rows_on([row], "grids")

@@ -14,25 +14,19 @@ import torch
 from deepfab.augment import dihedral
 from deepfab.data import encode_maps
 from deepfab.errors import DataError, UsageError
-from deepfab.experiment import paired_differences
 from deepfab.generative.augmentation import (
     GANSampler,
     Oversampler,
     VAESampler,
-    describe_difference,
-    rows_on,
     run_augmented,
     sample_counts,
-    set_scores,
     symmetry,
     top_up_counts,
     vae_samples,
     with_extra,
 )
 from deepfab.generative.gan import GANConfig
-from deepfab.models import build_model
 from deepfab.models.vae import WaferVAE
-from deepfab.train import evaluate
 
 
 def toy_maps(n_per_class=(6, 3, 2), seed=0):
@@ -164,40 +158,6 @@ def test_with_extra_appends_the_encoded_maps():
     assert X3 is X and y3 is yt
     with pytest.raises(DataError, match=r"the extra maps encode to \(2, 16, 16\), the training set is \(3, 16, 16\)"):
         with_extra(X, yt, maps[4:6], y[4:6], size=16, density=False)
-
-
-def test_set_scores_and_rows_on_equal_evaluate():
-    maps, y = toy_maps()
-    X = torch.from_numpy(encode_maps(maps, 16, density=True))
-    torch.manual_seed(0)
-    model = build_model("small_cnn", 3, 3, width=4)
-    names = ["a", "b", "c"]
-    score = set_scores({"late": (X[:6], torch.from_numpy(y[:6])), "all": (X, torch.from_numpy(y))}, names,
-                       device="cpu")
-    cols = score(model, None)
-    m = evaluate(model, (X, torch.from_numpy(y)), names, device="cpu")
-    assert cols["all/macro_f1"] == m["macro_f1"] and cols["all/recall/b"] == m["per_class_recall"]["b"]
-    row = {"variant": "v", "seed": 0, "macro_f1": -1.0, "recall/a": -1.0, **cols}
-    (view,) = rows_on([row], "late")
-    m6 = evaluate(model, (X[:6], torch.from_numpy(y[:6])), names, device="cpu")
-    assert view["macro_f1"] == m6["macro_f1"] and view["recall/a"] == m6["per_class_recall"]["a"]
-    assert view["test"]["confusion"] == m6["confusion"] and view["variant"] == "v"
-    with pytest.raises(UsageError, match="rows hold no scores on 'grids'"):
-        rows_on([row], "grids")
-
-
-def test_describe_difference_states_what_the_paired_test_says():
-    def rows(diffs):
-        return ([{"variant": "none", "seed": s, "macro_f1": 0.5} for s in range(len(diffs))]
-                + [{"variant": "aug", "seed": s, "macro_f1": 0.5 + d} for s, d in enumerate(diffs)])
-
-    up = describe_difference(paired_differences(rows([0.10, 0.11, 0.12]), "none")[0])
-    down = describe_difference(paired_differences(rows([-0.10, -0.11, -0.12]), "none")[0])
-    flat = describe_difference(paired_differences(rows([0.05, -0.04, 0.01]), "none")[0])
-    one = describe_difference(paired_differences(rows([0.05]), "none")[0])
-    assert up.startswith("aug: +0.110 macro-F1 over 3 seeds, paired t-test p = 0.00") and up.endswith("it helped")
-    assert down.endswith("it hurt") and "no difference these seeds can resolve" in flat
-    assert "too few seeds" in one
 
 
 def test_run_augmented_pairs_seeds_and_reproduces():

@@ -13,8 +13,9 @@ imbalance remedies; the data come from ``deepfab.data.prepare``.
 
 References: see each module.
 """
-from .harness import Variant, d4_agreement_score, run_variants, slug
+from .harness import Variant, d4_agreement_score, rows_on, run_variants, set_scores, slug
 from .stats import bootstrap_macro_f1, paired_differences, recall_table, summarize, summary_table
 
-__all__ = ["Variant", "d4_agreement_score", "run_variants", "slug", "bootstrap_macro_f1", "paired_differences",
+__all__ = ["Variant", "d4_agreement_score", "rows_on", "run_variants", "set_scores", "slug",
+           "bootstrap_macro_f1", "paired_differences",
            "recall_table", "summarize", "summary_table"]

@@ -152,3 +152,43 @@ def d4_agreement_score(model, test, n_maps: int | None = None) -> dict:
     from ..augment import d4_agreement, d4_logits
 
     return {"d4_agreement": d4_agreement(d4_logits(model, test[0][:n_maps]))}
+
+
+SET_METRICS = ("macro_f1", "accuracy", "balanced_accuracy")
+
+
+def set_scores(sets: dict, label_names=None, device: str = "auto") -> Callable:
+    """A ``score`` for ``run_variants``: the trained model evaluated on each named set (X, y), as
+    columns ``<name>/macro_f1``, ``<name>/accuracy``, ``<name>/balanced_accuracy``,
+    ``<name>/recall/<class>`` and ``<name>/confusion``."""
+    if not sets:
+        raise UsageError("set_scores needs at least one named set (X, y)")
+
+    def score(model, _test) -> dict:
+        from ..train import evaluate
+
+        out = {}
+        for name, data in sets.items():
+            m = evaluate(model, data, label_names, device=device)
+            out.update({f"{name}/{k}": m[k] for k in SET_METRICS})
+            out.update({f"{name}/recall/{c}": r for c, r in m["per_class_recall"].items()})
+            out[f"{name}/confusion"] = m["confusion"]
+        return out
+
+    return score
+
+
+def rows_on(rows: list[dict], name: str) -> list[dict]:
+    """The rows as scored on set ``name`` (columns from ``set_scores``): macro_f1, accuracy,
+    balanced_accuracy, recall/<class> and test["confusion"] replaced, so that ``summarize``,
+    ``paired_differences`` and ``recall_table`` read that set."""
+    if not rows or f"{name}/macro_f1" not in rows[0]:
+        raise UsageError(f"rows hold no scores on {name!r}; score them with set_scores({{{name!r}: (X, y)}})")
+    out = []
+    for r in rows:
+        s = {k: v for k, v in r.items() if not k.startswith("recall/")}
+        s.update({k: r[f"{name}/{k}"] for k in SET_METRICS})
+        s.update({k[len(name) + 1:]: v for k, v in r.items() if k.startswith(f"{name}/recall/")})
+        s["test"] = {"confusion": r[f"{name}/confusion"]}
+        out.append(s)
+    return out

@@ -44,3 +44,15 @@ def trend(values, steps, fmt: str = ".4f", at: str = "") -> str:
         return f"fell from {v[0]:{fmt}} at {s[0]} to {v[-1]:{fmt}} at {s[-1]}"
     return (f"fell from {v[0]:{fmt}} at {s[0]} to {v[lo]:{fmt}} at {s[lo]}, then rose to {v[-1]:{fmt}} "
             f"at {s[-1]}")
+
+
+def describe_difference(diff: dict, metric: str = "macro-F1", alpha: float = 0.05) -> str:
+    """One sentence from a ``paired_differences`` row: helped / hurt when the paired t-test rejects
+    equality at ``alpha``, otherwise that the seeds cannot tell the two apart."""
+    d, n, p = diff["diff_mean"], diff["n"], diff["p"]
+    head = f"{diff['variant']}: {d:+.3f} {metric} over {n} seed{'s' if n != 1 else ''}"
+    if n < 2 or not np.isfinite(p):
+        return f"{head} (too few seeds, or identical differences, for a paired test)"
+    if p < alpha:
+        return f"{head}, paired t-test p = {p:.3f} < {alpha}: it {'helped' if d > 0 else 'hurt'}"
+    return f"{head}, paired t-test p = {p:.2f}: no difference these seeds can resolve"

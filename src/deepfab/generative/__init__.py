@@ -23,11 +23,8 @@ from .augmentation import (
     GANSampler,
     Oversampler,
     VAESampler,
-    describe_difference,
-    rows_on,
     run_augmented,
     sample_counts,
-    set_scores,
     symmetry,
     top_up_counts,
     vae_samples,
@@ -80,8 +77,8 @@ from .vae import (
 )
 from .vae_train import ElboLoss, beta_sweep
 
-__all__ = ["GANSampler", "Oversampler", "VAESampler", "describe_difference", "rows_on",
-           "run_augmented", "sample_counts", "set_scores", "symmetry", "top_up_counts", "vae_samples", "with_extra",
+__all__ = ["GANSampler", "Oversampler", "VAESampler", "rows_on",
+           "run_augmented", "sample_counts", "symmetry", "top_up_counts", "vae_samples", "with_extra",
            "GANConfig", "GANResult", "critic_loss", "d_loss", "d_loss_hinge", "dihedral_augment", "ema_update",
            "mode_seeking_loss", "g_loss_minimax", "g_loss_ns", "g_loss_wgan",
            "gradient_penalty", "load_generator", "sample", "sample_wafer_maps", "saturation", "to_wafer_maps",

@@ -16,9 +16,9 @@ picture. Three augmenters share one interface, ``make(maps, labels, counts, seed
   sampled from its aggregate posterior (or the prior), each cell the decoder's most likely value.
 
 The product shift trains on ``deepfab.augment.regrid.RegridMaps`` as a ``Variant(data=...)``;
-``set_scores`` and ``rows_on`` score the runs on more
-sets than the test split (the later lots, the later lots re-rendered at other die grids), and
-``describe_difference`` turns a paired difference into a sentence.
+``deepfab.experiment.set_scores`` and ``rows_on`` score the runs on more
+sets than the test split, and ``deepfab.experiment.wording.describe_difference`` turns a paired
+difference into a sentence.
 
     from deepfab.generative.augmentation import GANSampler, Oversampler, VAESampler, run_augmented, top_up_counts
     rows_tr = wm.rows("fit", per_class=400, caps={"Donut": 30, "Scratch": 30}, seed=0)    # rare classes made rare
@@ -58,12 +58,10 @@ from ..errors import DataError, UsageError
 from ..models import eval_mode
 from ..models.gan import DCGANDiscriminator, DCGANGenerator
 from ..models.vae import WaferVAE
-from ..train import TrainConfig, evaluate, fit
+from ..train import TrainConfig, fit
 from .gan import GANConfig, sample_wafer_maps, train_gan, wafer_channels
 from .vae import wafer_cells
 from .vae_train import ElboLoss
-
-METRICS = ("macro_f1", "accuracy", "balanced_accuracy")
 
 
 def _labels(maps, labels) -> np.ndarray:
@@ -311,50 +309,3 @@ def run_augmented(augmenters: dict, maps, labels, counts: dict, val, test, base_
                                     label_names=label_names, log=log, **run_kw):
                 rows.append({**row, "extra_maps": len(extra[0]), "make_seconds": seconds})
     return rows, made
-
-
-def set_scores(sets: dict, label_names=None, device: str = "auto") -> Callable:
-    """A ``score`` for ``run_variants``: the trained model evaluated on each named set (X, y), as
-    columns ``<name>/macro_f1``, ``<name>/accuracy``, ``<name>/balanced_accuracy``,
-    ``<name>/recall/<class>`` and ``<name>/confusion``."""
-    if not sets:
-        raise UsageError("set_scores needs at least one named set (X, y)")
-
-    def score(model, _test) -> dict:
-        out = {}
-        for name, data in sets.items():
-            m = evaluate(model, data, label_names, device=device)
-            out.update({f"{name}/{k}": m[k] for k in METRICS})
-            out.update({f"{name}/recall/{c}": r for c, r in m["per_class_recall"].items()})
-            out[f"{name}/confusion"] = m["confusion"]
-        return out
-
-    return score
-
-
-def rows_on(rows: list[dict], name: str) -> list[dict]:
-    """The rows as scored on set ``name`` (columns from ``set_scores``): macro_f1, accuracy,
-    balanced_accuracy, recall/<class> and test["confusion"] replaced, so that ``summarize``,
-    ``paired_differences`` and ``recall_table`` read that set."""
-    if not rows or f"{name}/macro_f1" not in rows[0]:
-        raise UsageError(f"rows hold no scores on {name!r}; score them with set_scores({{{name!r}: (X, y)}})")
-    out = []
-    for r in rows:
-        s = {k: v for k, v in r.items() if not k.startswith("recall/")}
-        s.update({k: r[f"{name}/{k}"] for k in METRICS})
-        s.update({k[len(name) + 1:]: v for k, v in r.items() if k.startswith(f"{name}/recall/")})
-        s["test"] = {"confusion": r[f"{name}/confusion"]}
-        out.append(s)
-    return out
-
-
-def describe_difference(diff: dict, metric: str = "macro-F1", alpha: float = 0.05) -> str:
-    """One sentence from a ``paired_differences`` row: helped / hurt when the paired t-test rejects
-    equality at ``alpha``, otherwise that the seeds cannot tell the two apart."""
-    d, n, p = diff["diff_mean"], diff["n"], diff["p"]
-    head = f"{diff['variant']}: {d:+.3f} {metric} over {n} seed{'s' if n != 1 else ''}"
-    if n < 2 or not np.isfinite(p):
-        return f"{head} (too few seeds, or identical differences, for a paired test)"
-    if p < alpha:
-        return f"{head}, paired t-test p = {p:.3f} < {alpha}: it {'helped' if d > 0 else 'hurt'}"
-    return f"{head}, paired t-test p = {p:.2f}: no difference these seeds can resolve"

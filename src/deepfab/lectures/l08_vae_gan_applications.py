@@ -46,17 +46,25 @@ import torch
 
 from deepfab.augment.regrid import PROBE_GRIDS, RegridMaps, regrid_maps
 from deepfab.data import encode_maps, prepare
-from deepfab.experiment import Variant, paired_differences, recall_table, run_variants, slug, summarize, summary_table
+from deepfab.experiment import (
+    Variant,
+    paired_differences,
+    recall_table,
+    rows_on,
+    run_variants,
+    set_scores,
+    slug,
+    summarize,
+    summary_table,
+)
 from deepfab.experiment.plots import plot_ablation, plot_recall_bars
+from deepfab.experiment.wording import describe_difference
 from deepfab.generative import gan_metrics as gm
 from deepfab.generative.augmentation import (
     GANSampler,
     Oversampler,
     VAESampler,
-    describe_difference,
-    rows_on,
     run_augmented,
-    set_scores,
     top_up_counts,
 )
 from deepfab.generative.gan import GANConfig
