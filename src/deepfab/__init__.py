@@ -10,8 +10,8 @@ in this list, never from a later one (``tests/package/test_layers.py`` checks it
 4. topic modules, named for what they hold: ``foundations``, ``augment``, ``explain``, ``segment``,
    ``experiment``, ``robust`` (attacks), ``ood`` (novelty scores), ``generative`` (VAEs and GANs),
    ``theory`` (overparameterized networks), ``compress`` (pruning, quantization, distillation),
-   and restore, rl, adapt, anomaly as they come.
-5. the tools a fab team runs (``wafer``), and the lectures with their run context (``lectures``,
+   ``restore`` (denoising and super-resolution), and rl, adapt, anomaly as they come.
+5. the tools a fab team runs (``wafer``, ``sem``), and the lectures with their run context (``lectures``,
    ``lecture``).
 6. ``runner``, ``book`` and ``cli``: execute lectures, build the course book, the command line.
 
