@@ -23,6 +23,7 @@ from .base import ZooNet, eval_mode
 from .cnn_classic import VGG, AlexNetSmall, LeNet5, NiN
 from .cnn_modern import DenseNet, GoogLeNet, MobileNet, ResNet
 from .gan import GANS, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, build_gan
+from .slim import SlimResNet
 from .small import SmallCNN
 from .vae import LinearGaussianVAE, TraceVAE, VAEBase, WaferVAE
 
@@ -37,7 +38,7 @@ ARCHS = {
     "densenet": DenseNet,   # 2017
 }
 # Everything build_model can build: the lineage above plus the switchable SmallCNN of lecture 2.
-MODELS = {**ARCHS, "small_cnn": SmallCNN}
+MODELS = {**ARCHS, "small_cnn": SmallCNN, "slim_resnet": SlimResNet}
 
 
 def build_model(name: str, in_channels: int = 2, num_classes: int = 9, **kw) -> ZooNet:
@@ -60,4 +61,5 @@ def rebuild(config: dict) -> ZooNet:
 
 __all__ = ["ARCHS", "MODELS", "SmallCNN", "ZooNet", "build_model", "eval_mode", "rebuild", "LeNet5", "AlexNetSmall",
            "VGG", "NiN", "GoogLeNet", "ResNet", "MobileNet", "DenseNet", "LinearGaussianVAE", "TraceVAE", "VAEBase",
-           "WaferVAE", "GANS", "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_gan"]
+           "WaferVAE", "GANS", "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_gan",
+           "SlimResNet"]

@@ -48,6 +48,8 @@ class ZooNet(nn.Module):
         self.config = {"arch": self.arch, "in_channels": in_channels, "num_classes": num_classes, **kw}
 
     def check_input(self, x: torch.Tensor) -> None:
+        if isinstance(x, torch.fx.Proxy):  # torch.fx symbolic tracing (int8 quantization): no shapes to check
+            return
         if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != self.in_channels:
             got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"{self.arch}: expected input (N, {self.in_channels}, H, W); got {got}")
