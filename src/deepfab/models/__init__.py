@@ -11,7 +11,9 @@ takes ``(N, in_channels, S, S)`` and returns ``(N, num_classes)`` logits; ``mode
 the keyword arguments that rebuild it. ``complexity`` counts parameters, multiply-adds and
 receptive fields. The generative models (``vae``: ``WaferVAE``, ``TraceVAE``, the toy
 ``LinearGaussianVAE``; ``gan``: MLP and DCGAN generators and discriminators, ``build_gan``) are
-not classifiers and stay outside the registry; each keeps its ``config`` too.
+not classifiers and stay outside the registry; each keeps its ``config`` too, as do the image
+restorers of lecture 10 (``restore``: ``DnCNN``, ``SRCNN``, ``ESPCN``, ``build_restorer``) and
+lecture 12's channel-pruned ``SlimResNet`` (in ``MODELS``, so a pruned wafer model rebuilds).
 
 Introduced in lecture 1 (CNN architectures).
 
@@ -23,6 +25,7 @@ from .base import ZooNet, eval_mode
 from .cnn_classic import VGG, AlexNetSmall, LeNet5, NiN
 from .cnn_modern import DenseNet, GoogLeNet, MobileNet, ResNet
 from .gan import GANS, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, build_gan
+from .restore import ESPCN, RESTORERS, SRCNN, DnCNN, build_restorer, pixel_shuffle
 from .slim import SlimResNet
 from .small import SmallCNN
 from .vae import LinearGaussianVAE, TraceVAE, VAEBase, WaferVAE
@@ -62,4 +65,4 @@ def rebuild(config: dict) -> ZooNet:
 __all__ = ["ARCHS", "MODELS", "SmallCNN", "ZooNet", "build_model", "eval_mode", "rebuild", "LeNet5", "AlexNetSmall",
            "VGG", "NiN", "GoogLeNet", "ResNet", "MobileNet", "DenseNet", "LinearGaussianVAE", "TraceVAE", "VAEBase",
            "WaferVAE", "GANS", "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_gan",
-           "SlimResNet"]
+           "SlimResNet", "DnCNN", "SRCNN", "ESPCN", "RESTORERS", "build_restorer", "pixel_shuffle"]
