@@ -7,11 +7,16 @@
     deepfab wafer explain --model DIR|default --data FILE --index N --out PNG
                           (each of the three also takes [--force] [--threads N] [--device D])
     deepfab wafer calibrate --model DIR [--folds K] [--force]
+    deepfab wafer compress --model DIR|default --out DIR [--method slim|int8|slim+int8] [--keep F]
+                          [--epochs N] [--seed S] [--resume|--force]
 
 FILE is a wafer npz in the WM-811K format (``deepfab.data.read_wafer_npz``; labels optional
 except for train and eval) or ``wm811k:SPLIT`` for a shipped split. ``default`` is the model
 shipped in ``deepfab/wafer/default`` (see its README for the command that trained it). The train
-flags are the fields of ``deepfab.wafer.options.TrainOptions``. A model folder with a novelty score
+flags are the fields of ``deepfab.wafer.options.TrainOptions``, the compress flags those of
+``CompressOptions``: ``compress`` writes a smaller, faster model folder (channel pruning with a
+distillation fine-tune, int8 quantization, or both; ``deepfab.wafer.compress``) that the other
+commands load like any other. A model folder with a novelty score
 (``ood.pt``, ``deepfab.wafer.novelty``) also gives each map an ``ood_score`` and an ``ood`` flag:
 ``predict`` writes them, ``eval`` reports the share flagged, ``explain`` shows the score's parts;
 ``calibrate`` fits it for a folder that lacks it. ``eval`` shows a recall of n/a for a class
@@ -37,7 +42,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..io import check_new_figure, check_new_file
-from .options import TrainOptions
+from .options import CompressOptions, TrainOptions
 
 CHUNK = 512   # maps per progress-bar step: a few seconds of 8-view prediction on two CPU cores
 
@@ -77,6 +82,18 @@ def _cmd_train(args) -> int:
     score = f", best val macro-F1 {val['macro_f1']:.4f} (epoch {m['best_epoch']})" if val else ""
     print(f"wrote {opts.out}/model.pt, config.json, metrics.json: {m['epochs_run']} epochs in "
           f"{m['train_seconds']:.0f} s of training ({m['wall_seconds']:.0f} s in all){score}")
+    return 0
+
+
+def _cmd_compress(args) -> int:
+    from .compress import run_compress
+
+    opts = CompressOptions.from_args(args)
+    m = run_compress(opts)
+    b, s, sp = m["bytes"], m["scores"], m["speed"]
+    print(f"wrote {opts.out}: model.pt {b['model_pt']:,} bytes ({100 * b['ratio']:.1f} % of the parent's), "
+          f"prediction {sp['ratio']:.2f} of the parent's time, macro-F1 {s['macro_f1']:.4f} (parent "
+          f"{s['parent_macro_f1']:.4f}) on {s['on']}; {m['wall_seconds']:.0f} s in all")
     return 0
 
 
@@ -280,6 +297,15 @@ def add_parser(subparsers) -> None:
     c.add_argument("--model", required=True, metavar="DIR", help="a model folder, or 'default'")
     c.add_argument("--folds", type=int, default=5, metavar="K", help="folds without a validation split (default 5)")
     c.set_defaults(func=_cmd_calibrate)
+
+    k = sub.add_parser("compress", help="a smaller, faster model folder: channel pruning + distillation, int8",
+                       description="Compress a trained model folder (or 'default') into a new model folder: "
+                       "channel pruning with a distillation fine-tune on the model's own training maps (slim), "
+                       "int8 post-training quantization (int8), or both (slim+int8, the default). The new folder "
+                       "loads with weights_only=True like any other and carries its recipe, measured size, speed "
+                       "and scores in README.md and a novelty score fitted again for the new network.")
+    CompressOptions.add_arguments(k)
+    k.set_defaults(func=_cmd_compress)
 
     for q in (e, r, x, c):
         if q is not c:

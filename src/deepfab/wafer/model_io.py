@@ -26,17 +26,29 @@ the largest activation within ``CACHE_BYTES``. Probabilities equal the unfolded 
 float rounding (about 1e-6; ``tests/wafer/test_model_io.py``). ``net`` itself is untouched, for
 Grad-CAM and further training.
 
-Introduced with the ``deepfab wafer`` tool (lectures 1-3 build its parts).
+A folder written by ``deepfab wafer compress`` (``deepfab.wafer.compress``) stores the network as
+it runs, so prediction does not fold it again: ``"batchnorm_folded": true`` in config.json (a
+pruned float net, BatchNorm already in its convolutions) or ``"quantized": {"scheme":
+"int8-x86-fx", ...}`` (``Int8Stages``: a float stem, one int8 torch.fx module per stage of
+``features``, a float head). Both are still plain state_dicts read with ``weights_only=True``: the
+loader builds the skeleton from config.json (``fold_batchnorm`` of the fresh net, or
+``deepfab.compress.quantized_skeleton`` per stage) and loads the tensors into it. For an int8 model
+``net`` is the float net with the dequantized weights (for Grad-CAM, which needs gradients) and
+``fast_net`` the int8 one.
+
+Introduced with the ``deepfab wafer`` tool (lectures 1-3 build its parts; lecture 12 compresses it).
 
 References: PyTorch, "Saving and loading models" (state_dict, torch.load(weights_only=True));
 S. Ioffe, C. Szegedy, "Batch Normalization", ICML 2015 (the inference-time affine map); PyTorch,
-"(beta) Channels Last Memory Format in PyTorch".
+"(beta) Channels Last Memory Format in PyTorch"; PyTorch, "(prototype) FX Graph Mode Post Training
+Static Quantization".
 """
 from __future__ import annotations
 
 import copy
 import hashlib
 import json
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -60,6 +72,7 @@ DEFAULT_DIR = Path(__file__).resolve().parent / "default"
 FORMAT = "deepfab-wafer-model/1"
 ENCODING = "deepfab.data.encode_maps: channel 0 wafer area, channel 1 fail dies, adaptive max-pool resize"
 DENSITY_ENCODING = ENCODING + "; channel 2 fraction of each cell's wafer dies that fail (density=True)"
+INT8_SCHEME = "int8-x86-fx"
 
 
 def in_channels(density: bool) -> int:
@@ -199,14 +212,82 @@ def largest_activation(net: nn.Module, probe: torch.Tensor) -> int:
     return max(sizes, default=probe[0].numel())
 
 
+class Int8Stages(nn.Module):
+    """An int8 inference network with the float net's module names: ``stem`` (float, BatchNorm folded),
+    ``features`` (one int8 torch.fx module per stage: float in, float out, so a hook on ``features.i``
+    reads the stage's output) and ``head`` (float pooling and linear layer)."""
+
+    def __init__(self, stem: nn.Module, stages: list, head: nn.Module):
+        super().__init__()
+        self.stem, self.features, self.head = stem, nn.Sequential(*stages), head
+
+    def forward(self, x):                                  # (N, C, S, S) -> (N, classes)
+        return self.head(self.features(self.stem(x)))
+
+
+def int8_stages(net: nn.Module, x: torch.Tensor, quantize=None) -> Int8Stages:
+    """``net`` (a ResNet or SlimResNet with BatchNorm, eval mode) as ``Int8Stages``: stage i quantized by
+    ``quantize(stage, its float inputs)`` (default ``deepfab.compress.quantize_int8``; ``quantized_skeleton``
+    builds the empty structure a saved state loads into) on the activations ``x`` (N, C, S, S) makes."""
+    from ..compress.quantize import quantize_int8
+
+    quantize = quantize or quantize_int8
+    for name in ("stem", "features", "head"):
+        if not isinstance(getattr(net, name, None), nn.Module):
+            raise ModelError(f"int8 stages need a net with stem, features and head (a ResNet); "
+                             f"got {type(net).__name__}")
+    net = copy.deepcopy(net).cpu().eval()
+    stem = fold_batchnorm(net.stem, x[:2])
+    stages = []
+    with torch.no_grad():
+        h = net.stem(x)                                    # (N, C0, S, S): the first stage's inputs
+        for block in net.features:
+            stages.append(quantize(block, h))
+            h = block(h)
+    return Int8Stages(stem, stages, net.head)
+
+
+@torch.no_grad()
+def dequantized(int8: Int8Stages, folded: nn.Module) -> nn.Module:
+    """``folded`` (``fold_batchnorm`` of the same architecture) with the int8 weights, dequantized: the
+    float network that ``int8`` approximates once its activations are rounded too; returned in eval mode."""
+    folded.stem.load_state_dict(int8.stem.state_dict())
+    folded.head.load_state_dict(int8.head.state_dict())
+    for stage, target in zip(int8.features, folded.features):
+        for name, m in stage.named_modules():
+            if callable(getattr(m, "weight", None)):       # a quantized conv or linear: weight() is a qint8 tensor
+                layer = target.get_submodule(name)
+                layer.weight.copy_(m.weight().dequantize())
+                layer.bias.copy_(m.bias())
+    return folded.eval()
+
+
+def compact_nets(net: nn.Module, config: dict, probe: torch.Tensor) -> tuple[nn.Module, nn.Module | None]:
+    """(skeleton the state loads into, the float net for Grad-CAM or None) for a folder that stores its
+    network as it runs (``config["quantized"]`` or ``config["batchnorm_folded"]``); (net, None) otherwise."""
+    q = config.get("quantized")
+    if q is not None:
+        from ..compress.quantize import engine, quantized_skeleton
+
+        if not isinstance(q, dict) or q.get("scheme") != INT8_SCHEME:
+            raise ModelError(f"config.json: unknown quantization {q!r}; expected {{'scheme': '{INT8_SCHEME}', ...}}")
+        engine()
+        return int8_stages(net, probe.cpu(), quantized_skeleton), fold_batchnorm(net, probe)
+    if config.get("batchnorm_folded"):
+        return fold_batchnorm(net, probe), None
+    return net, None
+
+
 @dataclass
 class WaferModel:
-    """A loaded classifier: ``net`` in eval mode, its ``config`` and the folder it came from."""
+    """A loaded classifier: ``net`` in eval mode, its ``config`` and the folder it came from; ``compact``:
+    the inference network a compressed folder stores (used as it is, never folded again)."""
 
     net: torch.nn.Module
     config: dict
     path: Path
     device: torch.device
+    compact: nn.Module | None = None
 
     @property
     def label_names(self) -> list[str]:
@@ -234,7 +315,10 @@ class WaferModel:
 
     @cached_property
     def fast_net(self) -> nn.Module:
-        """The inference copy of ``net`` (``fold_batchnorm``), made on first use from the weights of then."""
+        """The inference copy of ``net`` (``fold_batchnorm``), made on first use from the weights of then;
+        a compressed folder's ``compact`` net as it is."""
+        if self.compact is not None:
+            return self.compact
         return fold_batchnorm(self.net, self._probe())
 
     @cached_property
@@ -267,17 +351,25 @@ def load_model(spec: str | Path = "default", device: str = "auto") -> WaferModel
         raise ModelError(f"{path / 'config.json'}: not a wafer model config ({type(exc).__name__}: {exc})") from None
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ModelError(f"{path / 'config.json'}: input_size must be a positive int; got {size!r}")
-    net = build_net(arch, len(names), kwargs, density)
+    net = build_net(arch, len(names), kwargs, density).eval()
+    probe = torch.rand(2, in_channels(density), size, size, generator=torch.Generator().manual_seed(0))
+    skeleton, float_net = compact_nets(net, config, probe)
     try:
-        state = torch.load(path / "model.pt", map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():    # int8 tensors: torch warns that their storage format is deprecated
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path / "model.pt", map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated file, pickled code, not a torch file
         raise ModelError(f"{path / 'model.pt'}: not a readable state_dict ({type(exc).__name__})") from None
     if not isinstance(state, dict):
         raise ModelError(f"{path / 'model.pt'}: expected a state_dict; got {type(state).__name__}")
-    check_state(net, state, str(path / "model.pt"))
-    net.load_state_dict(state)
+    check_state(skeleton, state, str(path / "model.pt"))
+    skeleton.load_state_dict(state)
+    if float_net is not None:                      # int8: CPU only; net is the dequantized float twin
+        dev = torch.device("cpu")
+        return WaferModel(dequantized(skeleton, float_net), config, path, dev, compact=skeleton.eval())
     dev = resolve_device(device)
-    return WaferModel(net.to(dev).eval(), config, path, dev)
+    compact = skeleton.to(dev).eval() if skeleton is not net else None
+    return WaferModel(skeleton.to(dev).eval(), config, path, dev, compact=compact)
 
 
 def save_model(net: torch.nn.Module, out: str | Path, config: dict, metrics: dict | None = None) -> Path:

@@ -152,3 +152,94 @@ class TrainOptions:
 def flag(name: str) -> str:
     """``batch_size`` -> ``--batch-size``."""
     return "--" + name.replace("_", "-")
+
+
+METHODS = ("slim", "int8", "slim+int8")
+CRITERIA = ("l1", "bn")
+
+
+@dataclass(kw_only=True)
+class CompressOptions:
+    """Everything ``deepfab wafer compress`` is told (``deepfab.wafer.compress``); validated on construction."""
+
+    model: str = option(help="the trained model folder to compress, or 'default'", always=True, metavar="DIR")
+    method: str = option("slim+int8", "slim: channel pruning, then a distillation fine-tune on the model's training "
+                         "maps; int8: post-training int8 quantization calibrated on training maps; slim+int8: both",
+                         always=True, metavar="|".join(METHODS))
+    keep: float = option(0.5, "slim: the share of channels kept in every conv (0 < F <= 1; 0.5 keeps widths that "
+                         "are multiples of 8 for a width-16 ResNet)", always=True, metavar="F")
+    criterion: str = option("l1", "slim: rank filters by their L1 norm (l1) or their batch-norm scale (bn)",
+                            metavar="l1|bn")
+    epochs: int = option(3, "slim: distillation fine-tune epochs", always=True)
+    batch_size: int = option(128, "slim: maps per fine-tune step", always=True)
+    lr: float = option(2e-3, "slim: peak one-cycle learning rate of the fine-tune", always=True)
+    weight_decay: float = option(5e-4, "slim: AdamW weight decay", always=True)
+    temperature: float = option(4.0, "slim: distillation temperature T of the soft targets", always=True)
+    alpha: float = option(0.9, "slim: weight of the soft (teacher) term; 1 - alpha weighs the labels", always=True)
+    calibration: int = option(2048, "int8: training maps (random, seeded) whose activations set the int8 ranges",
+                              always=True, metavar="N")
+    data: list[str] = option(None, "fine-tune and calibration files (default: the model's own training files, "
+                                    "read from its config.json and checked against their SHA-256)", metavar="FILE")
+    seed: int = option(0, "seeds the fine-tune's data order and augmentation and the calibration maps", always=True)
+    novelty: bool = option(True, "fit the novelty score (ood.pt) again for the compressed network, as `deepfab wafer "
+                           "calibrate` does (--no-novelty: skip it)")
+    out: str = option(help="the model folder to write (not an existing model folder unless --force)", metavar="DIR")
+    device: str = option("auto", "auto | cpu | cuda (the fine-tune; int8 runs on the CPU)", run=True)
+    threads: int | None = option(None, "CPU threads (default: one per core)", run=True, metavar="N")
+    resume: bool = option(False, "continue an interrupted fine-tune in DIR from its last checkpoint", run=True)
+    force: bool = option(False, "overwrite a model folder DIR", run=True)
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise UsageError(f"--method must be one of {', '.join(METHODS)}; got {self.method!r}")
+        if self.criterion not in CRITERIA:
+            raise UsageError(f"--criterion must be one of {', '.join(CRITERIA)}; got {self.criterion!r}")
+        if isinstance(self.keep, bool) or not isinstance(self.keep, (int, float)) or not 0.0 < self.keep <= 1.0:
+            raise UsageError(f"--keep must be a share in (0, 1]; got {self.keep!r}")
+        for name in ("epochs", "batch_size", "calibration"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise UsageError(f"{flag(name)} must be a positive int; got {v!r}")
+        for name in ("lr", "temperature"):
+            if not getattr(self, name) > 0:
+                raise UsageError(f"{flag(name)} must be positive; got {getattr(self, name)!r}")
+        if not 0.0 <= self.alpha <= 1.0:
+            raise UsageError(f"--alpha must be in [0, 1]; got {self.alpha!r}")
+        if not self.weight_decay >= 0:
+            raise UsageError(f"--weight-decay must be >= 0; got {self.weight_decay!r}")
+        if self.data is not None and (isinstance(self.data, str) or not self.data):
+            raise UsageError(f"--data needs a list of one or more files; got {self.data!r}")
+        if self.threads is not None and self.threads < 1:
+            raise UsageError(f"--threads must be a positive int; got {self.threads}")
+        if self.seed < 0:
+            raise UsageError(f"--seed must be a non-negative int; got {self.seed}")
+
+    @property
+    def slim(self) -> bool:
+        return self.method in ("slim", "slim+int8")
+
+    @property
+    def int8(self) -> bool:
+        return self.method in ("int8", "slim+int8")
+
+    to_dict = TrainOptions.to_dict
+    from_args = classmethod(TrainOptions.from_args.__func__)
+    add_arguments = classmethod(TrainOptions.add_arguments.__func__)
+
+    def command(self) -> str:
+        """The shell command that compresses the same model again (the slim options only with slim)."""
+        parts = ["deepfab", "wafer", "compress"]
+        skip = set() if self.slim else {"keep", "criterion", "epochs", "batch_size", "lr", "weight_decay",
+                                         "temperature", "alpha"}
+        skip |= set() if self.int8 else {"calibration"}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.metadata["run"] or f.name in skip:
+                continue
+            if isinstance(value, bool):
+                parts += [] if value == f.default else [flag(f.name) if value else f"--no-{flag(f.name)[2:]}"]
+            elif value is None or (value == f.default and not f.metadata["always"]):
+                continue
+            else:
+                parts += [flag(f.name), *(value if isinstance(value, list) else [value])]
+        return shlex.join(str(p) for p in parts)
