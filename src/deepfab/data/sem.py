@@ -48,7 +48,7 @@ def _rough_edge(n: int, sigma: float, corr: float, rng) -> np.ndarray:
     return e / (e.std() + 1e-12) * sigma
 
 
-def _render(inside: np.ndarray, edge_width: float, levels=(0.15, 0.45, 0.95)) -> np.ndarray:
+def render(inside: np.ndarray, edge_width: float, levels=(0.15, 0.45, 0.95)) -> np.ndarray:
     """Material (``inside``) at level 1, background at level 0, bright band along every boundary."""
     space, top, edge = levels
     d_in = ndimage.distance_transform_edt(inside)
@@ -149,7 +149,7 @@ def make_sem_image(kind: str = "lines", size: int = 128, defect: str | None = No
         inside, mask = _lines(size, rng, pitch, duty, ler, angle, defect)
     else:
         inside, mask = _holes(size, rng, pitch, duty, ler, defect)
-    clean = _render(inside, edge_width)
+    clean = render(inside, edge_width)
     return SemImage(add_sem_noise(clean, dose, read_sigma, blur, rng), clean, mask)
 
 

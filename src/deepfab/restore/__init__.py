@@ -26,6 +26,7 @@ from .defects import (
 )
 from .metrics import psnr, scores, ssim, ssim_map
 from .noise import TEST_SAMPLES, TRAIN_SAMPLES, MixedNoise, NoiseModel, sample_patches, training_images
+from .selfsup import Noise2NoiseLoss, Noise2VoidLoss, blind_spot_input, blind_spot_mask, noisy_shots
 from .tiles import apply_tiled, seam_score
 from .train import (
     PatchMSE,
@@ -43,11 +44,5 @@ __all__ = ["DENOISERS", "GRIDS", "bicubic_upscale", "denoise", "denoise_sem", "d
            "hallucination_scores", "psnr", "scores", "ssim", "ssim_map", "TEST_SAMPLES", "TRAIN_SAMPLES",
            "MixedNoise", "NoiseModel", "sample_patches", "training_images", "apply_tiled", "seam_score", "PatchMSE",
            "ResidualMSE", "denoise_image", "sr_input", "sr_pairs", "super_resolve", "train_denoiser",
-           "train_super_resolver"]
-
-try:                                   # lecture 11's self-supervised losses, when present
-    from .selfsup import Noise2NoiseLoss, Noise2VoidLoss, blind_spot_input, blind_spot_mask, noisy_shots
-except ImportError:                    # pragma: no cover
-    pass
-else:
-    __all__ += ["noisy_shots", "Noise2NoiseLoss", "blind_spot_mask", "blind_spot_input", "Noise2VoidLoss"]
+           "train_super_resolver", "noisy_shots", "Noise2NoiseLoss", "blind_spot_mask", "blind_spot_input",
+           "Noise2VoidLoss"]
