@@ -60,7 +60,7 @@ t_start = time.perf_counter()
 SIZE, WIDTH = 32, 8
 plan = ctx.pick(real=dict(per_class=300, none=600, n_val=800, n_test=3000, epochs=10, rewind_epoch=1,
                           oneshot=(0.5, 0.7, 0.8, 0.9, 0.95), finetune=1, imp=(0.6, 0.9), imp_epochs=5,
-                          keep=0.5, channel_epochs=3, qat_epochs=2, n_calib=512, student_width=4,
+                          keep=0.5, channel_epochs=6, qat_epochs=2, n_calib=512, student_width=4,
                           student_epochs=10, n_time=256, repeats=15),
                 smoke=dict(per_class=14, none=20, n_val=80, n_test=150, epochs=1, rewind_epoch=1,
                            oneshot=(0.5, 0.9), finetune=1, imp=(0.5, 0.8), imp_epochs=1, keep=0.5,
@@ -241,12 +241,14 @@ print(f"at sparsity {lt_table[-1]['sparsity']:.2f} the rewound ticket scores {lt
 #
 # `prune_channels(teacher, keep)` keeps the share `keep` of the inner channels of every block and
 # of every residual stream (L1-norm ranking, one shared set per stream), copies the weights and
-# batch-norm statistics into a smaller `SlimResNet`, and the result is fine-tuned.
+# batch-norm statistics into a smaller `SlimResNet`, and the result is fine-tuned with the teacher's
+# recipe (one-cycle schedule, peak learning rate 3e-3) for a few epochs: removing half of every
+# stream moves the features far from what the later layers and the head expect.
 
 # %%
 slim = compress.prune_channels(teacher, plan["keep"])
 slim_before = evaluate(slim, test, label_names=names, device="cpu")["macro_f1"]
-slim_res = fit(slim, train, val, replace(cfg, epochs=plan["channel_epochs"], lr=1e-3), label_names=names)
+slim_res = fit(slim, train, val, replace(cfg, epochs=plan["channel_epochs"]), label_names=names)
 slim = slim_res.model.cpu().eval()
 slim_after = evaluate(slim, test, label_names=names, device="cpu")["macro_f1"]
 ctx.metric("channels", {"keep": plan["keep"], "macro_f1_before_ft": slim_before, "macro_f1": slim_after,
