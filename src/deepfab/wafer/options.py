@@ -170,7 +170,7 @@ class CompressOptions:
                          "are multiples of 8 for a width-16 ResNet)", always=True, metavar="F")
     criterion: str = option("l1", "slim: rank filters by their L1 norm (l1) or their batch-norm scale (bn)",
                             metavar="l1|bn")
-    epochs: int = option(3, "slim: distillation fine-tune epochs", always=True)
+    epochs: int = option(8, "slim: distillation fine-tune epochs", always=True)
     batch_size: int = option(128, "slim: maps per fine-tune step", always=True)
     lr: float = option(2e-3, "slim: peak one-cycle learning rate of the fine-tune", always=True)
     weight_decay: float = option(5e-4, "slim: AdamW weight decay", always=True)
