@@ -31,15 +31,15 @@ def test_shipped_folder_is_small_and_states_its_command(task, scale):
 
 
 def test_shipped_denoiser_beats_nlm_on_unseen_kinds_on_average():
-    """Mean over 4 wire and 4 bar scenes (not bench scenes); single scenes vary by several dB either way
-    (measured here: -1.5 to +3.2 dB, mean +0.87; the README gives 24-scene means)."""
+    """Mean over 4 wire and 4 bar scenes (not bench scenes) at least the 1.0 dB aimed for; single scenes
+    vary (measured here: +1.1 to +3.1 dB, mean +2.06; the README gives 24-scene means)."""
     torch.set_num_threads(1)
     sm, rng, gains = load_model("default", "denoise"), np.random.default_rng(0), []
     for kind in ("wires", "bars"):
         for clean in heldout_set(kind, 4, 128, seed=REPORT_SEED + 100):
             noisy = (clean + rng.normal(0, 25 / 255, clean.shape)).astype(np.float32)
             gains.append(psnr(clean, sm.restore(noisy)) - psnr(clean, denoise("nlm", noisy, 25 / 255)))  # told sigma
-    assert np.mean(gains) > 0.5, np.round(gains, 2)
+    assert np.mean(gains) > 1.0, np.round(gains, 2)
 
 
 def test_shipped_upscaler_beats_bicubic_on_an_unseen_kind():

@@ -46,6 +46,8 @@ class SemTrainOptions:
     n_sem: int = option(24, "SEM-like training scenes of each kind (lines, holes)", always=True)
     n_oblique: int = option(24, "extra line/space scenes at random angles (lines of the data generator run along "
                             "the axes only)", always=True)
+    edge_min: float = option(1.5, "thinnest bright edge band of the scenes at random angles, px")
+    edge_max: float = option(1.5, "widest bright edge band of the scenes at random angles, px (drawn uniform)")
     sem_size: int = option(128, "px per side of a SEM-like training scene", always=True)
     patches: int = option(4000, "training patches (noise drawn afresh every batch)", always=True)
     patch: int = option(40, "px per side of a training patch (upscale: of the high-resolution patch)", always=True)
@@ -69,6 +71,8 @@ class SemTrainOptions:
             raise UsageError(f"--scale must be 2, 3 or 4; got {self.scale}")
         if self.n_oblique < 0:
             raise UsageError(f"--n-oblique must be >= 0; got {self.n_oblique}")
+        if not 0 < self.edge_min <= self.edge_max:
+            raise UsageError(f"need 0 < --edge-min <= --edge-max; got {self.edge_min}, {self.edge_max}")
         for name in ("depth", "features", "n_sem", "patches", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise UsageError(f"{flag(name)} must be a positive int; got {getattr(self, name)}")

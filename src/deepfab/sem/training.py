@@ -53,14 +53,21 @@ def noise_model(opts: SemTrainOptions):
 
 
 def oblique_lines(opts: SemTrainOptions) -> list:
-    """``n_oblique`` clean line/space scenes at angles uniform in [0, pi), pitch 8-20 px, duty 0.35-0.6."""
+    """``n_oblique`` clean line/space scenes at angles uniform in [0, pi), pitch 8-20 px, duty 0.35-0.6,
+    bright edge bands uniform in [edge_min, edge_max] px wide."""
     import numpy as np
 
     from ..data.sem import make_sem_image
 
     rng = np.random.default_rng([opts.seed, 7])
     return [make_sem_image("lines", opts.sem_size, pitch=rng.uniform(8, 20), duty=rng.uniform(0.35, 0.6),
-                           angle=rng.uniform(0, np.pi), rng=rng).clean for _ in range(opts.n_oblique)]
+                           angle=rng.uniform(0, np.pi), edge_width=_edge(opts, rng), rng=rng).clean
+            for _ in range(opts.n_oblique)]
+
+
+def _edge(opts: SemTrainOptions, rng) -> float:
+    """An edge width in [edge_min, edge_max] (no draw when they are equal, so older recipes repeat exactly)."""
+    return opts.edge_min if opts.edge_min == opts.edge_max else float(rng.uniform(opts.edge_min, opts.edge_max))
 
 
 def build_net(opts: SemTrainOptions) -> torch.nn.Module:
@@ -108,7 +115,7 @@ def train_sem(opts: SemTrainOptions) -> dict:
               "noise_units": "sigma in 8-bit grey levels (sigma / 255 of the full scale); dose in electrons per unit",
               "data": "deepfab.restore.noise.training_images(n_sem, sem_size, seed): SEM-like lines and holes "
                       "plus scikit-image's bundled images except camera, coins, moon; "
-                      "deepfab.sem.training.oblique_lines(n_oblique): lines at random angles"}
+                      "deepfab.sem.training.oblique_lines(n_oblique): lines at random angles and edge widths"}
     save_model(res.model, out, config, metrics)
     (out / "README.md").write_text(readme(opts, metrics, res.model))
     return metrics
