@@ -76,7 +76,10 @@ def _nlm(img, sigma, param):
 
 def _bm3d(img, sigma, param):
     import bm3d
-    return bm3d.bm3d(img, sigma_psd=max(float(sigma), 1e-6))
+
+    profile = bm3d.BM3DProfile()
+    profile.num_threads = 1    # the library's own threads sum in a varying order: one thread repeats exactly
+    return bm3d.bm3d(img, sigma_psd=max(float(sigma), 1e-6), profile=profile)
 
 
 DENOISERS = {"gaussian": _gaussian, "median": _median, "tv": _tv, "nlm": _nlm, "bm3d": _bm3d}
