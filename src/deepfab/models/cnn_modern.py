@@ -83,13 +83,15 @@ class BasicBlock(nn.Module):
     The identity shortcut lets the gradient reach early layers unchanged (dL/dx = dL/dy (I + dF/dx)),
     so a deep stack starts near the identity map instead of near a random one. When the shape
     changes (stride 2 or more channels) the shortcut is a 1x1 strided conv + BN (option B).
+    ``mid``: the channels between the two convs (default ``cout``; a channel-pruned block has fewer).
     """
 
-    def __init__(self, cin: int, cout: int, stride: int = 1):
+    def __init__(self, cin: int, cout: int, stride: int = 1, mid: int | None = None):
         super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        mid = cout if mid is None else mid
+        self.conv1 = nn.Conv2d(cin, mid, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(mid)
+        self.conv2 = nn.Conv2d(mid, cout, 3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(cout)
         self.relu = nn.ReLU(inplace=True)
         self.shortcut = nn.Identity()

@@ -25,30 +25,7 @@ from __future__ import annotations
 from torch import nn
 
 from .base import ZooNet, check_positive_ints, conv_bn
-
-
-class SlimBlock(nn.Module):
-    """ResNet basic block with its own inner width: y = ReLU(BN(conv2(ReLU(BN(conv1 x)))) + shortcut(x)).
-
-    conv1: cin -> mid (3x3, stride), conv2: mid -> cout (3x3); the same attribute names as
-    ``cnn_modern.BasicBlock``, which is the case mid == cout.
-    """
-
-    def __init__(self, cin: int, mid: int, cout: int, stride: int = 1):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, mid, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(mid)
-        self.conv2 = nn.Conv2d(mid, cout, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.relu = nn.ReLU(inplace=True)
-        self.shortcut = nn.Identity()
-        if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + self.shortcut(x))
+from .cnn_modern import BasicBlock
 
 
 class SlimResNet(ZooNet):
@@ -74,7 +51,7 @@ class SlimResNet(ZooNet):
         layers, cin = [], stem
         for i, (cout, mids) in enumerate(zip(widths, inner)):
             for j, mid in enumerate(mids):
-                layers.append(SlimBlock(cin, mid, cout, stride=2 if (i > 0 and j == 0) else 1))
+                layers.append(BasicBlock(cin, cout, stride=2 if (i > 0 and j == 0) else 1, mid=mid))
                 cin = cout
         self.features = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, num_classes))

@@ -37,6 +37,21 @@ def option(default=MISSING, help: str = "", always: bool = False, run: bool = Fa
     return field(default=default, metadata={"help": help, "always": always, "run": run, "cli": cli})
 
 
+def command_line(opts, words: list[str], skip=()) -> str:
+    """``words`` and one flag per field of ``opts`` that is neither run-time nor in ``skip``: booleans
+    only where they differ from the default, other values where set and (unless ``always``) not the default."""
+    parts = list(words)
+    for f in fields(opts):
+        value = getattr(opts, f.name)
+        if f.metadata["run"] or f.name in skip:
+            continue
+        if isinstance(value, bool):
+            parts += [] if value == f.default else [flag(f.name) if value else f"--no-{flag(f.name)[2:]}"]
+        elif value is not None and (value != f.default or f.metadata["always"]):
+            parts += [flag(f.name), *(value if isinstance(value, list) else [value])]
+    return shlex.join(str(p) for p in parts)
+
+
 @dataclass(kw_only=True)
 class TrainOptions:
     """Everything ``deepfab wafer train`` is told; validated on construction (UsageError)."""
@@ -108,18 +123,7 @@ class TrainOptions:
 
     def command(self) -> str:
         """The shell command that trains this model again."""
-        parts = ["deepfab", "wafer", "train"]
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.metadata["run"]:
-                continue
-            if isinstance(value, bool):
-                parts += [] if value == f.default else [flag(f.name) if value else f"--no-{flag(f.name)[2:]}"]
-            elif value is None or (value == f.default and not f.metadata["always"]):
-                continue
-            else:
-                parts += [flag(f.name), *(value if isinstance(value, list) else [value])]
-        return shlex.join(str(p) for p in parts)
+        return command_line(self, ["deepfab", "wafer", "train"])
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> TrainOptions:
@@ -228,18 +232,7 @@ class CompressOptions:
 
     def command(self) -> str:
         """The shell command that compresses the same model again (the slim options only with slim)."""
-        parts = ["deepfab", "wafer", "compress"]
         skip = set() if self.slim else {"keep", "criterion", "epochs", "batch_size", "lr", "weight_decay",
                                          "temperature", "alpha"}
         skip |= set() if self.int8 else {"calibration"}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.metadata["run"] or f.name in skip:
-                continue
-            if isinstance(value, bool):
-                parts += [] if value == f.default else [flag(f.name) if value else f"--no-{flag(f.name)[2:]}"]
-            elif value is None or (value == f.default and not f.metadata["always"]):
-                continue
-            else:
-                parts += [flag(f.name), *(value if isinstance(value, list) else [value])]
-        return shlex.join(str(p) for p in parts)
+        return command_line(self, ["deepfab", "wafer", "compress"], skip)
