@@ -10,9 +10,10 @@ in this list, never from a later one (``tests/package/test_layers.py`` checks it
 4. topic modules, named for what they hold: ``foundations``, ``augment``, ``explain``, ``segment``,
    ``experiment``, ``robust`` (attacks), ``ood`` (novelty scores), ``generative`` (VAEs and GANs),
    ``theory`` (overparameterized networks), ``compress`` (pruning, quantization, distillation),
-   ``restore`` (denoising and super-resolution), and rl, adapt, anomaly as they come.
-5. the tools a fab team runs (``wafer``, ``sem``), and the lectures with their run context (``lectures``,
-   ``lecture``).
+   ``restore`` (denoising and super-resolution), ``rl`` (reinforcement learning and fab dispatching),
+   ``adapt`` (transfer, online learning and AutoML), ``aiops`` (logs and tool sensors).
+5. the tools a fab team runs (``wafer``, ``sem``, ``logs``, ``sensors``), and the lectures with their
+   run context (``lectures``, ``lecture``).
 6. ``runner``, ``book`` and ``cli``: execute lectures, build the course book, the command line.
 
 Errors a user can cause are ``deepfab.errors.DeepfabError`` (a ``ValueError``); ``deepfab.cli``

@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="write into a non-empty --out that holds no earlier book")
     p.set_defaults(func=_cmd_book)
 
-    for name in ("data", "wafer", "sem"):
+    for name in ("data", "wafer", "sem", "logs", "sensors"):
         if importlib.util.find_spec(f"deepfab.{name}.cli") is not None:
             importlib.import_module(f"deepfab.{name}.cli").add_parser(sub)
     _plain(parser)
