@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_book)
 
     for name in ("data", "wafer", "sem", "logs", "sensors"):
-        if importlib.util.find_spec(f"deepfab.{name}.cli") is not None:
+        if importlib.util.find_spec(f"deepfab.{name}") is not None and \
+                importlib.util.find_spec(f"deepfab.{name}.cli") is not None:
             importlib.import_module(f"deepfab.{name}.cli").add_parser(sub)
     _plain(parser)
     return parser
