@@ -5,7 +5,7 @@ PY      := .venv/bin/python
 STAMP   := .venv/.installed
 export MPLBACKEND := Agg
 
-.PHONY: course test book venv clean-venv
+.PHONY: course test book venv browser clean-venv
 
 venv: $(STAMP)
 
@@ -22,7 +22,13 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 course: $(STAMP)
 	.venv/bin/deepfab run all --out runs
 
-test: $(STAMP)
+# the book's tests load its pages in Debian's chromium; installed here when missing and we are root
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium is not installed (apt-get install chromium): the browser tests will be skipped"
+
+test: $(STAMP) browser
 	.venv/bin/ruff check src tests benchmarks
 	$(PY) -m pytest -n 2 --timeout 900 -q
 

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from deepfab import lectures
-from deepfab.book import MAX_METRICS, _metrics_table, headline_names
+from deepfab.book import MAX_METRICS, headline_names, metrics_table
 
 METRICS = {"a/first": 1.0, "b/dict": {"x": 2.0, "y": 3.0}, "timing/seconds": 9.0, "z/last": 4.0}
 
@@ -25,7 +25,7 @@ def test_headline_names_read_from_source_without_running(tmp_path):
 
 
 def test_headline_rows_come_first_in_their_order_and_the_rest_folds():
-    page = _metrics_table(METRICS, ("z/last", "b/dict"))
+    page = metrics_table(METRICS, ("z/last", "b/dict"))
     shown, folded = page.split("<details>")
     assert shown.index("z/last") < shown.index("b/dict/x") < shown.index("b/dict/y")
     assert "a/first" not in shown and "a/first" in folded and "timing/seconds" in folded
@@ -33,11 +33,11 @@ def test_headline_rows_come_first_in_their_order_and_the_rest_folds():
 
 
 def test_without_headline_the_first_rows_show_as_before():
-    page = _metrics_table(METRICS, ("not/recorded",))
+    page = metrics_table(METRICS, ("not/recorded",))
     assert "<details>" not in page                      # 5 rows, fewer than MAX_METRICS
     assert page.index("a/first") < page.index("timing/seconds")   # wall-clock numbers last
     many = {f"m{i:02d}": float(i) for i in range(MAX_METRICS + 3)}
-    assert "3 more metrics" in _metrics_table(many)
+    assert "3 more metrics" in metrics_table(many)
 
 
 @pytest.mark.parametrize("lec", [lec for lec in lectures.available() if lec.number <= 7], ids=lambda lec: lec.id)
