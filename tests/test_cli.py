@@ -5,12 +5,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import deepfab
 from deepfab import lectures
 from deepfab.cli import build_parser, main
 
@@ -91,8 +95,11 @@ def test_run_all_maps_every_available_lecture_to_its_folder(monkeypatch, tmp_pat
 
     calls = []
 
-    def fake_run(lec, **kw):                # records the call instead of executing the notebook
+    def fake_run(lec, **kw):                # records the call and writes a run's config instead of executing
         calls.append((lec.id, kw))
+        Path(kw["out"]).mkdir(parents=True, exist_ok=True)
+        status = "failed" if lec.id == "L02" else "ok"
+        (Path(kw["out"]) / "config.json").write_text(json.dumps({"status": status, "wall_seconds": 2.5}))
         return 1 if lec.id == "L02" else 0
 
     monkeypatch.setattr(deepfab.runner, "run_lecture", fake_run)
@@ -107,6 +114,11 @@ def test_run_all_maps_every_available_lecture_to_its_folder(monkeypatch, tmp_pat
     assert status == (1 if "L02" in [lec.id for lec in todo] else 0)
     if len(todo) > 1:
         assert "FAILED (exit 1)" in capsys.readouterr().out or "L02" not in [lec.id for lec in todo]
+    course = json.loads((tmp_path / "course.json").read_text())       # make course's record of the whole run
+    assert [rec["lecture"] for rec in course["lectures"]] == [lec.id for lec in todo]
+    assert course["lecture_seconds"] == 2.5 * len(todo) and course["mode"] == "real" and course["seed"] == 5
+    assert course["ok"] == len(todo) - ("L02" in [lec.id for lec in todo])
+    assert {rec["status"] for rec in course["lectures"] if rec["lecture"] == "L02"} <= {"failed"}
 
 
 def _parsers(parser):
@@ -181,3 +193,30 @@ def test_output_folders_above_out_are_named_before_they_are_made(tmp_path, capsy
         note_new_folders(tmp_path / "f")
     assert main(["book", "--runs", str(tmp_path / "none"), "--out", str(tmp_path / "b" / "book")]) == 0
     assert f"the folder {tmp_path / 'b'} does not exist" in capsys.readouterr().err
+
+
+def test_version_flag(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"deepfab {deepfab.__version__}"
+
+
+def _leaves(parser):
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield parser
+    for action in subs:
+        for sub in action.choices.values():
+            yield from _leaves(sub)
+
+
+def test_every_command_shows_an_example_that_parses():
+    from deepfab.cli import EXAMPLES
+
+    parser = build_parser()
+    for leaf in _leaves(parser):
+        assert "example: deepfab" in leaf.format_help(), f"{leaf.prog} --help has no example"
+        words = shlex.split(EXAMPLES[leaf.prog].split("    (")[0])
+        assert words[0] == "deepfab"
+        args = parser.parse_args(words[1:])          # a wrong flag in the example would exit here
+        assert callable(args.func)

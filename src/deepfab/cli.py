@@ -2,7 +2,7 @@
 
     deepfab list                         every lecture, its titles, and whether it is available
     deepfab run L00 [--smoke] [--out DIR] [--device auto|cpu|cuda] [--seed N] [--force]
-    deepfab run all [--out runs]         every available lecture, into runs/LNN/
+    deepfab run all [--out runs]         every available lecture, into runs/LNN/ (times in runs/course.json)
     deepfab book [--out DIR] [--runs DIR] the course as a static site
     deepfab data ...                     the shipped datasets (see ``deepfab data --help``)
     deepfab wafer ...                    wafer-map classification on your own maps
@@ -15,7 +15,10 @@ import argparse
 import importlib
 import importlib.util
 import sys
+import time
+from pathlib import Path
 
+from . import __version__
 from .errors import DeepfabError, UsageError
 from .io import note_new_folders
 
@@ -46,14 +49,19 @@ def _cmd_run(args) -> int:
         outs = {lec.id: args.out or f"runs/{lec.id}"}
     for out in outs.values():
         note_new_folders(out)
-    results = {}
+    results, t0 = {}, time.perf_counter()
     for lec in todo:
         results[lec.id] = run_lecture(lec, out=outs[lec.id], smoke=args.smoke, seed=args.seed,
                                       device=args.device, timeout=args.timeout, force=args.force)
         if results[lec.id] == 130:
             break
-    if len(todo) > 1:
+    if args.lecture.lower() == "all":
+        from .runner.course import write_course
+
+        path = Path(args.out or "runs") / "course.json"
+        summary = write_course(path, outs, results, smoke=args.smoke, seed=args.seed, wall=time.perf_counter() - t0)
         print("\n".join(f"{k}  {'ok' if v == 0 else f'FAILED (exit {v})'}  {outs[k]}" for k, v in results.items()))
+        print(f"{summary['ok']} of {len(todo)} lectures ok in {summary['wall_seconds'] / 60:.1f} min -> {path}")
     return max(results.values())
 
 
@@ -79,11 +87,49 @@ def _plain(parser: argparse.ArgumentParser) -> None:
                 _plain(sub)
 
 
+# One example for every command, shown at the end of its --help.
+EXAMPLES = {
+    "deepfab list": "deepfab list",
+    "deepfab run": "deepfab run L03 --smoke --out /tmp/L03    (then open /tmp/L03/L03.html)",
+    "deepfab book": "deepfab book --runs runs --out runs/book    (then open runs/book/index.html)",
+    "deepfab data list": "deepfab data list",
+    "deepfab data info": "deepfab data info wm811k",
+    "deepfab data show": "deepfab data show wm811k --split train_1 --n 36 --out maps.png",
+    "deepfab data convert": "deepfab data convert LSWMD.pkl --out my_maps.npz --labelled-only",
+    "deepfab wafer train": "deepfab wafer train --data my_maps.npz --holdout-lots 0.2 --out models/mine",
+    "deepfab wafer eval": "deepfab wafer eval --model default --data wm811k:test --out-png confusion.png",
+    "deepfab wafer predict": "deepfab wafer predict --model default --data my_maps.npz --out preds.csv",
+    "deepfab wafer explain": "deepfab wafer explain --model default --data my_maps.npz --index 0 --out why.png",
+    "deepfab wafer calibrate": "deepfab wafer calibrate --model models/mine",
+    "deepfab wafer compress": "deepfab wafer compress --model default --out models/small",
+    "deepfab wafer tune": "deepfab wafer tune --trials 12 --workers 2 --study demo --out runs/tune/demo",
+    "deepfab sem denoise": "deepfab sem denoise image.tif --out clean.tif",
+    "deepfab sem upscale": "deepfab sem upscale image.png --scale 2 --out image_x2.png",
+    "deepfab sem train": "deepfab sem train --task denoise --out models/sem_denoise",
+    "deepfab logs parse": "deepfab logs parse app.log --format '<Date> <Time> <Level> <Component>: <Content>' "
+                          "--out events.csv",
+    "deepfab logs detect": "deepfab logs detect --train normal.log --data new.log --format '<Content>' "
+                           "--out scores.csv",
+    "deepfab sensors detect": "deepfab sensors detect --train normal.csv --data new.csv --out scores.csv",
+}
+
+
+def _examples(parser: argparse.ArgumentParser) -> None:
+    """Put each command's example from ``EXAMPLES`` at the end of its --help, through all sub-parsers."""
+    if parser.prog in EXAMPLES and not parser.epilog:
+        parser.epilog = f"example: {EXAMPLES[parser.prog]}"
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _examples(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     description = ("deepfab: an advanced deep-learning curriculum for semiconductor data scientists.\n\n"
                    + __doc__.split("\n", 1)[1])
     parser = argparse.ArgumentParser(prog="deepfab", description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"deepfab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("list", help="list the lectures and whether each is available")
@@ -112,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
                 importlib.util.find_spec(f"deepfab.{name}.cli") is not None:
             importlib.import_module(f"deepfab.{name}.cli").add_parser(sub)
     _plain(parser)
+    _examples(parser)
     return parser
 
 
