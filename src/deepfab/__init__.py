@@ -12,8 +12,8 @@ in this list, never from a later one (``tests/package/test_layers.py`` checks it
    ``theory`` (overparameterized networks), ``compress`` (pruning, quantization, distillation),
    ``restore`` (denoising and super-resolution), ``rl`` (reinforcement learning and fab dispatching),
    ``adapt`` (transfer, online learning and AutoML), ``aiops`` (logs and tool sensors).
-5. the tools a fab team runs (``wafer``, ``sem``, ``logs``, ``sensors``), and the lectures with their
-   run context (``lectures``, ``lecture``).
+5. the tools a fab team runs (``wafer``, ``sem``, ``logs``, ``sensors``), the lectures with their
+   run context (``lectures``, ``lecture``) and the solutions of their exercises (``exercises``).
 6. ``runner``, ``book`` and ``cli``: execute lectures, build the course book, the command line.
 
 Errors a user can cause are ``deepfab.errors.DeepfabError`` (a ``ValueError``); ``deepfab.cli``

@@ -4,6 +4,7 @@
     deepfab run L00 [--smoke] [--out DIR] [--device auto|cpu|cuda] [--seed N] [--force]
     deepfab run all [--out runs]         every available lecture, into runs/LNN/ (times in runs/course.json)
     deepfab book [--out DIR] [--runs DIR] the course as a static site
+    deepfab exercise L00 [K] [--smoke]   a lecture's exercises, and the worked solution of exercise K
     deepfab data ...                     the shipped datasets (see ``deepfab data --help``)
     deepfab wafer ...                    wafer-map classification on your own maps
 
@@ -90,6 +91,7 @@ def _plain(parser: argparse.ArgumentParser) -> None:
 # One example for every command, shown at the end of its --help.
 EXAMPLES = {
     "deepfab list": "deepfab list",
+    "deepfab exercise": "deepfab exercise L00 1 --smoke",
     "deepfab run": "deepfab run L03 --smoke --out /tmp/L03    (then open /tmp/L03/L03.html)",
     "deepfab book": "deepfab book --runs runs --out runs/book    (then open runs/book/index.html)",
     "deepfab data list": "deepfab data list",
@@ -153,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="write into a non-empty --out that holds no earlier book")
     p.set_defaults(func=_cmd_book)
 
-    for name in ("data", "wafer", "sem", "logs", "sensors"):
+    for name in ("data", "wafer", "sem", "logs", "sensors", "exercises"):
         if importlib.util.find_spec(f"deepfab.{name}") is not None and \
                 importlib.util.find_spec(f"deepfab.{name}.cli") is not None:
             importlib.import_module(f"deepfab.{name}.cli").add_parser(sub)

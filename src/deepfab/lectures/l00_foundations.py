@@ -771,5 +771,21 @@ ctx.figure(plots.gpu_figure(timings), "gpu_power")
 # plots), the toy data of `deepfab.data` and the training engine and metrics of `deepfab.train` —
 # work on your own tables: `prepare(X, y)` then any of the fits above.
 
+# %% [markdown]
+# ## Exercises
+#
+# Change the code or the data, predict what will happen, run it, then compare with the worked
+# solution (each prints what it measured; `--smoke` runs it in seconds).
+#
+# 1. **Ridge instead of plain least squares on SECOM.** In section 2, add the penalty
+#    $\lambda\lVert w\rVert^2$ (not on the intercept): solve
+#    $(A^\top A+\lambda D)\,\theta = A^\top y$ for $\lambda\in\{1, 10, \dots, 10^4\}$, choose $\lambda$ on a
+#    validation split of the *training* wafers, and compare the test ROC AUC with $\lambda=0$. Check your
+#    solver against scikit-learn's `Ridge`. Does a better-conditioned problem rank the fails better?
+#    Solution: `deepfab exercise L00 1`.
+# 2. **Smaller margins.** In section 3, run the perceptron at margins 0.05, 0.02 and 0.01 and fit
+#    $\log(\text{updates})$ against $\log(1/\gamma)$. The bound $(R/\gamma)^2$ allows a slope of 2; what
+#    slope do you measure, and is the bound ever reached? Solution: `deepfab exercise L00 2`.
+
 # %%
 print(f"{len(ctx.metrics)} metrics written to {ctx.out / 'metrics.json'}")
