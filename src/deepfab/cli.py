@@ -7,6 +7,9 @@
     deepfab exercise L00 [K] [--smoke]   a lecture's exercises, and the worked solution of exercise K
     deepfab data ...                     the shipped datasets (see ``deepfab data --help``)
     deepfab wafer ...                    wafer-map classification on your own maps
+    deepfab sem ...                      denoise and upscale your own SEM images
+    deepfab logs ...                     parse your own logs into templates, and score them for anomalies
+    deepfab sensors ...                  fault detection on per-run tool-sensor tables
 
 Bad input exits with status 2 and one line on stderr; a failing lecture cell exits 1.
 """
