@@ -9,6 +9,8 @@
     deepfab wafer calibrate --model DIR [--folds K] [--force]
     deepfab wafer compress --model DIR|default --out DIR [--method slim|int8|slim+int8] [--keep F]
                           [--epochs N] [--seed S] [--resume|--force]
+    deepfab wafer tune    --trials N --study NAME [--storage URL] [--workers K] [--epochs E] --out DIR
+                          [--resume|--force]
 
 FILE is a wafer npz in the WM-811K format (``deepfab.data.read_wafer_npz``; labels optional
 except for train and eval) or ``wm811k:SPLIT`` for a shipped split. ``default`` is the model
@@ -42,7 +44,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..io import check_new_figure, check_new_file
-from .options import CompressOptions, TrainOptions
+from .options import CompressOptions, TrainOptions, TuneOptions
 
 CHUNK = 512   # maps per progress-bar step: a few seconds of 8-view prediction on two CPU cores
 
@@ -94,6 +96,21 @@ def _cmd_compress(args) -> int:
     print(f"wrote {opts.out}: model.pt {b['model_pt']:,} bytes ({100 * b['ratio']:.1f} % of the parent's), "
           f"prediction {sp['ratio']:.2f} of the parent's time, macro-F1 {s['macro_f1']:.4f} (parent "
           f"{s['parent_macro_f1']:.4f}) on {s['on']}; {m['wall_seconds']:.0f} s in all")
+    return 0
+
+
+def _cmd_tune(args) -> int:
+    from .tune import run_tune
+
+    opts = TuneOptions.from_args(args)
+    s = run_tune(opts)
+    print(f"study {s['study']} in {s['storage']}: {s['complete']} complete, {s['pruned']} pruned, {s['fail']} failed "
+          f"trials; {s['epochs']} training epochs of the {s['full_epochs']} that unpruned trials would take; "
+          f"{s['seconds']:.0f} s")
+    if "best" in s:
+        b = s["best"]
+        print(f"best: trial {b['number']}, validation macro-F1 {b['value']:.4f}; train it with:\n  {b['command']}")
+    print(f"wrote {opts.out}/trials.csv, best.json, config.json" + ("" if opts.storage else ", study.db"))
     return 0
 
 
@@ -306,6 +323,17 @@ def add_parser(subparsers) -> None:
                        "and scores in README.md and a novelty score fitted again for the new network.")
     CompressOptions.add_arguments(k)
     k.set_defaults(func=_cmd_compress)
+
+    u = sub.add_parser("tune", help="search the training recipe with an Optuna study (resumable, many workers)",
+                       description="Search `deepfab wafer train`'s recipe (learning rate, weight decay, label "
+                       "smoothing, batch size, architecture, width, class weights, augmentation) with an Optuna study: "
+                       "TPE or random search, successive-halving pruning, each trial scored by its best validation "
+                       "macro-F1. The study lives in --storage (default a SQLite file in DIR; PostgreSQL or MySQL "
+                       "URLs let many machines share it); --trials is the total a study should hold, so --resume "
+                       "adds only the missing trials. DIR gets trials.csv, best.json (with the `deepfab wafer "
+                       "train` command of the best trial) and config.json.")
+    TuneOptions.add_arguments(u)
+    u.set_defaults(func=_cmd_tune)
 
     for q in (e, r, x, c):
         if q is not c:

@@ -236,3 +236,109 @@ class CompressOptions:
                                          "temperature", "alpha"}
         skip |= set() if self.int8 else {"calibration"}
         return command_line(self, ["deepfab", "wafer", "compress"], skip)
+
+
+SEARCHABLE = ("lr", "weight_decay", "label_smoothing", "batch_size", "arch", "width", "class_weights", "regrid")
+TUNE_SEARCH = "lr,weight_decay,label_smoothing,batch_size,arch,width,class_weights"
+TUNE_DATA = "wm811k:train_10"
+
+
+@dataclass(kw_only=True)
+class TuneOptions:
+    """Everything ``deepfab wafer tune`` is told (``deepfab.wafer.tune``); validated on construction."""
+
+    trials: int = option(help="the number of finished trials (complete or pruned) the study should hold in all: a "
+                         "resumed run adds only the missing ones", always=True, metavar="N")
+    study: str = option(help="the study's name in the storage", always=True, metavar="NAME")
+    storage: str | None = option(None, "an Optuna storage URL shared by every process and machine on the study: "
+                                 "sqlite:///PATH.db (default sqlite:///DIR/study.db), or any SQLAlchemy URL Optuna "
+                                 "supports, e.g. postgresql://USER@HOST/DB or mysql+pymysql://USER@HOST/DB (their "
+                                 "database drivers installed separately)", metavar="URL")
+    workers: int = option(1, "local worker processes on the study, each on its own trials (spawned; they share the "
+                          "CPU cores)", run=True, metavar="K")
+    data: list[str] = option(None, f"npz files or wm811k:SPLIT (none given: {TUNE_DATA})", metavar="FILE")
+    val: str | None = option(None, "validate every trial on this file instead of the latest lots", metavar="FILE")
+    holdout_lots: float = option(0.2, "validate every trial on the latest fraction F of lots (by source_index), as "
+                                 "`wafer train --holdout-lots` does (0 with --val)", always=True, metavar="F")
+    max_per_class: int | None = option(None, "train every trial on at most N maps per class (random, seeded; none "
+                                       "given: all)", metavar="N")
+    size: int = option(32, "encoded map size S", always=True)
+    density: bool = option(True, "the fail-fraction input channel (--no-density: the two max-pooled channels only)")
+    epochs: int = option(3, "training epochs of every trial: its budget, and the one-cycle schedule's length",
+                         always=True)
+    search: str = option(TUNE_SEARCH, f"the `wafer train` options searched, comma-separated, of {','.join(SEARCHABLE)} "
+                         "(deepfab.adapt.automl.SPACE holds their ranges; the others keep train's defaults)",
+                         metavar="NAMES")
+    sampler: str = option("tpe", "tpe: multivariate TPE after 5 random trials; random: random search",
+                          choices=("tpe", "random"))
+    pruner: str = option("sha", "sha: successive halving (a trial continues past epochs 2, 4, 8, ... only when in "
+                         "the top half of the trials there); none: every trial trains all its epochs",
+                         choices=("sha", "none"))
+    seed: int = option(0, "seeds the sampler, and the data order and initial weights of every trial alike",
+                       always=True)
+    amp: str = option("auto", "mixed precision, as `wafer train --amp`", choices=AMP_CHOICES)
+    out: str = option(help="folder for trials.csv, best.json, config.json (and the default SQLite study)",
+                      metavar="DIR")
+    device: str = option("auto", "auto | cpu | cuda", run=True)
+    threads: int | None = option(None, "CPU threads of each worker (default: the cores shared out among the workers; "
+                                 "on a machine busy with other jobs, 1 runs fastest)", run=True, metavar="N")
+    resume: bool = option(False, "continue the study NAME in the storage (or join it from another machine)", run=True)
+    force: bool = option(False, "delete the study NAME from the storage and DIR's outputs, and start over", run=True)
+
+    def __post_init__(self):
+        if self.threads is not None and (isinstance(self.threads, bool) or self.threads < 1):
+            raise UsageError(f"--threads must be a positive int; got {self.threads!r}")
+        for name in ("trials", "workers", "epochs", "size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise UsageError(f"{flag(name)} must be a positive int; got {v!r}")
+        if not isinstance(self.study, str) or not self.study.strip():
+            raise UsageError(f"--study needs a name; got {self.study!r}")
+        if self.data is not None and (isinstance(self.data, str) or not self.data):
+            raise UsageError(f"--data needs a list of one or more files; got {self.data!r}")
+        if self.max_per_class is not None and self.max_per_class < 1:
+            raise UsageError(f"--max-per-class must be a positive int; got {self.max_per_class}")
+        if self.val is not None:
+            self.holdout_lots = 0.0
+        elif not 0.0 < self.holdout_lots < 1.0:
+            raise UsageError(f"--holdout-lots must be a fraction in (0, 1) (every trial is validated); got "
+                             f"{self.holdout_lots}")
+        names = self.search_names
+        unknown = sorted(set(names) - set(SEARCHABLE))
+        if not names or unknown or len(set(names)) != len(names):
+            raise UsageError(f"--search must list distinct names among {','.join(SEARCHABLE)}; got {self.search!r}")
+        for name, choices in (("sampler", ("tpe", "random")), ("pruner", ("sha", "none")), ("amp", AMP_CHOICES)):
+            if getattr(self, name) not in choices:
+                raise UsageError(f"{flag(name)} must be one of {', '.join(choices)}; got {getattr(self, name)!r}")
+        if self.seed < 0:
+            raise UsageError(f"--seed must be a non-negative int; got {self.seed}")
+        if self.resume and self.force:
+            raise UsageError("give either --resume (continue the study) or --force (start over), not both")
+
+    @property
+    def search_names(self) -> list[str]:
+        return [n.strip() for n in self.search.split(",") if n.strip()]
+
+    @property
+    def data_specs(self) -> list[str]:
+        return list(self.data) if self.data is not None else [TUNE_DATA]
+
+    def recipe(self) -> dict:
+        """What every trial of the study shares (a resumed or joining run must give the same)."""
+        keep = ("val", "holdout_lots", "max_per_class", "size", "density", "epochs", "search", "sampler", "pruner",
+                "seed", "amp")
+        return {"data": self.data_specs, **{k: getattr(self, k) for k in keep}}
+
+    def train_options(self, params: dict, out: str) -> TrainOptions:
+        """The `wafer train` options of a trial with the searched values ``params``."""
+        return TrainOptions(data=self.data_specs, val=self.val, holdout_lots=self.holdout_lots,
+                            max_per_class=self.max_per_class, size=self.size, density=self.density,
+                            epochs=self.epochs, seed=self.seed, amp=self.amp, out=out, **params)
+
+    to_dict = TrainOptions.to_dict
+    from_args = classmethod(TrainOptions.from_args.__func__)
+    add_arguments = classmethod(TrainOptions.add_arguments.__func__)
+
+    def command(self) -> str:
+        """The shell command that runs the same study again (``--storage`` as given: mind a password in it)."""
+        return command_line(self, ["deepfab", "wafer", "tune"])
