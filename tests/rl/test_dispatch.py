@@ -110,3 +110,16 @@ def test_smoke_study_trains_and_evaluates_on_the_same_seeds():
     fig = study_figure(s)
     assert len(fig.axes) == 4 and len(fig.axes[0].patches) == len(names)
     plt.close(fig)
+
+
+def test_a_rule_of_your_own_gets_a_slot_and_runs_like_a_shipped_one():
+    mine = {**RULES, "EDD again": RULES["EDD"]}             # a new rule that happens to be EDD
+    runs = compare({"EDD": rule_policy("EDD", mine), "EDD again": rule_policy("EDD again", mine)}, seeds=[3],
+                   rules=mine, **SHORT)
+    assert FabDispatchEnv(rules=mine, **SHORT).action_space.n == len(RULES) + 1
+    assert runs["EDD"][0]["cost"] == runs["EDD again"][0]["cost"]
+    assert runs["EDD"][0]["slot_share"][list(mine).index("EDD")] == 1.0
+    with pytest.raises(UsageError, match="FIFO first"):
+        FabDispatchEnv(rules={"EDD": RULES["EDD"]})
+    with pytest.raises(UsageError, match="unknown dispatching rule"):
+        rule_policy("S/OPN")

@@ -529,6 +529,20 @@ ctx.metric("timing/total_s", time.perf_counter() - t_start)
 print(f"total {time.perf_counter() - t_start:.0f} s")
 
 # %% [markdown]
+# ## Exercises
+#
+# 1. **Add a dispatching rule.** A rule is a function of the waiting lots and the clock that returns a
+#    score per lot, smallest first (`deepfab.rl.rules`). Write slack per remaining operation,
+#    $(d - t - W_{\text{rem}})/n_{\text{rem}}$, pass it to the environment beside the others
+#    (`FabDispatchEnv(rules={**RULES, "S/OPN": your_rule})`) and compare it with EDD and minimum slack on
+#    the same five evaluation seeds: is the paired difference in tardiness distinguishable from zero?
+#    Solution: `deepfab exercise L13 1`.
+# 2. **The discount decides the maintenance.** Solve the tool MDP of section 1 for
+#    $\gamma \in \{0.3, 0.5, \dots, 0.99\}$ by value and by policy iteration. From which discount on is
+#    maintaining a degraded tool optimal, and how do value iteration's sweeps grow with $\gamma$ against
+#    policy iteration's evaluations? Solution: `deepfab exercise L13 2`.
+
+# %% [markdown]
 # ## References
 #
 # - R. S. Sutton, A. G. Barto, *Reinforcement Learning: An Introduction*, 2nd ed., MIT Press, 2018.

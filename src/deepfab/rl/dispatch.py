@@ -40,17 +40,19 @@ SMOKE_ENV = dict(warmup_days=0.25, horizon_days=0.5)
 class RulePolicy:
     """Dispatching rule ``name`` as a policy: always the candidate slot that holds its pick."""
 
-    def __init__(self, name: str):
-        if name not in RULES:
-            raise UsageError(f"unknown dispatching rule {name!r}; expected one of {', '.join(RULES)}")
-        self.name, self.slot = name, list(RULES).index(name)
+    def __init__(self, name: str, rules: dict | None = None):
+        rules = RULES if rules is None else rules
+        if name not in rules:
+            raise UsageError(f"unknown dispatching rule {name!r}; expected one of {', '.join(rules)}")
+        self.name, self.slot = name, list(rules).index(name)
 
     def act(self, obs, deterministic: bool = True) -> int:
         return self.slot
 
 
-def rule_policy(name: str) -> RulePolicy:
-    return RulePolicy(name)
+def rule_policy(name: str, rules: dict | None = None) -> RulePolicy:
+    """The policy that always takes rule ``name``'s slot; pass the env's ``rules`` when it has its own."""
+    return RulePolicy(name, rules)
 
 
 def _choose(policy):

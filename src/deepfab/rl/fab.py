@@ -19,7 +19,8 @@ them until due dates bind (under FIFO about half the lots finish late).
     info["metrics"]  # at the end: mean_cycle_time_h, mean_tardiness_h, late_share, throughput_per_day
 
 Decision epoch: a tool is free and at least two lots wait for its group (one waiting lot starts
-by itself). Action: an index into ``len(RULES)`` candidate slots; slot ``k`` holds the lot rule ``k``
+by itself). Action: an index into ``len(rules)`` candidate slots (``rules`` defaults to ``RULES``; a dict
+of your own adds a rule, FIFO first); slot ``k`` holds the lot rule ``k``
 (FIFO, SPT, EDD, CR, MS, LWKR) would pick. Slots are not de-duplicated, so the constant action ``k``
 is exactly rule ``k``, and every action is valid. Observation (float32, clipped to [-10, 10]): per
 slot the lot's waiting time and step time (over the group's mean step time), slack and remaining
@@ -127,7 +128,7 @@ class FabDispatchEnv(gym.Env):
 
     def __init__(self, fab: str = "HVLM", tool_groups=None, utilization: float = 0.95, warmup_days: float = 2.0,
                  horizon_days: float = 5.0, due_factor: float = 0.7, tardiness_weight: float = 1.0,
-                 breakdowns: bool = False, render_mode=None):
+                 breakdowns: bool = False, rules: dict | None = None, render_mode=None):
         checks = [("utilization", utilization, lambda v: 0 < v < 1, "in (0, 1)"),
                   ("warmup_days", warmup_days, lambda v: v >= 0, ">= 0"),
                   ("horizon_days", horizon_days, lambda v: v > 0, "> 0"),
@@ -157,8 +158,11 @@ class FabDispatchEnv(gym.Env):
         self.mean_raw = float((s.order_rate * raw).sum() / s.order_rate.sum())
         self.reward_unit = self.mean_step * float(s.tools.sum())              # step-minutes of all tools
         self.max_steps = max(len(s.routes[p].group) for p in s.order_product)
-        self.rules = list(RULES.values())
-        assert list(RULES)[0] == "FIFO"                                         # slot 0 is the queue head
+        rules = dict(RULES if rules is None else rules)
+        if not rules or next(iter(rules)) != "FIFO" or not all(callable(r) for r in rules.values()):
+            raise UsageError(f"rules must map names to rule functions, FIFO first (slot 0 is the queue head); "
+                             f"got {list(rules) if isinstance(rules, dict) else rules!r}")
+        self.rule_names, self.rules = list(rules), list(rules.values())
         self.n_slots = len(self.rules)
         n_obs = self.n_slots * SLOT_FEATURES + 4 + len(s.groups)
         self.action_space = gym.spaces.Discrete(self.n_slots)
