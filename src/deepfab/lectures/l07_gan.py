@@ -495,3 +495,20 @@ ctx.metric("timing/total_s", time.perf_counter() - t_start)
 #   Effectiveness of Averaging in GAN Training", ICLR 2019.
 # - M.-J. Wu, J.-S. R. Jang, J.-L. Chen, "Wafer Map Failure Pattern Recognition and Similarity
 #   Ranking for Large-Scale Data Sets", IEEE TSM 28(1), 2015 (WM-811K).
+
+# %% [markdown]
+# ## Exercises
+#
+# Change the code or the data, predict what will happen, run it, then compare with the worked
+# solution (each prints what it measured; `--smoke` runs it in seconds).
+#
+# 1. **More modes on the ring.** In section 2, draw the ring with 16 and 32 Gaussians instead of 8
+#    (`gm.sample_ring(..., modes=16)`, counted with `gm.ring_modes(..., modes=16)`): same radius and
+#    standard deviation, so the modes move closer together. Train the non-saturating GAN with
+#    $\beta_1 = 0$ for the same number of discriminator steps. Are all modes still covered, and what
+#    happens to the high-quality share? Solution: `deepfab exercise L07 1`.
+# 2. **WGAN-GP without the blur.** Section 2's WGAN-GP reached every mode and covered almost none. At
+#    the same number of critic steps, change one thing at a time: one critic step per generator step
+#    (`d_steps=1`, five times the generator steps), or the penalty weight $\lambda = 10$ of Gulrajani et
+#    al.'s image experiments (`gp_weight=10`). Which change sharpens the samples, if either?
+#    Solution: `deepfab exercise L07 2`.

@@ -444,3 +444,20 @@ print(f"total {time.perf_counter() - t_start:.0f} s")
 #   Development 27(6), 1983 (the yield model behind the re-rendering).
 # - J. Quinonero-Candela, M. Sugiyama, A. Schwaighofer, N. D. Lawrence (eds.), "Dataset Shift in
 #   Machine Learning", MIT Press, 2009.
+
+# %% [markdown]
+# ## Exercises
+#
+# Change the code or the data, predict what will happen, run it, then compare with the worked
+# solution (each prints what it measured; `--smoke` runs it in seconds).
+#
+# 1. **Rarer still.** In section 4, cut Donut, Near-full, Scratch and Loc to 8 training maps instead
+#    of 30 (`caps`), top them up to the same number by oversampling, and compare with no augmentation,
+#    paired over seeds, beside the same comparison at 30 maps. Does oversampling's gain in macro-F1
+#    grow when the classes are rarer, and how much rare-class recall is left without it?
+#    Solution: `deepfab exercise L08 1`.
+# 2. **VAE samples from the prior.** Section 4 samples each class's VAE from its aggregate posterior.
+#    Train the per-class VAEs as the lecture does, draw the same number of maps from the prior
+#    $\mathcal N(0, I)$ as well (`vae_samples` without the encoded maps), and score both sets with the
+#    shipped classifier (class consistency). Are prior samples still of their class?
+#    Solution: `deepfab exercise L08 2`.

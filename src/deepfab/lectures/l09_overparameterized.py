@@ -592,3 +592,18 @@ print(f"total {time.perf_counter() - t_start:.0f} s wall, {time.process_time() -
 # - L. Dinh, R. Pascanu, S. Bengio, Y. Bengio, "Sharp Minima Can Generalize For Deep Nets", ICML 2017.
 # - M.-J. Wu, J.-S. R. Jang, J.-L. Chen, "Wafer Map Failure Pattern Recognition and Similarity
 #   Ranking for Large-Scale Data Sets", IEEE Transactions on Semiconductor Manufacturing 28(1), 2015.
+
+# %% [markdown]
+# ## Exercises
+#
+# Change the code or the data, predict what will happen, run it, then compare with the worked
+# solution (each prints what it measured; `--smoke` runs it in seconds).
+#
+# 1. **More and less noise.** In section 1, run the weak-features model with $\sigma = 0$ and
+#    $\sigma = 1$ as well as 0.5 and compare the simulated and exact test error just below and above
+#    $p = n$. Does the peak scale with $\lVert\beta_{\text{rest}}\rVert^2 + \sigma^2$, and does it vanish
+#    without label noise? Solution: `deepfab exercise L09 1`.
+# 2. **A ridge chosen on validation.** In section 2, draw a validation set from the same teacher and,
+#    for every width, keep the ridge with the lowest median validation error (never the test error).
+#    Is the random-features peak at $p = n$ still there, and does the tuned test error fall with every
+#    added feature? Solution: `deepfab exercise L09 2`.

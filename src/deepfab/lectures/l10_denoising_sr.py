@@ -574,6 +574,22 @@ print(f"super-resolution x2, SRCNN minus bicubic: {sr_gain['sem']:+.2f} dB on th
 # Structural Similarity", IEEE TIP 13(4), 2004.
 # R. Keys, "Cubic convolution interpolation for digital image processing", IEEE TASSP 29(6), 1981.
 
+# %% [markdown]
+# ## Exercises
+#
+# Change the code or the data, predict what will happen, run it, then compare with the worked
+# solution (each prints what it measured; `--smoke` runs it in seconds).
+#
+# 1. **Noise beyond the training range.** Train the same small DnCNN twice, on Gaussian noise with
+#    $\sigma$ in $[0, 25]/255$ and in $[0, 55]/255$ (the `NoiseModel` of section 3), and test both on
+#    the SEM-like images at $\sigma = 15/255$ and $50/255$. How much of the narrow model's gain over the
+#    noisy input is left outside its range? Solution: `deepfab exercise L10 1`.
+# 2. **The dose pushed to the extremes.** Section 5 scored the classical denoisers at doses 10 and 40.
+#    Score them at dose 3 (a very fast scan: shot noise dominates) and 200 (a slow scan: read noise and
+#    blur dominate) as well, each parameter tuned on validation images at that dose
+#    (`classical_methods`). Does the best method change with the dose, and how much is left to gain
+#    at a high dose? Solution: `deepfab exercise L10 2`.
+
 # %%
 ctx.metric("timing/total_seconds", time.perf_counter() - t_start)
 print(f"lecture 10 finished in {time.perf_counter() - t_start:.0f} s wall, {time.process_time():.0f} s of CPU")

@@ -320,6 +320,21 @@ ctx.figure(restoration_figure([{"noisy (dose 15)": (test_noisy[k], scores["noisy
 # K. Dabov, A. Foi, V. Katkovnik, K. Egiazarian, "Image Denoising by Sparse 3-D Transform-Domain
 # Collaborative Filtering", IEEE TIP 16(8), 2007 (BM3D).
 
+# %% [markdown]
+# ## Exercises
+#
+# Change the code or the data, predict what will happen, run it, then compare with the worked
+# solution (each prints what it measured; `--smoke` runs it in seconds).
+#
+# 1. **Correlated noise.** Noise2Void assumes that a pixel's noise is independent of its neighbours'.
+#    Blur the noise of every shot and test image over one pixel (and rescale it to the same RMS), then
+#    train Noise2Noise and Noise2Void on the independent and on the correlated shots. Which method keeps
+#    its gain over the noisy input? Solution: `deepfab exercise L11 1`.
+# 2. **The blind-spot share.** Train Noise2Void with 1/256, 1/64 and 1/16 of each patch's pixels
+#    masked (`fit_method(..., fraction=...)`) at the same budget. More masked pixels carry more loss
+#    per step but make the input less like a test image: which share gives the best test PSNR, and by
+#    how much? Solution: `deepfab exercise L11 2`.
+
 # %%
 ctx.metric("timing/total_seconds", time.perf_counter() - t_start)
 print(f"lecture 11 finished in {time.perf_counter() - t_start:.0f} s wall, {time.process_time():.0f} s of CPU")

@@ -404,3 +404,18 @@ print(f"total {time.perf_counter() - t_start:.0f} s")
 # - T. Hoefler, D. Alistarh, T. Ben-Nun, N. Dryden, A. Peste, "Sparsity in Deep Learning", JMLR 22, 2021.
 # - M.-J. Wu, J.-S. R. Jang, J.-L. Chen, "Wafer Map Failure Pattern Recognition and Similarity Ranking for
 #   Large-Scale Data Sets", IEEE Transactions on Semiconductor Manufacturing 28(1), 2015.
+
+# %% [markdown]
+# ## Exercises
+#
+# Change the code or the data, predict what will happen, run it, then compare with the worked
+# solution (each prints what it measured; `--smoke` runs it in seconds).
+#
+# 1. **The distillation temperature.** In section 9, distill the width-4 student at $T = 1$, 4 and 16
+#    from the same initial weights, choose $T$ on the validation maps, and report the test macro-F1 of
+#    the choice beside the others. Low $T$ gives the hard labels back; high $T$ flattens the teacher's
+#    distribution. Does the choice matter on one seed? Solution: `deepfab exercise L12 1`.
+# 2. **Fewer calibration maps.** Section 8 calibrated int8 PTQ on 512 training maps. Calibrate on 2, 16
+#    and 256 maps instead and measure the largest logit difference to float32 (`logit_gap`) and the test
+#    macro-F1. How few maps are enough before the observed activation ranges clip what other maps
+#    produce? Solution: `deepfab exercise L12 2`.
