@@ -10,6 +10,8 @@ Modules: ``saliency`` (gradient, SmoothGrad, integrated gradients), ``gradcam`` 
 ``attribution`` (several methods in one call, agreement with a reference), ``features``
 (filters, activations and embeddings through forward hooks), ``actmax`` (class-model
 visualization), ``pointing`` (the pointing game), ``sanity`` (model-randomization check),
+``occlusion`` (occlusion sensitivity, lecture 15), ``tabular`` (Shapley values, permutation
+importance, PDP/ICE, LIME, sanity and faithfulness checks, the SECOM model of lecture 15),
 ``recipe`` (the classifier lecture 3 explains), ``plots`` (figures). Each is checked against
 captum or a hand computation in ``tests/explain/``.
 
@@ -21,12 +23,14 @@ from .actmax import ClassModel, class_model, total_variation
 from .attribution import METHODS, agreement, attribution_maps
 from .features import capture, embed, first_conv_weights, knn_accuracy, last_linear, named_module, top_channels
 from .gradcam import grad_cam, last_spatial_layer, normalize_maps
+from .occlusion import occlusion, wafer_baseline, window_starts
 from .pointing import dilate, peak_location, pointing_game, random_hit_rate, rates_by_group
 from .recipe import train_wafer_cnn
 from .saliency import integrated_gradients, saliency_map, smoothgrad, vanilla_gradient
 from .sanity import randomized_copy, rank_correlation
 
-__all__ = ["ClassModel", "class_model", "total_variation", "METHODS", "agreement", "attribution_maps", "capture",
+__all__ = ["occlusion", "wafer_baseline", "window_starts",
+           "ClassModel", "class_model", "total_variation", "METHODS", "agreement", "attribution_maps", "capture",
            "embed", "first_conv_weights", "knn_accuracy", "last_linear", "named_module", "top_channels", "grad_cam",
            "last_spatial_layer", "normalize_maps", "dilate", "peak_location", "pointing_game", "random_hit_rate",
            "rates_by_group", "train_wafer_cnn", "integrated_gradients", "saliency_map", "smoothgrad",
