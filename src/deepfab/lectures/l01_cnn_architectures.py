@@ -538,3 +538,19 @@ print(f"the largest share is {top}'s, {share[top]:+.3f} of {gain:+.3f}, from {su
 # augmentation (lecture 2), not a different kind of model. The numbers here are what the same
 # code gives on your own maps with the same budget; `deepfab wafer train` runs it on the full
 # splits.
+
+# %% [markdown]
+# ## Exercises
+#
+# Change the code or the data, predict what will happen, run it, then compare with the worked
+# solution (each prints what it measured; `--smoke` runs it in seconds).
+#
+# 1. **A narrower and a wider ResNet.** In section 7, train `resnet` at widths 4, 8 and 16
+#    (`Variant(name, arch="resnet", model={"width": w})`) on the same maps, seed and budget. Choose the
+#    width on validation macro-F1 and set the test macro-F1 beside the parameters, multiply-adds and
+#    training seconds: does sixteen times the parameters buy a better classifier at this data size?
+#    Solution: `deepfab exercise L01 1`.
+# 2. **Another input resolution.** In section 6, encode the same maps at 24 and 48 cells instead of 32
+#    (`wm.encode(key, rows, size)`) and train the same ResNet (width 8) on each. The multiply-adds grow
+#    with $S^2$; does macro-F1 follow, and which size does validation choose?
+#    Solution: `deepfab exercise L01 2`.

@@ -554,6 +554,25 @@ print(f"imbalance: plain CE macro-F1 {plain['macro_f1_mean']:.3f} -> best remedy
 # call (`fit(..., augment=aug)`); `deepfab.experiment.run_variants(variants, train, val, test, config)`
 # and `paired_differences(rows)` rerun any of these tables on your own data.
 
+# %% [markdown]
+# ## Exercises
+#
+# Change the code or the data, predict what will happen, run it, then compare with the worked
+# solution (each prints what it measured; `--smoke` runs it in seconds).
+#
+# 1. **Less data.** Train the plain baseline and +D4 on a quarter, a half and all of `train_1`
+#    (stratified subsets, the same seeds) and compare the paired change in macro-F1 and the D4
+#    agreement at each size. Is the symmetry worth most where the data is scarcest, as the group
+#    argument of section 7 predicts? Solution: `deepfab exercise L02 1`.
+# 2. **A rarer class.** Keep only 4 of `train_1`'s Center maps (`caps={"Center": 4}` in `wm.rows`), then
+#    train plain cross-entropy, the weighted loss and resampling of section 6. Compare Center's test
+#    recall and precision with the plain network trained on all the Center maps: which remedy gives the
+#    lost recall back, and at what price in precision? Solution: `deepfab exercise L02 2`.
+# 3. **Die noise pushed to an extreme.** Sweep the die dropout of `wafer_augment(dihedral=True, drop=p)`
+#    over $p$ = 0, 0.1, 0.3 and 0.6, choose $p$ on validation macro-F1 and compare the test macro-F1. At
+#    0.6 most fail dies of a training map vanish; does the network still learn the patterns?
+#    Solution: `deepfab exercise L02 3`.
+
 # %%
 ctx.metric("total_seconds", time.perf_counter() - t_start)
 ctx.metric("total_cpu_seconds", time.process_time())  # what an unshared CPU would need, about

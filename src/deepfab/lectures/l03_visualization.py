@@ -538,3 +538,19 @@ print(f"lecture wall time {time.perf_counter() - t_start:.0f} s")
 # - L. van der Maaten, G. Hinton, "Visualizing Data using t-SNE", JMLR 9, 2008.
 # - M.-J. Wu, J.-S. R. Jang, J.-L. Chen, "Wafer Map Failure Pattern Recognition and Similarity
 #   Ranking for Large-Scale Data Sets", IEEE TSM 28(1), 2015 (WM-811K).
+
+# %% [markdown]
+# ## Exercises
+#
+# Change the code or the data, predict what will happen, run it, then compare with the worked
+# solution (each prints what it measured; `--smoke` runs it in seconds).
+#
+# 1. **Explain a different model.** Train a ResNet-10 (width 8) with the recipe of section 1 and play
+#    the pointing game of section 5 with its Grad-CAM (at its third stage, 8 x 8 like the lecture's
+#    layer) and its gradient, on the same synthetic maps. Does a residual network with global average
+#    pooling point at the defect more often than the SmallCNN, and does either beat a random die?
+#    Solution: `deepfab exercise L03 1`.
+# 2. **Embeddings of an untrained network.** Repeat section 8's 5-nearest-neighbour accuracy with the
+#    trained network's weights re-initialized (`randomized_copy`, section 6). Random convolutions and
+#    pooling already define a geometry; how much of the trained network's gain over the raw pixels is
+#    left for training to explain? Solution: `deepfab exercise L03 2`.

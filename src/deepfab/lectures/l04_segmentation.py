@@ -434,6 +434,24 @@ print(f"U-Net above the baseline (by more than 0.01 IoU) on {wins} of {len(GROUP
 # synthetic maps, or on your own masks as a `SegSet`), and call `predict_masks(model, X)`;
 # `score_by_group(pred, truth, groups)` scores any masks you have.
 
+# %% [markdown]
+# ## Exercises
+#
+# Change the code or the data, predict what will happen, run it, then compare with the worked
+# solution (each prints what it measured; `--smoke` runs it in seconds).
+#
+# 1. **BCE, soft Dice, or both.** Train the U-Net of section 6 on BCE alone and on soft Dice alone
+#    (`train_segmenter(..., loss_fn=...)`) and compare the mean IoU per pattern with BCE + soft Dice.
+#    Where do the many easy background dies drown a thin Scratch or a small Loc?
+#    Solution: `deepfab exercise L04 1`.
+# 2. **Bigger wafers than in training.** Train on wafers 24 to 33 dies across
+#    (`make_segmentation_set(..., diameter=(24, 33))`) and test on new wafers of those sizes and of 34
+#    to 43 dies. A convolution is shared across positions, not across scales: which patterns lose IoU
+#    on the larger wafers? Solution: `deepfab exercise L04 2`.
+# 3. **A validated threshold.** `predict_masks` marks a die when its probability exceeds 0.5. Choose the
+#    threshold between 0.1 and 0.9 on the validation maps' mean IoU and compare the test IoU per pattern
+#    at 0.5 and at the chosen value; watch the `none` row. Solution: `deepfab exercise L04 3`.
+
 # %%
 ctx.metric("total_seconds", time.perf_counter() - t_start)
 print(f"lecture 4 finished in {time.perf_counter() - t_start:.0f} s wall, {time.process_time():.0f} s of CPU")

@@ -581,3 +581,24 @@ print(f"lecture wall time {time.perf_counter() - t_start:.0f} s")
 #   Mixed-Type Wafer Defect Pattern Recognition", IEEE TSM 33(4), 2020 (MixedWM38).
 # - M.-J. Wu, J.-S. R. Jang, J.-L. Chen, "Wafer Map Failure Pattern Recognition and Similarity
 #   Ranking for Large-Scale Data Sets", IEEE TSM 28(1), 2015 (WM-811K).
+
+# %% [markdown]
+# ## Exercises
+#
+# Change the code or the data, predict what will happen, run it, then compare with the worked
+# solution (each prints what it measured; `--smoke` runs it in seconds).
+#
+# 1. **Attack with a new budget.** Give the attacker every channel and every cell
+#    (`robust.ThreatModel(channels="all", on_wafer=False)`) and rerun section 2's PGD at
+#    $\varepsilon$ = 0.02, 0.05 and 0.1, untargeted and targeted to `none`. How much of the attack's
+#    success comes from edits to the die grid that no real wafer can show?
+#    Solution: `deepfab exercise L05 1`.
+# 2. **Adversarial training at a larger budget.** Add PGD-AT at $\varepsilon = 0.1$ to section 5's
+#    objectives and measure clean accuracy and robust accuracy at 0.05 and 0.1 for clean training,
+#    PGD-AT 0.05 and PGD-AT 0.1, all from the same weights. Does the larger training budget buy
+#    robustness beyond the smaller one, and at what cost in clean accuracy?
+#    Solution: `deepfab exercise L05 2`.
+# 3. **Another noise level.** Corrupt held-out test wafers at severity 1 and 5 as well as 3
+#    (`ood.corrupt(maps, kind, severity)`) and measure the AUROC of MSP, energy, Mahalanobis and the
+#    map texture at each level. Which scores see a mild corruption, and which only a severe one?
+#    Solution: `deepfab exercise L05 3`.

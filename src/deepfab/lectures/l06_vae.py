@@ -545,3 +545,20 @@ print(f"lecture wall time {time.perf_counter() - t_start:.0f} s")
 #   arXiv:1802.06847, 2018.
 # - M.-J. Wu, J.-S. R. Jang, J.-L. Chen, "Wafer Map Failure Pattern Recognition and Similarity Ranking
 #   for Large-Scale Data Sets", IEEE TSM 28(1), 2015 (WM-811K).
+
+# %% [markdown]
+# ## Exercises
+#
+# Change the code or the data, predict what will happen, run it, then compare with the worked
+# solution (each prints what it measured; `--smoke` runs it in seconds).
+#
+# 1. **A smaller and a larger latent space.** Train section 6's `TraceVAE` with 2, 8 and 32 latent
+#    dimensions, choose the size on training data only (the held-out normal against the abnormal
+#    training traces) and compare the test AUROC and test error. Does a larger code reconstruct the
+#    abnormal traces too? Solution: `deepfab exercise L06 1`.
+# 2. **Contaminated training data.** Add 5 and then 20 of the abnormal training traces to the VAE's
+#    "normal" training set and measure the test AUROC of $-\mathcal L_K$. How fast does a likelihood
+#    detector learn to find the anomalies ordinary? Solution: `deepfab exercise L06 2`.
+# 3. **A tighter bound as the score.** Score the test traces with $K$ = 1, 16 and 128 importance
+#    samples. Does a tighter bound rank the abnormal traces better, and how much does the ranking
+#    change between two draws of the estimate? Solution: `deepfab exercise L06 3`.
