@@ -59,3 +59,8 @@ def test_the_command_lists_and_names_a_missing_exercise_in_one_line(capsys):
         exercise("L00", 9)
     assert main(["exercise", "L00", "9"]) == 2
     assert "has no exercise 9" in capsys.readouterr().err
+
+
+def test_every_available_lecture_has_exercises():
+    missing = [lec.id for lec in lectures.available() if not exercises(lec.id)]
+    assert missing == [], f"lectures without exercises: {missing}"

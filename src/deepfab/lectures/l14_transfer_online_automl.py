@@ -620,6 +620,19 @@ print(f"AutoML: TPE + SHA minus random {s_tpe['mean'] - s_rand['mean']:+.3f}, sp
       f"{spread:.3f}: {'resolved' if resolved else 'not resolved'} (more than twice the spread, more than one seed)")
 
 # %% [markdown]
+# ## Exercises
+#
+# 1. **The threshold trades delay for false alarms.** Section 6 ran Page-Hinkley with $\lambda = 15$.
+#    Run $\lambda = 5$, $15$ and $50$ on the same SECOM sensor with the same injected 2-sd shifts
+#    (`deepfab.adapt.drift.drift_trials`) and compare detection rate, median delay and false alarms
+#    per 1,000 wafers before the shift. Which $\lambda$ would you run on a tool, and why?
+#    Solution: `deepfab exercise L14 1`.
+# 2. **Move the drift.** Section 5 delays every UCR Wafer trace from sample 4,120 on. Inject the same
+#    drift a quarter and three quarters into the stream and score river's logistic regression and its
+#    Hoeffding adaptive tree prequentially on the 500 samples after the drift: does the model that has
+#    seen more data before the drift recover faster? Solution: `deepfab exercise L14 2`.
+
+# %% [markdown]
 # ## References
 #
 # - J. Yosinski, J. Clune, Y. Bengio, H. Lipson, "How transferable are features in deep neural networks?",
