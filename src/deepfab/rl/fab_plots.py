@@ -47,10 +47,9 @@ def study_figure(study, rules_on_curve: int = 2):
         values = {r["policy"]: r[key] for r in study.table}
         errors = {r["policy"]: (r[f"{key}_low"], r[f"{key}_high"]) for r in study.table}
         draw_bars(ax, values, errors, ylabel=label, title=label.split(" (")[0])
-        lo = min(e[0] for e in errors.values())
         hi = max(e[1] for e in errors.values())
-        if hi > lo:
-            ax.set_ylim(max(0.0, lo - 0.15 * (hi - lo)), hi + 0.1 * (hi - lo))
+        if hi > 0:
+            ax.set_ylim(0.0, 1.1 * hi)          # bars start at zero; the paired differences are in the text
     mean_return = {n: float(np.mean([r["return"] for r in runs])) for n, runs in study.runs.items()
                    if n not in ("PPO", "random")}
     best = sorted(mean_return, key=mean_return.get, reverse=True)[:rules_on_curve]
