@@ -294,7 +294,7 @@ def parse_lines(lines, log_format: str = "<Content>", **settings):
     return df
 
 
-def _read_lines(path):
+def read_lines(path):
     """The lines of a text log, one at a time, with their 1-based line numbers (blank lines skipped);
     ``DataError`` for a missing, unreadable or binary file."""
     try:
@@ -328,7 +328,7 @@ def parse_file(path, log_format: str, out, **settings) -> dict:
 
     parser = LogParser(log_format, **settings)
     clusters = array("i")
-    for _, line in _read_lines(path):                       # pass 1: learn
+    for _, line in read_lines(path):                       # pass 1: learn
         fields, _ = parser.format.fields(line)
         clusters.append(parser.add_content(fields["Content"]))
     if not clusters:
@@ -343,7 +343,7 @@ def parse_file(path, log_format: str, out, **settings) -> dict:
         text = io.TextIOWrapper(f, encoding="utf-8", newline="")
         w = csv.writer(text, lineterminator="\n")
         w.writerow(["LineId", *headers, "Content", "EventId", "EventTemplate"])
-        for (number, line), c in zip(_read_lines(path), clusters):
+        for (number, line), c in zip(read_lines(path), clusters):
             fields, _ = split(line)
             w.writerow([number, *(fields[h] for h in headers), fields["Content"], ids[c], templates[c]])
         text.flush()

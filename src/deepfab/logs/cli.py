@@ -71,9 +71,9 @@ def _cmd_parse(args) -> int:
 
 
 def _read(path, flag: str) -> tuple[list[int], list[str]]:
-    from ..aiops.drain import _read_lines
+    from ..aiops.drain import read_lines
 
-    numbered = list(_read_lines(check_input_file(path, f"text log ({flag})")))
+    numbered = list(read_lines(check_input_file(path, f"text log ({flag})")))
     if not numbered:
         raise DataError(f"{flag} {path}: no log lines (the file is empty or blank); expected a text log")
     return [n for n, _ in numbered], [line for _, line in numbered]
