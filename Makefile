@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 	$(PY) -m pip install --quiet --no-deps torchattacks==3.5.1 pytorch-ood==0.4.0
 	touch $(STAMP)
 
+# most lectures hold torch to one thread: two run at once on a 2-core CPU (make course JOBS=4 on more cores)
+JOBS    ?= 2
 course: $(STAMP)
-	.venv/bin/deepfab run all --out runs
+	.venv/bin/deepfab run all --jobs $(JOBS) --out runs
 
 # the book's tests load its pages in Debian's chromium; installed here when missing and we are root
 browser:

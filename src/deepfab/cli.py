@@ -2,7 +2,7 @@
 
     deepfab list                         every lecture, its titles, and whether it is available
     deepfab run L00 [--smoke] [--out DIR] [--device auto|cpu|cuda] [--seed N] [--force]
-    deepfab run all [--out runs]         every available lecture, into runs/LNN/ (times in runs/course.json)
+    deepfab run all [--out runs] [--jobs N]  every available lecture, into runs/LNN/ (times in runs/course.json)
     deepfab book [--out DIR] [--runs DIR] the course as a static site
     deepfab exercise L00 [K] [--smoke]   a lecture's exercises, and the worked solution of exercise K
     deepfab data ...                     the shipped datasets (see ``deepfab data --help``)
@@ -51,19 +51,37 @@ def _cmd_run(args) -> int:
             raise UsageError(f"lecture {lec.id} ({lec.title}) is not available yet; see `deepfab list`")
         todo = [lec]
         outs = {lec.id: args.out or f"runs/{lec.id}"}
-    for out in outs.values():
-        note_new_folders(out)
+    note_new_folders(Path(args.out or "runs") / "LNN" if args.lecture.lower() == "all" else next(iter(outs.values())))
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1; got {args.jobs}")
     results, t0 = {}, time.perf_counter()
-    for lec in todo:
-        results[lec.id] = run_lecture(lec, out=outs[lec.id], smoke=args.smoke, seed=args.seed,
-                                      device=args.device, timeout=args.timeout, force=args.force)
-        if results[lec.id] == 130:
-            break
+    path = Path(args.out or "runs") / "course.json"
+    if args.lecture.lower() == "all" and args.jobs > 1:
+        from .runner import prepare_out
+        from .runner.course import previous_seconds, run_parallel
+
+        for lec in todo:                                    # refuse a wrong --out before anything runs
+            prepare_out(Path(outs[lec.id]), lec.id, force=args.force)
+        before = previous_seconds(path)
+        order = sorted(todo, key=lambda lec: -before.get(lec.id, 0.0))     # longest first: the shortest finish
+        flags = (["--smoke"] * args.smoke + ["--force"] * args.force
+                 + (["--timeout", str(args.timeout)] if args.timeout else []))
+        commands = {lec.id: [sys.executable, "-m", "deepfab", "run", lec.id, "--out", outs[lec.id], "--seed",
+                             str(args.seed), "--device", args.device, *flags] for lec in order}
+        logs = {lid: Path(args.out or "runs") / f"{lid}.log" for lid in commands}
+        results = run_parallel(commands, logs, jobs=args.jobs)
+        results = {lec.id: results[lec.id] for lec in todo if lec.id in results}
+    else:
+        for lec in todo:
+            results[lec.id] = run_lecture(lec, out=outs[lec.id], smoke=args.smoke, seed=args.seed,
+                                          device=args.device, timeout=args.timeout, force=args.force)
+            if results[lec.id] == 130:
+                break
     if args.lecture.lower() == "all":
         from .runner.course import write_course
 
-        path = Path(args.out or "runs") / "course.json"
-        summary = write_course(path, outs, results, smoke=args.smoke, seed=args.seed, wall=time.perf_counter() - t0)
+        summary = write_course(path, outs, results, smoke=args.smoke, seed=args.seed, wall=time.perf_counter() - t0,
+                               jobs=args.jobs)
         print("\n".join(f"{k}  {'ok' if v == 0 else f'FAILED (exit {v})'}  {outs[k]}" for k, v in results.items()))
         print(f"{summary['ok']} of {len(todo)} lectures ok in {summary['wall_seconds'] / 60:.1f} min -> {path}")
     return max(results.values())
@@ -150,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="write into a non-empty --out that is not a previous run of this lecture "
                         "(the run's own files are overwritten, other files are kept)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="with 'all': lectures run at once, each in its own process with its output in "
+                        "OUT/LNN.log (most lectures use one thread: 2 on a 2-core CPU; default 1)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("book", help="build the course book (static HTML) from the runs")
