@@ -1,5 +1,5 @@
-"""Windows, PCA (SPE), count rules and DeepLog of ``deepfab.aiops.loganomaly`` against brute force,
-scikit-learn and scipy.
+"""Windows, PCA (SPE), count rules and DeepLog of ``deepfab.aiops.logwindows``, ``deeplog`` and
+``loganomaly`` against brute force, scikit-learn and scipy.
 
 Run: .venv/bin/python -m pytest tests/aiops/test_loganomaly.py -q -p no:cacheprovider
 """
@@ -11,18 +11,16 @@ import numpy as np
 import pytest
 import torch
 
-from deepfab.aiops.loganomaly import (
+from deepfab.aiops.deeplog import DeepLog, history_pairs, ranks
+from deepfab.aiops.loganomaly import inject
+from deepfab.aiops.logwindows import (
     PAD,
     UNSEEN,
     CountRules,
-    DeepLog,
     PCADetector,
     count_matrix,
     encode_events,
-    history_pairs,
-    inject,
     line_windows,
-    ranks,
     time_windows,
     window_labels,
     window_prf,

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from deepfab.aiops.drain import parse_lines
-from deepfab.aiops.loganomaly import UNSEEN
 from deepfab.aiops.logmodel import load_log_model, train_log_model
+from deepfab.aiops.logwindows import UNSEEN
 from deepfab.data import load_loghub
 from deepfab.errors import ModelError, UsageError
 

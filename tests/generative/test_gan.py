@@ -14,28 +14,21 @@ import torch
 
 from deepfab.data import encode_maps
 from deepfab.errors import DataError, UsageError
-from deepfab.generative.gan import (
-    GANConfig,
+from deepfab.generative.gan import GANConfig, dihedral_augment, ema_update, load_generator, train_gan
+from deepfab.generative.gan_losses import (
     critic_loss,
     d_loss,
     d_loss_hinge,
-    dihedral_augment,
-    ema_update,
     g_loss_minimax,
     g_loss_ns,
     g_loss_wgan,
     gradient_norms_fd,
     gradient_penalty,
-    load_generator,
     mode_seeking_loss,
-    sample,
-    sample_wafer_maps,
     saturation,
-    to_wafer_maps,
-    train_gan,
-    wafer_channels,
 )
 from deepfab.generative.gan_metrics import sample_ring
+from deepfab.generative.gan_sampling import sample, sample_wafer_maps, to_wafer_maps, wafer_channels
 from deepfab.models.gan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 
 

@@ -9,7 +9,7 @@ A new log's lines are split by the log format and matched to the vocabulary by a
 the training templates (``deepfab.aiops.drain.LogParser``, the one generic configuration): a line
 that joins a seeded template gets its code, a line that starts a template of its own is ``UNSEEN``,
 ranks last in every prediction, and so makes its window anomalous. A window's score is its worst
-rank (``deepfab.aiops.loganomaly.DeepLog``); it is flagged when score > top_k.
+rank (``deepfab.aiops.deeplog.DeepLog``); it is flagged when score > top_k.
 
     from deepfab.aiops.logmodel import train_log_model, load_log_model
     lm = train_log_model(normal_lines, "<Date> <Time> <Level> <Component>: <Content>", window=20)
@@ -33,9 +33,10 @@ import torch
 
 from ..errors import DataError, ModelError, UsageError
 from ..io import save_torch_atomic, write_json_atomic
+from .deeplog import DeepLog, DeepLogNet
 from .drain import DEFAULTS, LogParser
-from .loganomaly import UNSEEN, DeepLog, DeepLogNet, line_windows
 from .logformat import LogFormat
+from .logwindows import UNSEEN, line_windows
 
 FORMAT = "deepfab-logs-model/1"
 NET_KEYS = ("n_codes", "hidden", "layers", "embed")

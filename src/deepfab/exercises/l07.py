@@ -12,7 +12,8 @@ def _ring_run(modes: int, setting: dict, batches: int, epochs: int, seed: int) -
     import torch
 
     from ..generative import gan_metrics as gm
-    from ..generative.gan import GANConfig, sample, train_gan
+    from ..generative.gan import GANConfig, train_gan
+    from ..generative.gan_sampling import sample
     from ..models.gan import MLPDiscriminator, MLPGenerator
 
     ring = torch.from_numpy(gm.sample_ring(128 * batches, modes=modes, std=STD, seed=seed))    # (N, 2)

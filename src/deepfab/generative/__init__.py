@@ -13,8 +13,9 @@ networks (lecture 7), their objectives, training and evaluation, and what they a
     maps = sample_wafer_maps(res.generator, 100, label=names.index("Donut"), seed=0)   # wafer maps 0/1/2
 
 Modules: ``vae`` (ELBO, IWAE bound, gradient estimators, anomaly scores, a PCA baseline),
-``vae_train`` (the ELBO as an engine ``Loss``, the beta sweep), ``vae_plots``; ``gan`` (losses,
-gradient penalty, the training loop, sampling and decoding to wafer maps), ``gan_metrics``
+``vae_train`` (the ELBO as an engine ``Loss``, the beta sweep), ``vae_plots``; ``gan_losses`` (the
+objectives, the gradient penalty, the saturation experiment), ``gan`` (the training loop, checkpoints),
+``gan_sampling`` (sampling and decoding to wafer maps), ``gan_metrics``
 (Frechet distance, precision and recall, mode counting, class consistency), ``gan_plots``;
 ``augmentation`` (oversampling, GAN and VAE samplers for rare classes, the runs over seeds and their
 paired differences: lecture 8).
@@ -30,28 +31,20 @@ from .augmentation import (
     vae_samples,
     with_extra,
 )
-from .gan import (
-    GANConfig,
-    GANResult,
+from .gan import GANConfig, GANResult, dihedral_augment, ema_update, load_generator, train_gan
+from .gan_losses import (
     critic_loss,
     d_loss,
     d_loss_hinge,
-    dihedral_augment,
-    ema_update,
     g_loss_minimax,
     g_loss_ns,
     g_loss_wgan,
     gradient_penalty,
-    load_generator,
     mode_seeking_loss,
-    sample,
-    sample_wafer_maps,
     saturation,
-    to_wafer_maps,
-    train_gan,
-    wafer_channels,
 )
 from .gan_metrics import class_consistency, frechet_distance, precision_recall, ring_modes, sample_ring
+from .gan_sampling import sample, sample_wafer_maps, to_wafer_maps, wafer_channels
 from .vae import (
     PCAReconstruction,
     active_units,
@@ -77,7 +70,7 @@ from .vae import (
 )
 from .vae_train import ElboLoss, beta_sweep
 
-__all__ = ["GANSampler", "Oversampler", "VAESampler", "rows_on",
+__all__ = ["GANSampler", "Oversampler", "VAESampler",
            "run_augmented", "sample_counts", "symmetry", "top_up_counts", "vae_samples", "with_extra",
            "GANConfig", "GANResult", "critic_loss", "d_loss", "d_loss_hinge", "dihedral_augment", "ema_update",
            "mode_seeking_loss", "g_loss_minimax", "g_loss_ns", "g_loss_wgan",

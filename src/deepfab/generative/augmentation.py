@@ -59,7 +59,8 @@ from ..models import eval_mode
 from ..models.gan import DCGANDiscriminator, DCGANGenerator
 from ..models.vae import WaferVAE
 from ..train import TrainConfig, fit
-from .gan import GANConfig, sample_wafer_maps, train_gan, wafer_channels
+from .gan import GANConfig, train_gan
+from .gan_sampling import sample_wafer_maps, wafer_channels
 from .vae import wafer_cells
 from .vae_train import ElboLoss
 

@@ -1,9 +1,11 @@
-"""GAN objectives and their training loop: the minimax game, the non-saturating generator loss, WGAN-GP.
+"""The GAN training loop: a discriminator step per batch, a generator step every ``d_steps``, three
+remedies for mode collapse, checkpoints that resume exactly, and the generator rebuilt from one.
 
-Introduced in lecture 7 (generative adversarial networks); lecture 8 samples the class-conditional
-generator (``sample_wafer_maps``) to augment rare defect classes.
+Introduced in lecture 7 (generative adversarial networks); lecture 8 trains the class-conditional
+generator to augment rare defect classes (``deepfab.generative.augmentation.GANSampler``).
 
-    from deepfab.generative.gan import GANConfig, sample_wafer_maps, train_gan, wafer_channels
+    from deepfab.generative.gan import GANConfig, train_gan
+    from deepfab.generative.gan_sampling import sample_wafer_maps, wafer_channels
     from deepfab.models.gan import DCGANDiscriminator, DCGANGenerator
     X = wafer_channels(encode_maps(maps, 32, density=True))   # (N, 2, 32, 32): wafer area, fail fraction
     torch.manual_seed(0)                                   # initial weights
@@ -11,19 +13,8 @@ generator (``sample_wafer_maps``) to augment rare defect classes.
     res = train_gan(g, d, X, GANConfig(loss="ns", epochs=30), labels=y)
     maps = sample_wafer_maps(res.generator, 100, label=1, seed=0)        # 100 raw maps (64, 64), 0/1/2
 
-The game (Goodfellow et al. 2014), with D(x) = sigmoid(l(x)) and l the discriminator's logit:
-
-    min_G max_D  V(D, G) = E_x log D(x) + E_z log(1 - D(G(z)))
-    d_loss         = -E_x log D(x) - E_z log(1 - D(G(z)))   = E softplus(-l(x)) + E softplus(l(G(z)))
-    g_loss_minimax =  E_z log(1 - D(G(z)))                   = -E softplus(l(G(z)))
-    g_loss_ns      = -E_z log D(G(z))                        = E softplus(-l(G(z)))   (non-saturating)
-
-d g_loss_minimax / d l = -D(G(z)), which vanishes when D wins (D(G(z)) -> 0); the non-saturating
-loss has the same fixed point and d/dl = -(1 - D(G(z))) -> -1 there. ``saturation`` measures it.
-WGAN-GP (Gulrajani et al. 2017) replaces D by a critic f, scores without a sigmoid:
-
-    critic_loss = E_z f(G(z)) - E_x f(x) + lambda E_xhat (||grad_xhat f(xhat)||_2 - 1)^2,
-    xhat = eps x + (1 - eps) G(z),  eps ~ U(0, 1) per sample;       g_loss_wgan = -E_z f(G(z))
+``GANConfig.loss`` picks the objective (``deepfab.generative.gan_losses``: "minimax", "ns"
+(non-saturating), "hinge", "wgan-gp" with its gradient penalty weighted by ``gp_weight``).
 
 Three cheap remedies for mode collapse, each a ``GANConfig`` field (lecture 7 measures them on
 wafer maps): ``diversity`` adds the mode-seeking term of Mao et al. (2019) to the generator's loss,
@@ -35,8 +26,6 @@ discriminator real and generated maps alike under a random symmetry of the squar
 Zhao et al. 2020: wafer classes are invariant to it, and the generator's gradient passes through
 it); ``ema`` keeps an exponential moving average of the generator's weights to sample from
 (Yazici et al. 2019), its decay ramped up as min(ema, (1 + t) / (10 + t)) over generator steps t.
-``loss="hinge"`` is the hinge loss of SNGAN (Miyato et al. 2018): d_loss = E max(0, 1 - f(x)) +
-E max(0, 1 + f(G(z))), g_loss = -E f(G(z)).
 
 ``train_gan`` is a short loop of its own on the engine's helpers (``deepfab.train.engine``'s
 docstring): per batch of real maps one discriminator step, and every ``d_steps``-th batch one
@@ -47,16 +36,14 @@ line per epoch, and with ``out_dir`` writes ``checkpoint.pt`` (both networks, bo
 ends where the uninterrupted run ends and ``load_generator(path)`` rebuilds the generator.
 
 References:
-    I. Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014 (minimax, non-saturating loss).
-    M. Arjovsky, S. Chintala, L. Bottou, "Wasserstein GAN", ICML 2017.
-    I. Gulrajani et al., "Improved Training of Wasserstein GANs" (WGAN-GP), NeurIPS 2017.
+    I. Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
     A. Radford, L. Metz, S. Chintala, "DCGAN", ICLR 2016 (Adam with beta1 = 0.5).
+    I. Gulrajani et al., "Improved Training of Wasserstein GANs" (WGAN-GP), NeurIPS 2017 (Adam (0.0, 0.9), 5 D steps).
     Q. Mao, H.-Y. Lee, H.-Y. Tseng, S. Ma, M.-H. Yang, "Mode Seeking Generative Adversarial Networks
     for Diverse Image Synthesis", CVPR 2019.
     S. Zhao, Z. Liu, J. Lin, J.-Y. Zhu, S. Han, "Differentiable Augmentation for Data-Efficient GAN
     Training", NeurIPS 2020.
     Y. Yazici et al., "The Unusual Effectiveness of Averaging in GAN Training", ICLR 2019.
-    T. Miyato et al., "Spectral Normalization for Generative Adversarial Networks", ICLR 2018 (hinge loss).
 """
 from __future__ import annotations
 
@@ -69,61 +56,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..augment import D4_ORDER, dihedral_batch
 from ..device import resolve_device
 from ..errors import DataError, UsageError
 from ..io import save_torch_atomic
-from ..models import eval_mode
 from ..train import checkpoint as ckpt_io
 from ..train.data import epoch_batches, sample_order
 from ..train.optim import optimizer_step
 from ..train.progress import bar, progress_enabled
 from ..train.state import TrainState
-
-LOSSES = ("minimax", "ns", "hinge", "wgan-gp")
-
-
-def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """-E log D(x) - E log(1 - D(G(z))) from logits (softplus form: no log of 0)."""
-    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
-
-
-def g_loss_minimax(fake_logits: torch.Tensor) -> torch.Tensor:
-    """E log(1 - D(G(z))), the generator's side of the minimax game (minimised)."""
-    return -F.softplus(fake_logits).mean()
-
-
-def g_loss_ns(fake_logits: torch.Tensor) -> torch.Tensor:
-    """-E log D(G(z)), the non-saturating generator loss."""
-    return F.softplus(-fake_logits).mean()
-
-
-def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
-    """E f(G(z)) - E f(x): minus the critic's estimate of the Wasserstein-1 distance (no penalty)."""
-    return fake_scores.mean() - real_scores.mean()
-
-
-def g_loss_wgan(fake_scores: torch.Tensor) -> torch.Tensor:
-    """-E f(G(z)) (also the generator's side of the hinge loss)."""
-    return -fake_scores.mean()
-
-
-def d_loss_hinge(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
-    """E max(0, 1 - f(x)) + E max(0, 1 + f(G(z))): the hinge loss of a discriminator that scores."""
-    return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
-
-
-G_LOSSES = {"minimax": g_loss_minimax, "ns": g_loss_ns, "hinge": g_loss_wgan, "wgan-gp": g_loss_wgan}
-
-
-def mode_seeking_loss(fake_a: torch.Tensor, fake_b: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor,
-                      eps: float = 1e-5) -> torch.Tensor:
-    """1 / (mean |G(z_a) - G(z_b)| / mean |z_a - z_b| + eps): small when two noise draws of one class give
-    different maps, large when the generator ignores its noise (Mao et al. 2019)."""
-    ratio = (fake_a - fake_b).abs().mean() / (z_a - z_b).abs().mean()
-    return 1 / (ratio + eps)
+from .gan_losses import G_LOSSES, LOSSES, critic_loss, d_loss, d_loss_hinge, gradient_penalty, mode_seeking_loss
 
 
 def ema_update(ema: torch.nn.Module, net: torch.nn.Module, decay: float) -> None:
@@ -139,43 +82,6 @@ def dihedral_augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tenso
     """Each map of (N, C, S, S) turned by its own random element of the eight symmetries of the square
     (``deepfab.augment.dihedral_batch``): differentiable, so the generator's gradient passes through it."""
     return dihedral_batch(x, torch.randint(D4_ORDER, (len(x),), generator=generator))
-
-
-def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, y=None, eps: torch.Tensor | None = None,
-                     generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(penalty, norms): E (||grad_xhat f(xhat)||_2 - 1)^2 at xhat = eps real + (1 - eps) fake, and the (N,)
-    gradient norms. ``eps`` (N,) defaults to U(0, 1) draws from ``generator``. The graph is kept
-    (``create_graph``) so that the penalty's gradient reaches the critic's weights."""
-    if real.shape != fake.shape:
-        raise DataError(f"gradient_penalty needs real and fake of one shape; got {tuple(real.shape)}, "
-                        f"{tuple(fake.shape)}")
-    if eps is None:
-        eps = torch.rand(len(real), generator=generator).to(real.device, real.dtype)
-    e = eps.view(-1, *[1] * (real.ndim - 1))                            # (N, 1, ...) broadcast per sample
-    xhat = (e * real + (1 - e) * fake).detach().requires_grad_(True)    # (N, ...)
-    scores = critic(xhat, y) if y is not None else critic(xhat)         # (N,)
-    (grad,) = torch.autograd.grad(scores.sum(), xhat, create_graph=True)   # sample i's score depends on xhat_i only
-    norms = grad.flatten(1).norm(dim=1)                                 # (N,)
-    return ((norms - 1) ** 2).mean(), norms
-
-
-def gradient_norms_fd(critic, x: torch.Tensor, y=None, h: float = 1e-6, batch_size: int = 1024) -> torch.Tensor:
-    """(N,) ||grad_x f(x)||_2 of each sample by central differences, one coordinate at a time: the oracle
-    for ``gradient_penalty`` (use float64; 2 D forward passes per sample, D = coordinates of a sample)."""
-    out = []
-    for i in range(len(x)):
-        xi = x[i:i + 1].detach()
-        eye = torch.eye(xi[0].numel(), dtype=x.dtype, device=x.device).view(-1, *xi.shape[1:])   # (D, ...)
-        grad = []
-        with torch.no_grad():
-            for s in range(0, len(eye), batch_size):
-                e = eye[s:s + batch_size]
-                yi = None if y is None else y[i:i + 1].expand(len(e))
-                up, down = (critic(xi + h * e, yi), critic(xi - h * e, yi)) if yi is not None else \
-                    (critic(xi + h * e), critic(xi - h * e))
-                grad.append((up - down) / (2 * h))                        # (B,) partial derivatives
-        out.append(torch.cat(grad).norm())
-    return torch.stack(out)
 
 
 @dataclass
@@ -394,93 +300,3 @@ def load_generator(path, ema: bool = True) -> torch.nn.Module:
     ckpt_io.check_model_matches(g, weights, path)
     g.load_state_dict(weights)
     return g.eval()
-
-
-def sample(generator: torch.nn.Module, n: int, labels=None, seed: int = 0, batch_size: int = 512) -> torch.Tensor:
-    """(n, ...) samples of ``generator`` in eval mode, on the CPU; ``labels`` (n,) or one int for a
-    conditional generator. The noise comes from a generator seeded with ``seed``: same seed, same samples."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise UsageError(f"n must be a non-negative int; got {n!r}")
-    if labels is not None:
-        labels = torch.as_tensor(np.broadcast_to(np.asarray(labels), (n,)).copy(), dtype=torch.long)
-    gen = torch.Generator().manual_seed(int(seed))
-    device = next(generator.parameters()).device
-    out = []
-    with eval_mode(generator), torch.no_grad():
-        for s in range(0, n, batch_size):
-            z = torch.randn(min(batch_size, n - s), generator.z_dim, generator=gen).to(device)
-            y = None if labels is None else labels[s:s + len(z)].to(device)
-            out.append(generator(z, y).cpu())
-    return torch.cat(out) if out else torch.zeros(0)
-
-
-def to_wafer_maps(x, dies: int = 2, threshold: float = 0.5) -> list[np.ndarray]:
-    """Maps (N, 2, S, S) of wafer area and fail fraction in [0, 1] -> raw uint8 maps (dies S, dies S): 0 off
-    the wafer, 1 pass, 2 fail.
-
-    A cell is on the wafer where channel 0 exceeds ``threshold`` (the wafer disk masks everything
-    else); it becomes ``dies`` x ``dies`` dies of which round(dies^2 x channel 1) fail, filled in
-    raster order. ``encode_maps(maps, S, density=True)`` of the result gives back the wafer mask,
-    the fails and the fail fraction to 1 / dies^2: with ``dies=2`` the classifier of ``deepfab
-    wafer`` reads a decoded real map almost as it reads the original (lecture 7 measures it); with
-    ``dies=1`` a cell fails when its fail fraction is at least one half."""
-    x = torch.as_tensor(x).detach().cpu()
-    if x.ndim != 4 or x.shape[1] != 2:
-        raise DataError(f"to_wafer_maps needs maps (N, 2, S, S) of wafer area and fail fraction; got shape "
-                        f"{tuple(x.shape)}")
-    if isinstance(dies, bool) or not isinstance(dies, int) or dies < 1:
-        raise UsageError(f"dies must be a positive int; got {dies!r}")
-    wafer = (x[:, 0] > threshold).numpy()                                   # (N, S, S)
-    k = np.rint(x[:, 1].clamp(0, 1).numpy() * dies * dies).astype(np.int64) * wafer   # failing dies per cell
-    out = np.repeat(np.repeat(wafer.astype(np.uint8), dies, 1), dies, 2)    # (N, dies S, dies S): 1 on the wafer
-    for j in range(dies * dies):                                            # the j-th die of every cell fails if k > j
-        a, b = divmod(j, dies)
-        out[:, a::dies, b::dies] += (k > j).astype(np.uint8)
-    return list(out)
-
-
-def wafer_channels(encoded) -> torch.Tensor:
-    """The two channels a wafer GAN learns, (N, 2, S, S): wafer area and fail fraction, from
-    ``encode_maps(maps, S, density=True)`` (N, 3, S, S)."""
-    e = torch.as_tensor(encoded)
-    if e.ndim != 4 or e.shape[1] != 3:
-        raise DataError(f"wafer_channels needs encode_maps(..., density=True) output (N, 3, S, S); got shape "
-                        f"{tuple(e.shape)}")
-    return e[:, [0, 2]].float()
-
-
-def sample_wafer_maps(generator: torch.nn.Module, n: int, label: int | None = None, seed: int = 0) -> list[np.ndarray]:
-    """``n`` raw wafer maps (2S, 2S) uint8 (0 off, 1 pass, 2 fail; ``to_wafer_maps``) from a wafer generator;
-    ``label``: the class of a conditional generator (an index into its training label names)."""
-    k = getattr(generator, "num_classes", 0)
-    if (label is None) != (k == 0) or (label is not None and not 0 <= int(label) < k):
-        raise UsageError(f"label must be None for a plain generator and in 0..{k - 1} for a conditional one; "
-                         f"got {label!r} (num_classes={k})")
-    return to_wafer_maps(sample(generator, n, None if label is None else int(label), seed))
-
-
-def saturation(generator, discriminator, real: torch.Tensor, checkpoints=(0, 10, 100, 1000), lr: float = 1e-3,
-               batch_size: int = 256, seed: int = 0) -> list[dict]:
-    """Train ``discriminator`` alone against the fixed ``generator`` and, at each number of
-    discriminator steps in ``checkpoints``, measure on one fixed noise batch the mean D(G(z)) and
-    the L2 norm of the gradient of each generator loss with respect to the generator's weights."""
-    gen = torch.Generator().manual_seed(seed)
-    z_eval = torch.randn(batch_size, generator.z_dim, generator=gen)
-    opt = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
-    params = [p for p in generator.parameters() if p.requires_grad]
-    rows, done = [], 0
-    for target in sorted(checkpoints):
-        for _ in range(target - done):
-            xb = real[torch.randint(len(real), (batch_size,), generator=gen)]
-            with torch.no_grad():
-                fake = generator(torch.randn(batch_size, generator.z_dim, generator=gen))
-            optimizer_step(d_loss(discriminator(xb), discriminator(fake)), opt,
-                           torch.amp.GradScaler(enabled=False), list(discriminator.parameters()))
-        done = target
-        logits = discriminator(generator(z_eval))
-        row = {"d_steps": target, "d_fake": torch.sigmoid(logits.detach()).mean().item()}
-        for name in ("minimax", "ns"):
-            grads = torch.autograd.grad(G_LOSSES[name](logits), params, retain_graph=True)
-            row[f"grad_{name}"] = torch.sqrt(sum((gr ** 2).sum() for gr in grads)).item()
-        rows.append(row)
-    return rows

@@ -2,11 +2,12 @@
 
     from deepfab.generative.gan_plots import ring_figure, saturation_figure, wafer_samples_figure
     fig = ring_figure({"minimax, seed 0": pts0, "WGAN-GP, seed 0": pts1}, centers, std=0.05)
-    fig = saturation_figure(rows)                 # rows of deepfab.generative.gan.saturation
+    fig = saturation_figure(rows)                 # rows of deepfab.generative.gan_losses.saturation
     fig = wafer_samples_figure({"Center": maps_c, "Donut": maps_d}, ncols=8)
     fig = history_figure({"DCGAN": res.history}, ("d_loss", "g_loss"))
 
-Nothing here computes: the samples, rows and histories come from ``deepfab.generative.gan``.
+Nothing here computes: the samples, rows and histories come from ``deepfab.generative.gan``,
+``gan_losses`` and ``gan_sampling``.
 
 References: J. D. Hunter, "Matplotlib: a 2D graphics environment", CiSE 9(3), 2007.
 """

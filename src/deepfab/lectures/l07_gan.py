@@ -34,8 +34,9 @@
 #    classifier, precision and recall of the generated set (Kynkaanniemi et al. 2019) and class
 #    consistency, each beside the same number for real held-out maps.
 #
-# The code is `deepfab.generative.gan` (losses, gradient penalty, the training loop on the engine's
-# helpers, sampling and decoding), `deepfab.generative.gan_metrics` (Frechet distance, precision and
+# The code is `deepfab.generative.gan_losses` (the losses and the gradient penalty),
+# `deepfab.generative.gan` (the training loop on the engine's helpers), `deepfab.generative.gan_sampling`
+# (sampling and decoding), `deepfab.generative.gan_metrics` (Frechet distance, precision and
 # recall, mode counts) and `deepfab.models.gan` (the networks); `tests/generative/test_gan*.py`
 # check them against their formulas, brute force, `scipy.linalg.sqrtm` and finite differences.
 # Run it with `deepfab run L07` (the real run: small networks and few epochs, about ten minutes on
@@ -52,16 +53,8 @@ import torch
 from deepfab.data import prepare
 from deepfab.explain.features import embed
 from deepfab.generative import gan_metrics as gm
-from deepfab.generative.gan import (
-    GANConfig,
-    gradient_norms_fd,
-    gradient_penalty,
-    sample,
-    saturation,
-    to_wafer_maps,
-    train_gan,
-    wafer_channels,
-)
+from deepfab.generative.gan import GANConfig, train_gan
+from deepfab.generative.gan_losses import gradient_norms_fd, gradient_penalty, saturation
 from deepfab.generative.gan_plots import (
     history_figure,
     per_class_figure,
@@ -69,6 +62,7 @@ from deepfab.generative.gan_plots import (
     saturation_figure,
     wafer_samples_figure,
 )
+from deepfab.generative.gan_sampling import sample, to_wafer_maps, wafer_channels
 from deepfab.lecture import Context
 from deepfab.models.gan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from deepfab.wafer import load_model
