@@ -36,6 +36,8 @@ def test_variables_and_collapsed_templates():
     assert is_variable("<*>") and is_variable("(<*>),") and is_variable("<*>:<*>")
     assert not is_variable("rhost=<*>") and not is_variable("****") and not is_variable("word")
     assert collapse(["a", "<*>", "(<*>)", "b", "<*>"]) == "a <*> b <*>"
+    assert collapse("up <*> <*> <ok> <*> <*> <ok> <*> <*> <ok> .".split()) == "up <*> <ok> ."   # a list
+    assert collapse("retry retry failed <*>".split()) == "retry retry failed <*>"   # no variable: no list
 
 
 def test_the_tree_finds_templates_and_generalises_them():
@@ -61,6 +63,16 @@ def test_templates_that_differ_in_variable_width_merge():
     a = p.add("Received disconnect from 1.2.3.4: 11: Bye Bye")
     b = p.add("Received disconnect from 1.2.3.4: 11 12: Bye Bye")    # one more token in the variable
     assert a == b and len(p.templates) == 1
+
+
+def test_lists_of_different_lengths_merge_and_repeated_constants_do_not():
+    p = LogParser()
+    a = p.add("members host-1 0x1f <ok> host-2 0x2e <ok> joined")
+    b = p.add("members host-3 0x3d <ok> host-4 0x4c <ok> host-5 0x5b <ok> joined")    # one more item
+    c, d = p.add("retry failed after 5 tries"), p.add("retry retry failed after 5 tries")
+    assert a == b and c != d
+    assert list(p.templates.EventTemplate) == ["members <*> <*> <ok> <*> <*> <ok> joined",
+                                               "retry failed after <*> tries", "retry retry failed after <*> tries"]
 
 
 def test_settings_are_checked():

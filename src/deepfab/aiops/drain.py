@@ -16,8 +16,10 @@ message at a time:
    masked token neither helps nor hurts); at ``sim >= sim_threshold`` the message joins the cluster
    and positions that differ become ``<*>``, otherwise it starts a new cluster;
 4. **merge** clusters whose templates read the same once runs of ``<*>`` are collapsed into one (a
-   variable that printed as one token in one line and as two in another): both keep their leaves,
-   and share one event id from then on (a union-find over cluster numbers).
+   variable that printed as one token in one line and as two in another) and a group of up to three
+   tokens that holds a variable and repeats is kept once (a list of any length: ``<*> <ok> <*> <ok>``
+   reads ``<*> <ok>``): both keep their leaves, and share one event id from then on (a union-find over
+   cluster numbers).
 
 One generic configuration (``DEFAULTS``), no per-log settings: ``sim_threshold`` and ``depth`` were
 chosen by leave-one-log-out over the six shipped Loghub 2k logs (``benchmarks/bench_log_parse.py``).
@@ -126,13 +128,16 @@ def is_variable(token: str) -> bool:
 
 
 def collapse(tokens) -> str:
-    """The template with variables as ``<*>`` and each run of them as one: the key under which
-    templates that differ only in how many tokens a variable took are merged."""
-    out = []
+    """The template with variables as ``<*>``, each run of them as one and each repeated group of up to
+    three tokens holding a variable (a list) as one: the key under which templates that differ only in
+    how many tokens a variable or a list took are merged."""
+    out: list[str] = []
     for t in tokens:
-        t = WILD if is_variable(t) else t
-        if not (t == WILD and out and out[-1] == WILD):
-            out.append(t)
+        out.append(WILD if is_variable(t) else t)
+        for k in (1, 2, 3):       # a list printed with one more item must give the same key
+            if len(out) >= 2 * k and out[-k:] == out[-2 * k:-k] and any(WILD in x for x in out[-k:]):
+                del out[-k:]
+                break
     return " ".join(out)
 
 
