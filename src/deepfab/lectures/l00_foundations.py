@@ -21,9 +21,9 @@
 # are compared number by number. The regression and classification demonstrations run on
 # **SECOM**, a real fab sensor table (1567 wafers' line measurements, pass/fail at the end).
 #
-# Run it: `deepfab run L00` (the real run: 665 s, about eleven minutes, measured on a 2-core CPU
-# that other jobs kept busy, load average 5 to 6; 117 s of CPU) or `deepfab run L00 --smoke` (a
-# tiny budget for tests).
+# Run it: `deepfab run L00` (the real run took 2.5 minutes of wall time in `make course` on a 2-core
+# CPU, beside one other lecture, on one torch thread) or `deepfab run L00 --smoke` (a tiny budget for
+# tests).
 # Every headline number is recorded in `runs/L00/metrics.json`.
 #
 # **References.** E. K. Ryu, *Supervised learning foundation* (lecture 0 of this curriculum, 2020);

@@ -25,10 +25,9 @@
 # trained on **real WM-811K wafer maps** with the course's training engine `deepfab.train.fit`
 # under one budget, and compared on macro-F1, accuracy, parameters, multiply-adds and CPU time.
 #
-# Run it: `deepfab run L01` (the real run: 1617 s, about 27 minutes, measured on a 2-core CPU that
-# other jobs kept busy, load average 3.5 to 6; 1062 s of CPU over two threads) or
-# `deepfab run L01 --smoke` (a tiny budget for tests). Every headline number is in
-# `runs/L01/metrics.json`.
+# Run it: `deepfab run L01` (the real run took 53.2 minutes of wall time in `make course` on a 2-core
+# CPU, beside one other lecture, on two torch threads) or `deepfab run L01 --smoke` (a tiny budget for
+# tests). Every headline number is in `runs/L01/metrics.json`.
 #
 # **References.** Y. LeCun, L. Bottou, Y. Bengio, P. Haffner, *Gradient-based learning applied to
 # document recognition*, Proc. IEEE 1998 · A. Krizhevsky, I. Sutskever, G. Hinton, *ImageNet

@@ -26,9 +26,9 @@
 # cutmix, label smoothing, focal loss, class weights, resampling, early stopping) and
 # `deepfab.models.small.SmallCNN` (dropout and batch norm as switches).
 #
-# Run it with `deepfab run L02` (the real run: 595 s, about ten minutes, measured on a 2-core CPU
-# that other jobs kept busy, load average 4.4 to 5.7; 332 s of CPU) or `deepfab run L02 --smoke`;
-# the last cell prints the run's own wall and CPU time.
+# Run it with `deepfab run L02` (the real run took 9.2 minutes of wall time in `make course` on a
+# 2-core CPU, beside one other lecture, on one torch thread) or `deepfab run L02 --smoke`; the last
+# cell prints the run's own wall and CPU time.
 
 # %%
 import time

@@ -33,8 +33,8 @@
 # The code is `deepfab.explain` (`saliency`, `gradcam`, `attribution`, `features`, `actmax`,
 # `pointing`, `sanity`, and `plots` for the figures); the network is trained by
 # `deepfab.explain.recipe` with the course's engine `deepfab.train`. Run it with `deepfab run L03`
-# (the real run: 561 s, about nine minutes, measured on a 2-core CPU shared with other jobs, load
-# average 4 to 5.4; 263 s of CPU) or `deepfab run L03 --smoke`.
+# (the real run took 4.3 minutes of wall time in `make course` on a 2-core CPU, beside one other lecture,
+# on one torch thread) or `deepfab run L03 --smoke`.
 
 # %%
 import time

@@ -39,9 +39,9 @@
 # (sampling and decoding), `deepfab.generative.gan_metrics` (Frechet distance, precision and
 # recall, mode counts) and `deepfab.models.gan` (the networks); `tests/generative/test_gan*.py`
 # check them against their formulas, brute force, `scipy.linalg.sqrtm` and finite differences.
-# Run it with `deepfab run L07` (the real run: small networks and few epochs, about ten minutes on
-# two CPU cores) or `deepfab run L07 --smoke`; every number the text refers to is in
-# `runs/L07/metrics.json`.
+# Run it with `deepfab run L07` (small networks and few epochs; the real run took 9.8 minutes of wall
+# time in `make course` on a 2-core CPU, beside one other lecture, on one torch thread) or
+# `deepfab run L07 --smoke`; every number the text refers to is in `runs/L07/metrics.json`.
 
 # %%
 import time

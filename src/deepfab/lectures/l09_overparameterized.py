@@ -34,8 +34,8 @@
 # `memorize`, `implicit`, `sharpness`, `plots`; tests with their oracles — `numpy.linalg.pinv`,
 # scikit-learn's `Ridge`, `torch.optim`, the full Hessian — in `tests/theory`). Run it with
 # `deepfab run L09` (every network is trained inside the run, nothing is downloaded; the real run
-# took 4.5 minutes of CPU time on one thread, 10 minutes of wall time while other jobs loaded the
-# 2-core machine) or `deepfab run L09 --smoke`; every number the text refers to is in
+# took 5.1 minutes of wall time in `make course` on a 2-core CPU, beside one other lecture, on one
+# torch thread) or `deepfab run L09 --smoke`; every number the text refers to is in
 # `runs/L09/metrics.json`.
 
 # %%

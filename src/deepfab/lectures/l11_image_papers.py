@@ -32,8 +32,9 @@
 # (the shots, the blind-spot masks and the three objectives on the training engine; tests in
 # `tests/restore/test_selfsup.py`), `deepfab.models.restore.DnCNN`, and `deepfab.restore`'s noise
 # models, metrics and BM3D baseline (lecture 10). Run it with `deepfab run L11` (the real run took
-# 587 s of wall time and 521 s of CPU on one thread of the shared 2-core machine) or
-# `deepfab run L11 --smoke` (about 20 s); every number the text refers to is in `runs/L11/metrics.json`.
+# 10.7 minutes of wall time in `make course` on a 2-core CPU, beside one other lecture, on one torch
+# thread) or `deepfab run L11 --smoke` (about 9 s); every number the text refers to is in
+# `runs/L11/metrics.json`.
 
 # %%
 import time

@@ -38,8 +38,8 @@
 # value iteration against a linear solve, GAE against a brute-force sum, the clipped loss and its
 # gradient against the written formula, gymnasium's environment checker). Run it with
 # `deepfab run L13` or `deepfab run L13 --smoke`; every number the text refers to is in
-# `runs/L13/metrics.json`. The real run took 3.4 minutes of wall time on the 2-core CPU (one thread,
-# nothing else running; 20 minutes when the machine was loaded by other jobs).
+# `runs/L13/metrics.json`. The real run took 3.9 minutes of wall time in `make course` on a 2-core
+# CPU, beside one other lecture (one torch thread).
 
 # %%
 import time
@@ -280,7 +280,7 @@ ctx.figure(convergence_figure(vi.history, tool.gamma, q.history, record_every=10
 #
 # CartPole-v1: push a cart left or right to keep a pole upright; reward 1 per step, at most 500.
 # CleanRL reports **DQN 488.7 ± 16.1** and **PPO 492.4 ± 13.1** after **500 000** steps. That budget
-# does not fit this lecture's ten CPU minutes (`benchmarks/bench_rl_cartpole.py --steps 500000`
+# does not fit this lecture's four CPU minutes (`benchmarks/bench_rl_cartpole.py --steps 500000`
 # runs it), so every agent here gets the budget printed below, with CleanRL's hyperparameters
 # except a learning rate of $10^{-3}$ for PPO (annealed to 0 over the short run; $2.5 \times 10^{-4}$ is
 # tuned for 500k steps) and, for DQN, exploration and the first update scaled to the run (random

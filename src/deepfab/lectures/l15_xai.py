@@ -36,7 +36,7 @@
 # `secom_model`, `plots`) and `deepfab.explain.occlusion`; each is checked against shap,
 # scikit-learn, lime or captum in `tests/explain/`. Run it with `deepfab run L15` or
 # `deepfab run L15 --smoke`; every number the text refers to is in `runs/L15/metrics.json`. The real
-# run took 4.2 minutes of wall time on the 2-core CPU while other jobs loaded it.
+# run took 110 s of wall time in `make course` on a 2-core CPU, beside one other lecture (one torch thread).
 
 # %% [markdown]
 # ## 1. Theory

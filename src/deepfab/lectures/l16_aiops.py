@@ -32,7 +32,7 @@
 # `autoencoder`, `timeseries`; tests with their oracles in `tests/aiops`) and two tools for your own
 # data: `deepfab logs parse|detect` and `deepfab sensors detect`. Run it with `deepfab run L16` or
 # `deepfab run L16 --smoke`; every number the text refers to is in `runs/L16/metrics.json`. The real
-# run took 1.6 minutes of wall time on the 2-core CPU (one thread, nothing else running).
+# run took 96 s of wall time in `make course` on a 2-core CPU, beside one other lecture (one torch thread).
 
 # %%
 import time
