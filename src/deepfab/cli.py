@@ -51,7 +51,7 @@ def _cmd_run(args) -> int:
             raise UsageError(f"lecture {lec.id} ({lec.title}) is not available yet; see `deepfab list`")
         todo = [lec]
         outs = {lec.id: args.out or f"runs/{lec.id}"}
-    note_new_folders(Path(args.out or "runs") / "LNN" if args.lecture.lower() == "all" else next(iter(outs.values())))
+    note_new_folders(args.out or "runs" if args.lecture.lower() == "all" else next(iter(outs.values())))
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1; got {args.jobs}")
     results, t0 = {}, time.perf_counter()

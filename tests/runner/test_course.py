@@ -5,6 +5,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 from deepfab import lectures
 from deepfab.cli import main
 from deepfab.runner.course import previous_seconds, run_parallel, write_course
@@ -40,6 +42,27 @@ def test_one_job_runs_in_the_given_order(tmp_path):
     commands = {"B": _job(tmp_path, "B", 0, 0.2), "A": _job(tmp_path, "A", 0, 0.2)}
     run_parallel(commands, {k: tmp_path / f"{k}.log" for k in commands}, jobs=1, poll=0.02)
     assert _span(tmp_path, "B")[1] <= _span(tmp_path, "A")[0]
+
+
+def test_an_error_in_the_runner_stops_the_running_commands(tmp_path, monkeypatch):
+    import os
+
+    import deepfab.runner.course as course
+
+    src = f"import os, time; open({str(tmp_path / 'pid')!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    real_sleep = course.time.sleep
+
+    def failing_sleep(seconds):             # the runner's poll: fail once the command has started
+        while not (tmp_path / "pid").is_file():
+            real_sleep(0.05)
+        raise BrokenPipeError("stdout closed")
+
+    monkeypatch.setattr(course.time, "sleep", failing_sleep)
+    with pytest.raises(BrokenPipeError):
+        run_parallel({"A": [sys.executable, "-c", src]}, {"A": tmp_path / "A.log"}, jobs=1)
+    pid = int((tmp_path / "pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)                     # terminated and reaped: no such process
 
 
 def test_previous_seconds_reads_an_earlier_course_record(tmp_path):

@@ -65,7 +65,8 @@ def previous_seconds(path: Path) -> dict:
 def run_parallel(commands: dict, logs: dict, jobs: int, poll: float = 0.5) -> dict:
     """Run each command of ``commands`` (lecture id -> argv), ``jobs`` at a time, in the order given, with
     its stdout and stderr in ``logs[id]``; returns each id's exit code. One line per start and finish;
-    Ctrl-C reaches the running commands (same process group) and the rest are not started."""
+    Ctrl-C reaches the running commands (same process group) and the rest are not started; any other
+    error stops the running commands before it propagates."""
     pending, running, codes, t0 = list(commands), {}, {}, time.perf_counter()
     total = len(pending)
 
@@ -95,4 +96,10 @@ def run_parallel(commands: dict, logs: dict, jobs: int, poll: float = 0.5) -> di
         for lid, (proc, log, _) in running.items():
             codes[lid] = proc.wait() or 130
             log.close()
+    except BaseException:                   # e.g. our own stdout closed: stop the commands, then say why
+        for proc, log, _ in running.values():
+            proc.terminate()
+            proc.wait()
+            log.close()
+        raise
     return codes
