@@ -38,6 +38,13 @@ def test_two_jobs_overlap_and_every_exit_code_and_log_is_kept(tmp_path, capsys):
     assert "B FAILED (exit 3)" in out and "3/3 done" in out
 
 
+def test_a_command_killed_by_a_signal_counts_as_failed(tmp_path):
+    src = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
+    codes = run_parallel({"A": [sys.executable, "-c", src], "B": _job(tmp_path, "B", 0, 0.1)},
+                         {k: tmp_path / f"{k}.log" for k in "AB"}, jobs=2, poll=0.02)
+    assert codes == {"A": 128 + 9, "B": 0}                  # not -9: max() over the codes must not read 0
+
+
 def test_one_job_runs_in_the_given_order(tmp_path):
     commands = {"B": _job(tmp_path, "B", 0, 0.2), "A": _job(tmp_path, "A", 0, 0.2)}
     run_parallel(commands, {k: tmp_path / f"{k}.log" for k in commands}, jobs=1, poll=0.02)

@@ -86,9 +86,10 @@ def run_parallel(commands: dict, logs: dict, jobs: int, poll: float = 0.5) -> di
             for lid, (proc, log, start) in list(running.items()):
                 if proc.poll() is not None:
                     log.close()
-                    codes[lid] = proc.returncode
+                    # killed by signal N (returncode -N): 128 + N as a shell says, so it never reads as success
+                    codes[lid] = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
                     del running[lid]
-                    state = "ok" if proc.returncode == 0 else f"FAILED (exit {proc.returncode})"
+                    state = "ok" if codes[lid] == 0 else f"FAILED (exit {codes[lid]})"
                     print(f"{elapsed()}  {lid} {state} in {(time.perf_counter() - start) / 60:.1f} min "
                           f"({len(codes)}/{total} done)", flush=True)
             time.sleep(poll)
