@@ -70,6 +70,21 @@ def test_subprocess_exit_status_and_single_line():
     assert res.stderr.strip().count("\n") == 0 and "unknown lecture" in res.stderr
 
 
+def test_the_command_keeps_the_exit_status_output_and_exit_handlers_when_it_skips_teardown(tmp_path):
+    """``deepfab.cli.run`` (the installed ``deepfab`` and ``python -m deepfab``) leaves with ``os._exit``:
+    piped output must still arrive whole, the status must be main's, and atexit handlers must run."""
+    code = ("import atexit, sys; atexit.register(lambda: print('exit handler ran')); "
+            "sys.argv = ['deepfab'] + sys.argv[1:]; from deepfab.cli import run; run()")
+    ok = subprocess.run([sys.executable, "-c", code, "list"], capture_output=True, text=True, timeout=120)
+    lines = ok.stdout.splitlines()
+    assert ok.returncode == 0 and len(lines) == len(lectures.LECTURES) + 1, ok.stdout
+    assert lines[0].startswith("L00") and lines[-1] == "exit handler ran"
+    bad = subprocess.run([sys.executable, "-c", code, "sem", "denoise", str(tmp_path / "none.tif"), "--out",
+                          str(tmp_path / "out.tif")], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and bad.stderr.startswith("deepfab: error:")
+    assert bad.stdout == "exit handler ran\n" and not (tmp_path / "out.tif").exists()
+
+
 def test_book_command_builds_an_index(tmp_path, capsys):
     assert main(["book", "--out", str(tmp_path / "book"), "--runs", str(tmp_path / "no-runs")]) == 0
     page = (tmp_path / "book" / "index.html").read_text()

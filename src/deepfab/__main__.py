@@ -1,6 +1,4 @@
 """``python -m deepfab ...`` is the ``deepfab`` command (see ``deepfab.cli``)."""
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

@@ -15,34 +15,30 @@ transform, bicubic), ``train`` (denoiser and super-resolver training on the engi
 References:
     See each module.
 """
-from .classical import DENOISERS, GRIDS, bicubic_upscale, denoise, denoise_sem, downscale, gat, gat_inverse, tune
-from .defects import (
-    DefectCase,
-    defect_amplitude,
-    defect_cases,
-    defect_scores,
-    flat_and_noise_response,
-    hallucination_scores,
-)
-from .metrics import psnr, scores, ssim, ssim_map
-from .noise import TEST_SAMPLES, TRAIN_SAMPLES, MixedNoise, NoiseModel, sample_patches, training_images
-from .selfsup import Noise2NoiseLoss, Noise2VoidLoss, blind_spot_input, blind_spot_mask, noisy_shots
-from .tiles import apply_tiled, seam_score
-from .train import (
-    PatchMSE,
-    ResidualMSE,
-    denoise_image,
-    sr_input,
-    sr_pairs,
-    super_resolve,
-    train_denoiser,
-    train_super_resolver,
-)
+import importlib
 
-__all__ = ["DENOISERS", "GRIDS", "bicubic_upscale", "denoise", "denoise_sem", "downscale", "gat", "gat_inverse",
-           "tune", "DefectCase", "defect_amplitude", "defect_cases", "defect_scores", "flat_and_noise_response",
-           "hallucination_scores", "psnr", "scores", "ssim", "ssim_map", "TEST_SAMPLES", "TRAIN_SAMPLES",
-           "MixedNoise", "NoiseModel", "sample_patches", "training_images", "apply_tiled", "seam_score", "PatchMSE",
-           "ResidualMSE", "denoise_image", "sr_input", "sr_pairs", "super_resolve", "train_denoiser",
-           "train_super_resolver", "noisy_shots", "Noise2NoiseLoss", "blind_spot_mask", "blind_spot_input",
-           "Noise2VoidLoss"]
+_HOMES = {
+    **dict.fromkeys(["DENOISERS", "GRIDS", "bicubic_upscale", "denoise", "denoise_sem", "downscale", "gat",
+                     "gat_inverse", "tune"], "classical"),
+    **dict.fromkeys(["DefectCase", "defect_amplitude", "defect_cases", "defect_scores", "flat_and_noise_response",
+                     "hallucination_scores"], "defects"),
+    **dict.fromkeys(["psnr", "scores", "ssim", "ssim_map"], "metrics"),
+    **dict.fromkeys(["TEST_SAMPLES", "TRAIN_SAMPLES", "MixedNoise", "NoiseModel", "sample_patches",
+                     "training_images"], "noise"),
+    **dict.fromkeys(["Noise2NoiseLoss", "Noise2VoidLoss", "blind_spot_input", "blind_spot_mask", "noisy_shots"],
+                    "selfsup"),
+    **dict.fromkeys(["apply_tiled", "seam_score"], "tiles"),
+    **dict.fromkeys(["PatchMSE", "ResidualMSE", "denoise_image", "sr_input", "sr_pairs", "super_resolve",
+                     "train_denoiser", "train_super_resolver"], "train"),
+}
+
+
+def __getattr__(name):
+    # Each name is imported from its module on first use, so that ``deepfab sem denoise`` (which needs
+    # only ``tiles``) does not pay for scipy.ndimage and the training engine at start-up.
+    if name not in _HOMES:
+        raise AttributeError(f"module 'deepfab.restore' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+
+
+__all__ = sorted(_HOMES)

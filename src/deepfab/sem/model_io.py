@@ -46,7 +46,7 @@ DEFAULT_DIR = Path(__file__).resolve().parent / "default"
 FORMAT = "deepfab-sem-model/1"
 TASKS = ("denoise", "upscale")
 SCALES = (2, 3, 4)
-MAX_TILE = 1024      # px per tile side: a DnCNN of 32 features holds two 128 MB activations at this size
+MAX_TILE = 1024      # px per tile side: a DnCNN of 24 features holds two 96 MB activations at this size
 
 
 def default_dir(task: str, scale: int | None = None) -> Path:

@@ -2,7 +2,7 @@
 that reproduces a model are all read off its fields (as ``deepfab.wafer.options``).
 
     opts = SemTrainOptions(task="denoise", out="runs/sem-denoise", epochs=2)
-    opts.command()    # 'deepfab sem train --task denoise --arch dncnn --depth 10 --features 32 ...'
+    opts.command()    # 'deepfab sem train --task denoise --arch dncnn --depth 10 --features 24 ...'
     train_sem(opts)   # deepfab.sem.training
 
 Noise levels are in grey levels of an 8-bit image (sigma 25 = 25/255 of the full scale, the
