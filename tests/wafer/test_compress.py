@@ -200,3 +200,45 @@ def test_killed_fine_tune_resumes_and_the_same_seed_gives_the_same_weights(paren
     for k in b:
         torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6, msg=k)
     assert not all(torch.equal(b[k], c[k]) for k in b)                      # another seed, other weights
+
+
+def test_holdout_lots_keeps_the_latest_lots_out_of_a_balanced_fine_tune_and_scores_them(parent, tmp_path,
+                                                                                        monkeypatch, capsys):
+    import deepfab.wafer.compress as compress
+    from deepfab.data import lot_ordered_split
+
+    seen = {}
+    real_fit = compress.fit
+
+    def spy(model, train, val, cfg, **kw):
+        seen.update(n=len(train[0]), sampler=cfg.sampler)
+        return real_fit(model, train, val, cfg, **kw)
+
+    monkeypatch.setattr(compress, "fit", spy)
+    out = tmp_path / "held"
+    assert _compress(parent, out, "--method", "slim", "--epochs", "1", "--no-novelty", "--holdout-lots", "0.2",
+                     "--sampler", "balanced") == 0
+    ws = load_wm811k("train_1")
+    early, late = lot_ordered_split(ws, 0.2)
+    assert seen == {"n": len(early), "sampler": "balanced"}
+    assert late.source_index.min() > early.source_index.max()              # the child never saw these lots
+    m = json.loads((out / "metrics.json").read_text())
+    held = m["scores"]["held_out_lots"]
+    assert m["n_train"] == len(early) and held["n"] == len(late) and 0.0 <= held["agreement"] <= 1.0
+    ref = load_model(parent, device="cpu")
+    want = float((ref.predict_proba(late.maps).argmax(1) == load_model(out).predict_proba(late.maps).argmax(1)).mean())
+    assert held["agreement"] == pytest.approx(want)
+    cmd = json.loads((out / "config.json").read_text())["command"]
+    assert "--holdout-lots 0.2" in cmd and "--sampler balanced" in cmd
+    assert "held-out lots: macro-F1" in capsys.readouterr().out and "held out of the fine-tune" in \
+        (out / "README.md").read_text()
+
+
+def test_sampler_and_holdout_lots_refuse_what_they_cannot_do(parent, tmp_path, capsys):
+    out = str(tmp_path / "x")
+    for extra, words in ((["--sampler", "sqrt"], ["--sampler", "shuffle, balanced", "'sqrt'"]),
+                         (["--holdout-lots", "1.0"], ["--holdout-lots", "[0, 1)"]),
+                         (["--method", "int8", "--holdout-lots", "0.2"], ["--holdout-lots", "int8"])):
+        assert _compress(parent, out, *extra) == 2
+        _one_error_line(capsys, *words)
+    assert not (tmp_path / "x").exists()

@@ -8,7 +8,8 @@
                           (each of the three also takes [--force] [--threads N] [--device D])
     deepfab wafer calibrate --model DIR [--folds K] [--force]
     deepfab wafer compress --model DIR|default --out DIR [--method slim|int8|slim+int8] [--keep F]
-                          [--epochs N] [--seed S] [--resume|--force]
+                          [--epochs N] [--sampler shuffle|balanced] [--holdout-lots F] [--seed S]
+                          [--resume|--force]
     deepfab wafer tune    --trials N --study NAME [--storage URL] [--workers K] [--epochs E] --out DIR
                           [--resume|--force]
 
@@ -96,6 +97,10 @@ def _cmd_compress(args) -> int:
     print(f"wrote {opts.out}: model.pt {b['model_pt']:,} bytes ({100 * b['ratio']:.1f} % of the parent's), "
           f"prediction {sp['ratio']:.2f} of the parent's time, macro-F1 {s['macro_f1']:.4f} (parent "
           f"{s['parent_macro_f1']:.4f}) on {s['on']}; {m['wall_seconds']:.0f} s in all")
+    if "held_out_lots" in s:
+        h = s["held_out_lots"]
+        print(f"held-out lots: macro-F1 {h['macro_f1']:.4f} (parent {h['parent_macro_f1']:.4f}, agreement "
+              f"{h['agreement']:.4f}) on {h['n']} maps, {h['on']}")
     return 0
 
 

@@ -46,7 +46,7 @@ import torch
 from .. import __version__
 from ..augment import RandomDihedral
 from ..compress import DistillLoss, prune_channels
-from ..data import DataError, encode_maps
+from ..data import DataError, encode_maps, lot_ordered_split
 from ..device import seed_everything
 from ..errors import ModelError, UsageError
 from ..io import note_new_folders, write_atomic, write_json_atomic
@@ -121,6 +121,7 @@ def fine_tune(wm: WaferModel, X: np.ndarray, y: np.ndarray, val, opts: CompressO
     seed_everything(opts.seed)
     cfg = TrainConfig(epochs=opts.epochs, batch_size=opts.batch_size, lr=opts.lr, optimizer="adamw",
                       weight_decay=opts.weight_decay, scheduler="onecycle", seed=opts.seed, device=opts.device,
+                      sampler=None if opts.sampler == "shuffle" else opts.sampler,
                       out_dir=str(out / CKPT), resume=opts.resume, monitor="val_macro_f1", restore_best=False)
     run_file = out / CKPT / "run.json"
     if opts.resume and run_file.exists() and json.loads(run_file.read_text()) != json.loads(json.dumps(run)):
@@ -144,7 +145,8 @@ def _agreement(parent: WaferModel, child: WaferModel, maps, y) -> dict:
     mp = classification_metrics(y, p, parent.label_names)
     mc = classification_metrics(y, c, parent.label_names)
     return {"n": len(maps), "parent_macro_f1": mp["macro_f1"], "macro_f1": mc["macro_f1"],
-            "parent_accuracy": mp["accuracy"], "accuracy": mc["accuracy"], "agreement": float((p == c).mean())}
+            "parent_accuracy": mp["accuracy"], "accuracy": mc["accuracy"], "agreement": float((p == c).mean()),
+            "parent_per_class_recall": mp["per_class_recall"], "per_class_recall": mc["per_class_recall"]}
 
 
 def speed_ratio(parent: WaferModel, child: WaferModel, maps, rounds: int = 3) -> dict:
@@ -174,6 +176,9 @@ def run_compress(opts: CompressOptions, parent: WaferModel | None = None) -> dic
     if not opts.slim and opts.resume:
         raise UsageError("--resume continues a fine-tune; --method int8 has none (run it again without --resume)")
     train, val, files, topts = _parent_sets(wm, opts)
+    held = None
+    if opts.holdout_lots:                                               # later lots the child never sees
+        train, held = lot_ordered_split(train, opts.holdout_lots)
     y = _labels(wm, train)
     claim_model_dir(out, opts.resume, opts.force)                       # after the data loaded: --force deletes
     X = encode_maps(train.maps, wm.size, wm.density)                    # (N, C, S, S) float32
@@ -230,6 +235,10 @@ def run_compress(opts: CompressOptions, parent: WaferModel | None = None) -> dic
         where, maps, ys = f"{len(i)} of the training maps (seen in training: a check, not a test)", \
             [train.maps[j] for j in i], y[i]
     scores = {"on": where, **_agreement(wm, child, maps, ys)}
+    if held is not None:
+        scores["held_out_lots"] = {"on": f"the latest {opts.holdout_lots:g} of the lots, held out of the fine-tune "
+                                         "(the parent was trained on them)", **_agreement(wm, child, held.maps,
+                                                                                          _labels(wm, held))}
     metrics.update(bytes=bytes_, scores=scores)
     if opts.novelty:
         print("fitting the novelty score (ood.pt) for the compressed network ...", flush=True)
@@ -267,6 +276,7 @@ def readme(config: dict, m: dict) -> str:
         r = c["recipe"]
         lines += [f"- channel pruning: keep {r['keep']} of the filters of every conv (ranked by {r['criterion']}); "
                   f"distillation fine-tune, {ft['epochs_run']} epochs, T = {r['temperature']}, alpha = {r['alpha']}, "
+                  f"maps drawn {'class-balanced' if r.get('sampler') == 'balanced' else 'shuffled'}, "
                   f"AdamW lr {r['lr']} one-cycle, batch {r['batch_size']}, seed {r['seed']}, on "
                   f"{', '.join(c['fine_tune_files'])} ({m['n_train']} maps): {ft['train_seconds']:.0f} s with "
                   f"{ft['torch_threads']} thread(s)"]
@@ -278,6 +288,8 @@ def readme(config: dict, m: dict) -> str:
               f"{sp['parent_ms_per_map']:.2f} |",
               f"| macro-F1 on {s['on']} | {s['macro_f1']:.4f} | {s['parent_macro_f1']:.4f} |",
               f"| accuracy on the same maps | {s['accuracy']:.4f} | {s['parent_accuracy']:.4f} |",
+              *([f"| macro-F1 on {h['on']} ({h['n']} maps) | {h['macro_f1']:.4f} | {h['parent_macro_f1']:.4f} |"]
+                if (h := s.get("held_out_lots")) else []),
               "", f"The two models predict the same class for {100 * s['agreement']:.2f} % of those maps. Scores on "
               "unseen maps: `deepfab wafer eval --model THIS_FOLDER --data wm811k:test --dedup`, or "
               "`benchmarks/bench_compress.py --model THIS_FOLDER` for size, speed and scores beside the parent's."]

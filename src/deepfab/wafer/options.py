@@ -160,6 +160,7 @@ def flag(name: str) -> str:
 
 METHODS = ("slim", "int8", "slim+int8")
 CRITERIA = ("l1", "bn")
+SAMPLERS = ("shuffle", "balanced")
 
 
 @dataclass(kw_only=True)
@@ -180,6 +181,12 @@ class CompressOptions:
     weight_decay: float = option(5e-4, "slim: AdamW weight decay", always=True)
     temperature: float = option(4.0, "slim: distillation temperature T of the soft targets", always=True)
     alpha: float = option(0.9, "slim: weight of the soft (teacher) term; 1 - alpha weighs the labels", always=True)
+    sampler: str = option("shuffle", "slim: the fine-tune's maps, shuffle (each once per epoch) or balanced (every "
+                          "class drawn equally often, with replacement; the teacher's soft targets keep its "
+                          "class priors)", metavar="shuffle|balanced")
+    holdout_lots: float = option(0.0, "slim: hold the latest fraction F of the lots (by source_index) out of the "
+                                 "fine-tune and score parent and child on them: a check of the recipe on lots the "
+                                 "compressed network never saw (the parent did)", metavar="F")
     calibration: int = option(2048, "int8: training maps (random, seeded) whose activations set the int8 ranges",
                               always=True, metavar="N")
     data: list[str] = option(None, "fine-tune and calibration files (default: the model's own training files, "
@@ -209,6 +216,12 @@ class CompressOptions:
                 raise UsageError(f"{flag(name)} must be positive; got {getattr(self, name)!r}")
         if not 0.0 <= self.alpha <= 1.0:
             raise UsageError(f"--alpha must be in [0, 1]; got {self.alpha!r}")
+        if self.sampler not in SAMPLERS:
+            raise UsageError(f"--sampler must be one of {', '.join(SAMPLERS)}; got {self.sampler!r}")
+        if isinstance(self.holdout_lots, bool) or not 0.0 <= self.holdout_lots < 1.0:
+            raise UsageError(f"--holdout-lots must be a fraction in [0, 1); got {self.holdout_lots!r}")
+        if self.holdout_lots and not self.slim:
+            raise UsageError("--holdout-lots holds lots out of the fine-tune; --method int8 has none")
         if not self.weight_decay >= 0:
             raise UsageError(f"--weight-decay must be >= 0; got {self.weight_decay!r}")
         if self.data is not None and (isinstance(self.data, str) or not self.data):
@@ -233,7 +246,7 @@ class CompressOptions:
     def command(self) -> str:
         """The shell command that compresses the same model again (the slim options only with slim)."""
         skip = set() if self.slim else {"keep", "criterion", "epochs", "batch_size", "lr", "weight_decay",
-                                         "temperature", "alpha"}
+                                         "temperature", "alpha", "sampler"}
         skip |= set() if self.int8 else {"calibration"}
         return command_line(self, ["deepfab", "wafer", "compress"], skip)
 
