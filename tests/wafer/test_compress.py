@@ -228,6 +228,7 @@ def test_holdout_lots_keeps_the_latest_lots_out_of_a_balanced_fine_tune_and_scor
     ref = load_model(parent, device="cpu")
     want = float((ref.predict_proba(late.maps).argmax(1) == load_model(out).predict_proba(late.maps).argmax(1)).mean())
     assert held["agreement"] == pytest.approx(want)
+    assert held["errors"] == int((load_model(out).predict_proba(late.maps).argmax(1) != late.labels).sum())
     cmd = json.loads((out / "config.json").read_text())["command"]
     assert "--holdout-lots 0.2" in cmd and "--sampler balanced" in cmd
     assert "held-out lots: macro-F1" in capsys.readouterr().out and "held out of the fine-tune" in \

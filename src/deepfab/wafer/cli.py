@@ -99,8 +99,8 @@ def _cmd_compress(args) -> int:
           f"{s['parent_macro_f1']:.4f}) on {s['on']}; {m['wall_seconds']:.0f} s in all")
     if "held_out_lots" in s:
         h = s["held_out_lots"]
-        print(f"held-out lots: macro-F1 {h['macro_f1']:.4f} (parent {h['parent_macro_f1']:.4f}, agreement "
-              f"{h['agreement']:.4f}) on {h['n']} maps, {h['on']}")
+        print(f"held-out lots: macro-F1 {h['macro_f1']:.4f} (parent {h['parent_macro_f1']:.4f}), {h['errors']} maps "
+              f"wrong (parent {h['parent_errors']}), agreement {h['agreement']:.4f}, on {h['n']} maps, {h['on']}")
     return 0
 
 

@@ -146,6 +146,7 @@ def _agreement(parent: WaferModel, child: WaferModel, maps, y) -> dict:
     mc = classification_metrics(y, c, parent.label_names)
     return {"n": len(maps), "parent_macro_f1": mp["macro_f1"], "macro_f1": mc["macro_f1"],
             "parent_accuracy": mp["accuracy"], "accuracy": mc["accuracy"], "agreement": float((p == c).mean()),
+            "parent_errors": int((p != y).sum()), "errors": int((c != y).sum()),
             "parent_per_class_recall": mp["per_class_recall"], "per_class_recall": mc["per_class_recall"]}
 
 
@@ -288,7 +289,8 @@ def readme(config: dict, m: dict) -> str:
               f"{sp['parent_ms_per_map']:.2f} |",
               f"| macro-F1 on {s['on']} | {s['macro_f1']:.4f} | {s['parent_macro_f1']:.4f} |",
               f"| accuracy on the same maps | {s['accuracy']:.4f} | {s['parent_accuracy']:.4f} |",
-              *([f"| macro-F1 on {h['on']} ({h['n']} maps) | {h['macro_f1']:.4f} | {h['parent_macro_f1']:.4f} |"]
+              *([f"| macro-F1 on {h['on']} ({h['n']} maps) | {h['macro_f1']:.4f} | {h['parent_macro_f1']:.4f} |",
+                 f"| maps wrong among those | {h['errors']} | {h['parent_errors']} |"]
                 if (h := s.get("held_out_lots")) else []),
               "", f"The two models predict the same class for {100 * s['agreement']:.2f} % of those maps. Scores on "
               "unseen maps: `deepfab wafer eval --model THIS_FOLDER --data wm811k:test --dedup`, or "
