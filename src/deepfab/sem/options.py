@@ -36,7 +36,8 @@ class SemTrainOptions:
     scale: int = option(2, "upscale: the factor (2, 3 or 4)", choices=(2, 3, 4))
     arch: str | None = option(None, "dncnn (denoise), espcn or srcnn (upscale); default dncnn / espcn")
     depth: int = option(10, "dncnn: layers (the receptive field is 2 depth + 1 px)", always=True)
-    features: int = option(32, "dncnn: channels of the hidden layers", always=True)
+    features: int = option(24, "dncnn: channels of the hidden layers (24, as the shipped denoiser: a 1024 x 1024 "
+                           "image within 5 s on 2 CPU cores)", always=True)
     sigma_min: float = option(5.0, "denoise: lowest Gaussian noise std, 8-bit grey levels", always=True)
     sigma_max: float = option(50.0, "denoise: highest Gaussian noise std, 8-bit grey levels", always=True)
     dose_min: float = option(4.0, "denoise: lowest SEM dose, electrons per unit intensity", always=True)
