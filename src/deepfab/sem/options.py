@@ -16,13 +16,11 @@ and ``argparse``.
 """
 from __future__ import annotations
 
-import argparse
 import shlex
-from dataclasses import MISSING, asdict, dataclass, fields
-from typing import get_args, get_type_hints
+from dataclasses import asdict, dataclass, fields
 
 from ..errors import UsageError
-from ..wafer.options import flag, option
+from ..wafer.options import TrainOptions, flag, option
 
 ARCHS = {"denoise": ("dncnn",), "upscale": ("espcn", "srcnn")}
 
@@ -109,26 +107,8 @@ class SemTrainOptions:
                 parts += [flag(f.name), value]
         return shlex.join(str(p) for p in parts)
 
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> SemTrainOptions:
-        return cls(**{f.name: getattr(args, f.name) for f in fields(cls)})
-
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        """One flag per field: type from the annotation, help and default from the field."""
-        hints = get_type_hints(cls)
-        for f in fields(cls):
-            kw = dict(f.metadata["cli"])
-            base = next((a for a in get_args(hints[f.name]) if a is not type(None)), hints[f.name])
-            if base is bool:
-                kw["action"] = "store_true"
-            else:
-                kw["type"] = base
-            if f.default is MISSING:
-                kw["required"] = True
-            shown = "" if f.default in (MISSING, None) or base is bool else f" (default {f.default})"
-            parser.add_argument(flag(f.name), default=None if f.default is MISSING else f.default,
-                                help=f.metadata["help"] + shown, **kw)
+    from_args = classmethod(TrainOptions.from_args.__func__)           # one flag per field, as wafer train
+    add_arguments = classmethod(TrainOptions.add_arguments.__func__)
 
 
 __all__ = ["SemTrainOptions", "ARCHS"]
