@@ -127,8 +127,9 @@ def speed(model: str, threads: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "scan.tif"
         tifffile.imwrite(src, np.rint(noisy * 65535).astype(np.uint16), photometric="minisblack")
-        cmd = [sys.executable, "-m", "deepfab", "sem", "denoise", str(src), "--out", str(Path(tmp) / "clean.tif"),
-               "--model", model, "--threads", str(threads)]
+        argv = ["sem", "denoise", str(src), "--out", str(Path(tmp) / "clean.tif"), "--model", model,
+                "--threads", str(threads)]
+        cmd = [sys.executable, "-m", "deepfab", *argv]
         walls = []
         for k in range(3):                                     # the first run also warms the file cache
             t0 = time.perf_counter()
@@ -137,7 +138,7 @@ def speed(model: str, threads: int) -> dict:
         out["cli_seconds"] = min(walls[1:])
         # the same command with the interpreter's usual teardown at exit (what ``deepfab.cli.run`` skips)
         plain = [sys.executable, "-c", "import sys; from deepfab.cli import main; sys.exit(main(sys.argv[1:]))",
-                 *cmd[3:], "--force"]
+                 *argv, "--force"]
         walls = []
         for _ in range(2):
             t0 = time.perf_counter()

@@ -208,13 +208,12 @@ def run() -> None:
     """The ``deepfab`` command (and ``python -m deepfab``): ``main()``, then exit without the
     interpreter's teardown. Unloading torch's modules and libraries at exit takes 0.6 to 1 s on the
     2-core CPU, as long as a quick command's own work; every output file is written and closed by
-    then, and the exit handlers (``atexit``, temporary folders, logging) still run."""
+    then (``deepfab.io`` writes them whole), and the exit handlers (``atexit``, temporary folders,
+    logging) still run."""
     import atexit
-    import gc
     import os
 
     rc = main()
-    gc.collect()                            # objects with finalizers (an unclosed file) finish first
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
