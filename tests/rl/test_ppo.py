@@ -187,3 +187,16 @@ def test_curve_on_grid_and_figures():
     assert len(fig.axes[0].patches) == 2 and fig.axes[0].get_ylim() == (0, 5)
     offsets = [c.get_offsets().tolist() for c in fig.axes[0].collections]
     assert [[0, 2.5], [0, 3.5]] in offsets                                  # the per-seed dots
+
+
+def test_sb3_trainer_leaves_nothing_in_the_temp_dir(tmp_path, monkeypatch):
+    """stable-baselines3 makes an SB3-<date> folder in the temp dir for its default logger; ours is silent."""
+    import tempfile
+
+    from deepfab.rl.evaluate import sb3_ppo_trainer
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)          # re-read TMPDIR
+    policy, history = sb3_ppo_trainer(PPOConfig(num_envs=2, num_steps=32))(lambda i: gym.make("CartPole-v1"), 128, 0)
+    assert policy.num_timesteps == 128 and history and all(h["length"] > 0 for h in history)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("SB3")] == []

@@ -183,6 +183,7 @@ def sb3_ppo_trainer(config=None):
         import torch
         from stable_baselines3 import PPO
         from stable_baselines3.common.callbacks import BaseCallback
+        from stable_baselines3.common.logger import Logger
         from stable_baselines3.common.monitor import Monitor
         from stable_baselines3.common.vec_env import DummyVecEnv
 
@@ -206,6 +207,7 @@ def sb3_ppo_trainer(config=None):
                     max_grad_norm=cfg.max_grad_norm, target_kl=cfg.target_kl, seed=seed, device=cfg.device,
                     policy_kwargs=dict(net_arch=dict(pi=[cfg.hidden] * 2, vf=[cfg.hidden] * 2),
                                        activation_fn=torch.nn.Tanh))
+        model.set_logger(Logger(folder=None, output_formats=[]))   # no SB3-<date> folder left in the temp dir
         model.learn(total_timesteps=total_steps, callback=Episodes())
         venv.close()
         return model, history
