@@ -117,6 +117,16 @@ def upscale_quality(model: str, sets: dict, scale: int = 2) -> dict:
     return rows
 
 
+def best_wall(cmd: list[str], runs: int) -> float:
+    """The shortest wall time of ``runs`` runs of the command ``cmd``."""
+    walls = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        walls.append(time.perf_counter() - t0)
+    return min(walls)
+
+
 def speed(model: str, threads: int) -> dict:
     """Seconds: the CLI on a 1024x1024 16-bit TIFF, the network alone, NLM and BM3D on the same image."""
     import tifffile
@@ -129,22 +139,12 @@ def speed(model: str, threads: int) -> dict:
         tifffile.imwrite(src, np.rint(noisy * 65535).astype(np.uint16), photometric="minisblack")
         argv = ["sem", "denoise", str(src), "--out", str(Path(tmp) / "clean.tif"), "--model", model,
                 "--threads", str(threads)]
-        cmd = [sys.executable, "-m", "deepfab", *argv]
-        walls = []
-        for k in range(3):                                     # the first run also warms the file cache
-            t0 = time.perf_counter()
-            subprocess.run(cmd + (["--force"] if k else []), check=True, capture_output=True)
-            walls.append(time.perf_counter() - t0)
-        out["cli_seconds"] = min(walls[1:])
+        best_wall([sys.executable, "-m", "deepfab", *argv], 1)              # the first run warms the file cache
+        out["cli_seconds"] = best_wall([sys.executable, "-m", "deepfab", *argv, "--force"], 2)
         # the same command with the interpreter's usual teardown at exit (what ``deepfab.cli.run`` skips)
-        plain = [sys.executable, "-c", "import sys; from deepfab.cli import main; sys.exit(main(sys.argv[1:]))",
-                 *argv, "--force"]
-        walls = []
-        for _ in range(2):
-            t0 = time.perf_counter()
-            subprocess.run(plain, check=True, capture_output=True)
-            walls.append(time.perf_counter() - t0)
-        out["cli_with_teardown_seconds"] = min(walls)
+        out["cli_with_teardown_seconds"] = best_wall(
+            [sys.executable, "-c", "import sys; from deepfab.cli import main; sys.exit(main(sys.argv[1:]))", *argv,
+             "--force"], 2)
     torch.set_num_threads(threads)
     sm = load_model(model, "denoise")
     sm.restore(noisy[:128, :128])                              # fold BatchNorm, warm up
