@@ -4,12 +4,15 @@ Two kinds of noise sit in every table of a lecture, and each has its yardstick. 
 weights, batch order, augmentation draws) is measured by the spread over seeds and removed by
 pairing: ``paired_differences`` subtracts the baseline run of the same seed and runs a paired
 t-test. The finite test set is measured by the percentile bootstrap over test maps
-(``bootstrap_macro_f1``), which needs only each run's confusion matrix. Lectures 1 and 2 use both.
+(``bootstrap_macro_f1``), which needs only each run's confusion matrix; two models scored on the
+same maps are compared by resampling the maps once for both (``bootstrap_macro_f1_difference``).
+Lectures 1 and 2 use both kinds.
 
     table = summarize(rows, ("macro_f1", "accuracy"), n_boot=1000)   # + macro_f1_low / _high
     diffs = paired_differences(rows, "baseline", "macro_f1")
     ctx.table(summary_table(table, diffs, means={"train_accuracy": "train acc"}))
     lo, hi = bootstrap_macro_f1(confusion, n_boot=1000, seed=0)
+    d, lo, hi = bootstrap_macro_f1_difference(y, pred_a, pred_b, n_boot=1000)   # macro-F1 of a minus b
 
 References: B. Efron, R. Tibshirani, "An Introduction to the Bootstrap", Chapman & Hall 1993
 (percentile interval); "Student" (W. S. Gosset), "The probable error of a mean", Biometrika 6, 1908.
@@ -53,6 +56,33 @@ def bootstrap_macro_f1(confusion, n_boot: int = 1000, level: float = 0.95, seed:
         scores[b] = np.mean(run)
     lo, hi = np.quantile(scores, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)
+
+
+def bootstrap_macro_f1_difference(y_true, pred_a, pred_b, n_boot: int = 1000, level: float = 0.95,
+                                  seed: int = 0) -> tuple[float, float, float]:
+    """Macro-F1 of predictions ``pred_a`` minus that of ``pred_b`` on the same maps (true classes
+    ``y_true``), and its paired percentile bootstrap interval: each resample draws maps with
+    replacement and scores both models on the same draw, so the noise the two share (which maps
+    happen to be in the test set) cancels. Returns (difference, low, high)."""
+    from ..train import classification_metrics
+
+    y, a, b = (np.asarray(v).ravel() for v in (y_true, pred_a, pred_b))
+    if not (len(y) == len(a) == len(b)) or len(y) == 0:
+        raise UsageError(f"y_true, pred_a and pred_b must be equally long and not empty; got {len(y)}, {len(a)}, "
+                         f"{len(b)}")
+    if not 0 < level < 1 or n_boot < 1:
+        raise UsageError(f"level must be in (0, 1) and n_boot >= 1; got {level}, {n_boot}")
+    k = int(max(y.max(), a.max(), b.max())) + 1
+    names = [str(i) for i in range(k)]
+
+    def diff(i):
+        return (classification_metrics(y[i], a[i], names)["macro_f1"]
+                - classification_metrics(y[i], b[i], names)["macro_f1"])
+
+    rng = np.random.default_rng(seed)
+    scores = np.array([diff(rng.integers(0, len(y), len(y))) for _ in range(n_boot)])
+    lo, hi = np.quantile(scores, [(1 - level) / 2, (1 + level) / 2])
+    return float(diff(np.arange(len(y)))), float(lo), float(hi)
 
 
 def summarize(rows: list[dict], keys=("macro_f1", "accuracy", "balanced_accuracy"), n_boot: int = 0,
