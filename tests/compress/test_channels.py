@@ -102,6 +102,22 @@ def test_residual_share_apart_and_a_slim_net_prunes_again():
     assert again.config["widths"] == [4, 8] and again.config["inner"] == [[2], [4]]
 
 
+def test_multiple_rounds_every_kept_count_down_and_keeps_at_least_one_multiple():
+    net = trained_like(ResNet(width=16))
+    assert prune_channels(net, 0.75).config["widths"] == [12, 24, 48, 96]
+    small = prune_channels(net, 0.75, multiple=8)
+    assert (small.config["stem"], small.config["widths"], small.config["inner"]) == (
+        8, [8, 24, 48, 96], [[8], [24], [48], [96]])
+    assert prune_channels(net, 0.5, multiple=8).config == prune_channels(net, 0.5).config   # already multiples
+    assert prune_channels(net, 0.1, multiple=8).config["widths"] == [8, 8, 8, 8]            # 2, 3, 6, 13 -> 8
+    tiny = trained_like(ResNet(width=4, blocks=(1, 1)))
+    assert prune_channels(tiny, 0.5, multiple=8).config["widths"] == [4, 8]                 # 4 < 8: all kept
+    x = torch.rand(3, 2, 32, 32)
+    assert small(x).shape == (3, 9)
+    with pytest.raises(UsageError, match="multiple must be a positive int"):
+        prune_channels(net, 0.5, multiple=0)
+
+
 def test_a_stem_stream_of_its_own_keeps_its_projection():
     net = trained_like(SlimResNet(stem=6, widths=(5, 8), inner=((4,), (6,))))
     small = prune_channels(net, 0.5)                # stem 3 and stage 0 3 would make an identity: stem moves

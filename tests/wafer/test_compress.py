@@ -125,7 +125,7 @@ def test_slim_folder_is_stored_folded_and_matches_the_fine_tuned_net(parent, tmp
     student.load_state_dict(torch.load(out / "checkpoints" / "checkpoint.pt", weights_only=True)["model"])
     x = wm.encode(maps)
     torch.testing.assert_close(_logits(wm.net, x), _logits(student, x), rtol=1e-4, atol=1e-4)
-    assert cfg["arch_kwargs"]["widths"] == [6, 12, 24, 48]                  # 0.75 of 8, 16, 32, 64
+    assert cfg["arch_kwargs"]["widths"] == [8, 8, 24, 48]     # 0.75 of 8, 16, 32, 64 down to multiples of 8
 
 
 def test_int8_alone_keeps_the_parent_architecture_and_its_predictions(parent, tmp_path, maps):

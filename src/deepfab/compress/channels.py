@@ -44,8 +44,10 @@ from ..models import SlimResNet
 CRITERIA = ("l1", "bn")
 
 
-def _n_keep(n: int, keep: float) -> int:
-    return max(1, min(n, int(keep * n + 0.5)))
+def _n_keep(n: int, keep: float, multiple: int = 1) -> int:
+    """Channels kept of n: the share ``keep``, rounded down to a multiple of ``multiple`` (at least one multiple)."""
+    k = max(1, min(n, int(keep * n + 0.5)))
+    return max(min(n, multiple), k // multiple * multiple)
 
 
 def _filter_scores(conv: nn.Conv2d, bn: nn.BatchNorm2d, criterion: str) -> torch.Tensor:
@@ -85,14 +87,19 @@ def _streams(net):
 
 
 @torch.no_grad()
-def prune_channels(net: nn.Module, keep: float, criterion: str = "l1", residual: float | None = None) -> SlimResNet:
+def prune_channels(net: nn.Module, keep: float, criterion: str = "l1", residual: float | None = None,
+                   multiple: int = 1) -> SlimResNet:
     """A ``SlimResNet`` keeping a share ``keep`` of each block's inner channels and ``residual`` (default
     ``keep``) of each residual stream's channels, chosen by ``criterion`` ("l1" or "bn"); weights and BN
-    statistics are copied from ``net`` (a ``ResNet`` or ``SlimResNet``, left unchanged)."""
+    statistics are copied from ``net`` (a ``ResNet`` or ``SlimResNet``, left unchanged). Every kept
+    count is rounded down to a multiple of ``multiple`` (8 suits int8 kernels: a 12-channel int8
+    convolution runs about as slowly as a 16-channel float one)."""
     residual = keep if residual is None else residual
     for name, v in (("keep", keep), ("residual", residual)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 < v <= 1.0:
             raise UsageError(f"prune_channels: {name} must be a share in (0, 1]; got {v!r}")
+    if isinstance(multiple, bool) or not isinstance(multiple, int) or multiple < 1:
+        raise UsageError(f"prune_channels: multiple must be a positive int; got {multiple!r}")
     if criterion not in CRITERIA:
         raise UsageError(f"prune_channels: criterion must be one of {CRITERIA}; got {criterion!r}")
     cfg = getattr(net, "config", None)
@@ -103,12 +110,12 @@ def prune_channels(net: nn.Module, keep: float, criterion: str = "l1", residual:
     kept = []                                                      # kept channel indices of each stream
     for ws in writers:
         scores = sum(_filter_scores(c, b, criterion) for c, b in ws)
-        kept.append(_top(scores, _n_keep(len(scores), residual)))
+        kept.append(_top(scores, _n_keep(len(scores), residual, multiple)))
     if len(writers) > 1 and s_out[0] != 0 and len(kept[0]) == len(kept[s_out[0]]):
         # the stem has its own stream (stem != widths[0]); equal widths would build an identity shortcut
         n0 = len(kept[0]) + 1 if len(kept[0]) < net.stem[0].out_channels else len(kept[0]) - 1
         kept[0] = _top(_filter_scores(net.stem[0], net.stem[1], criterion), max(n0, 1))
-    inner_kept = [_top(_filter_scores(b.conv1, b.bn1, criterion), _n_keep(b.conv1.out_channels, keep))
+    inner_kept = [_top(_filter_scores(b.conv1, b.bn1, criterion), _n_keep(b.conv1.out_channels, keep, multiple))
                   for b in net.features]
     # the new widths: one stream per stage (its last block's output); inner widths per block, per stage
     widths, inner, k = [], [], 0

@@ -4,7 +4,8 @@ Three recipes (``--method``), applied to a model folder and written as a new mod
 ``deepfab wafer eval|predict|explain`` load like any other:
 
     slim        structured channel pruning (``deepfab.compress.prune_channels``: a share ``keep`` of
-                the filters of every conv, ranked by L1 norm) to a smaller dense ``SlimResNet``, then
+                the filters of every conv, ranked by L1 norm, each count rounded down to a multiple of
+                8, where int8 kernels are fast) to a smaller dense ``SlimResNet``, then
                 a distillation fine-tune (``deepfab.compress.DistillLoss``: the original model is the
                 teacher, temperature T, soft-target weight alpha) on the model's own training maps,
                 with the engine of ``deepfab.train.fit`` (AdamW, one-cycle, a random symmetry of the
@@ -65,6 +66,7 @@ from .model_io import (
 from .options import CompressOptions, TrainOptions
 from .training import CKPT, calibrate_folder, claim_model_dir, combine, options_of, training_sets
 
+CHANNEL_MULTIPLE = 8    # kept channel counts are multiples of it: int8 convolutions of 12 channels run 4x slower
 SPEED_MAPS = 512        # maps timed for the speed ratio written into metrics.json and README.md
 SCORE_MAPS = 4000       # training maps scored when the model has no validation maps
 
@@ -117,7 +119,7 @@ def _check_parent(wm: WaferModel, out: Path) -> None:
 def fine_tune(wm: WaferModel, X: np.ndarray, y: np.ndarray, val, opts: CompressOptions, run: dict):
     """Prune ``wm.net`` and distil it on (X, y) from ``wm`` as teacher; (student, fit result, config)."""
     out = Path(opts.out)
-    student = prune_channels(wm.net.cpu(), opts.keep, opts.criterion)
+    student = prune_channels(wm.net.cpu(), opts.keep, opts.criterion, multiple=CHANNEL_MULTIPLE)
     seed_everything(opts.seed)
     cfg = TrainConfig(epochs=opts.epochs, batch_size=opts.batch_size, lr=opts.lr, optimizer="adamw",
                       weight_decay=opts.weight_decay, scheduler="onecycle", seed=opts.seed, device=opts.device,

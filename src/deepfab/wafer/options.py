@@ -171,8 +171,9 @@ class CompressOptions:
     method: str = option("slim+int8", "slim: channel pruning, then a distillation fine-tune on the model's training "
                          "maps; int8: post-training int8 quantization calibrated on training maps; slim+int8: both",
                          always=True, metavar="|".join(METHODS))
-    keep: float = option(0.5, "slim: the share of channels kept in every conv (0 < F <= 1; 0.5 keeps widths that "
-                         "are multiples of 8 for a width-16 ResNet)", always=True, metavar="F")
+    keep: float = option(0.5, "slim: the share of channels kept in every conv (0 < F <= 1), each count rounded "
+                         "down to a multiple of 8 (int8 convolutions of 12 channels run as slowly as 16 in "
+                         "float)", always=True, metavar="F")
     criterion: str = option("l1", "slim: rank filters by their L1 norm (l1) or their batch-norm scale (bn)",
                             metavar="l1|bn")
     epochs: int = option(8, "slim: distillation fine-tune epochs", always=True)
