@@ -2,7 +2,9 @@
 magnitude-pruned copies as a ratio to the float32 net, measured in one process (lecture 12).
 
 A ResNet-10 of the given width on a batch of 32x32 three-channel inputs; the copies are built by
-``deepfab.compress`` (``prune_channels`` at each ``--keep``, ``quantize_int8``, both stacked, and
+``deepfab.compress`` (``prune_channels`` at each ``--keep``, also with every kept count rounded down to
+a multiple of 8 as ``deepfab wafer compress`` does where that changes the widths, ``quantize_int8``,
+both stacked, and
 ``global_magnitude_prune`` at 90 % with the mask folded in). The models take turns in every repeat
 and each time is the median (``compress.latency_seconds``), so the ratios compare the models while
 absolute times depend on the machine and its load. Beside each time ratio: the ratio of
@@ -37,8 +39,11 @@ def build(width: int, keeps, x) -> dict:
     models = {"float32": net, "int8": compress.quantize_int8(net, x[:128])}
     for k in keeps:
         slim = compress.prune_channels(net, k).eval()
-        models[f"channels {k}"] = slim
-        models[f"channels {k} + int8"] = compress.quantize_int8(slim, x[:128])
+        rounded = compress.prune_channels(net, k, multiple=8).eval()
+        for name, m in ((f"channels {k}", slim), (f"channels {k}, x8", rounded)):
+            if name == f"channels {k}" or m.config != slim.config:
+                models[name] = m
+                models[f"{name} + int8"] = compress.quantize_int8(m, x[:128])
     mag = compress.make_permanent(compress.global_magnitude_prune(copy.deepcopy(net), 0.9))
     models["magnitude 90%"] = mag.eval()
     return models
