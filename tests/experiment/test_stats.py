@@ -4,14 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deepfab.experiment import (
-    bootstrap_macro_f1,
-    bootstrap_macro_f1_difference,
-    paired_differences,
-    recall_table,
-    summarize,
-    summary_table,
-)
+from deepfab.experiment import bootstrap_macro_f1, paired_differences, recall_table, summarize, summary_table
+from deepfab.experiment.stats import bootstrap_macro_f1_difference
 
 
 def test_summarize_mean_and_sample_sd():
