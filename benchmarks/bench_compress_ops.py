@@ -39,11 +39,13 @@ def build(width: int, keeps, x) -> dict:
     models = {"float32": net, "int8": compress.quantize_int8(net, x[:128])}
     for k in keeps:
         slim = compress.prune_channels(net, k).eval()
+        variants = {f"channels {k}": slim}
         rounded = compress.prune_channels(net, k, multiple=8).eval()
-        for name, m in ((f"channels {k}", slim), (f"channels {k}, x8", rounded)):
-            if name == f"channels {k}" or m.config != slim.config:
-                models[name] = m
-                models[f"{name} + int8"] = compress.quantize_int8(m, x[:128])
+        if rounded.config != slim.config:                    # rounding to multiples of 8 changed the widths
+            variants[f"channels {k}, x8"] = rounded
+        for name, m in variants.items():
+            models[name] = m
+            models[f"{name} + int8"] = compress.quantize_int8(m, x[:128])
     mag = compress.make_permanent(compress.global_magnitude_prune(copy.deepcopy(net), 0.9))
     models["magnitude 90%"] = mag.eval()
     return models

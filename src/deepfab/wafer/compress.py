@@ -66,7 +66,7 @@ from .model_io import (
 from .options import CompressOptions, TrainOptions
 from .training import CKPT, calibrate_folder, claim_model_dir, combine, options_of, training_sets
 
-CHANNEL_MULTIPLE = 8    # kept channel counts are multiples of it: int8 convolutions of 12 channels run 4x slower
+CHANNEL_MULTIPLE = 8    # kept channel counts are multiples of it: an int8 stage of 12 channels ran 5x slower than 8
 SPEED_MAPS = 512        # maps timed for the speed ratio written into metrics.json and README.md
 SCORE_MAPS = 4000       # training maps scored when the model has no validation maps
 
