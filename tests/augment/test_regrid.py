@@ -22,6 +22,7 @@ from deepfab.augment.regrid import (
     random_grid,
     regrid,
     regrid_maps,
+    scatter_fails,
     wafer_disk,
 )
 from deepfab.data import encode_maps
@@ -175,6 +176,37 @@ def test_random_grids_stay_in_range_and_avoid_the_probe_grids():
     assert {m.shape for m in maps} == set(PROBE_GRIDS)
 
 
+def test_scatter_turns_that_fraction_of_passes_to_fail():
+    m = blob_map(p_bg=0.05)
+    out = scatter_fails(m, 0.1, seed=0)
+    n = (m == 1).sum()
+    assert (out == 2).sum() == (m == 2).sum() + round(0.1 * n)
+    assert np.array_equal(out > 0, m > 0) and not ((m == 2) & (out != 2)).any()   # the pattern stays, the wafer too
+    assert np.array_equal(scatter_fails(m, 0.0), m) and (scatter_fails(m, 1.0)[m > 0] == 2).all()
+    added = (out == 2) & (m == 1)                                      # uniform over the pass dies: no place favoured
+    rows = np.nonzero(m == 1)[0]
+    assert abs(np.nonzero(added)[0].mean() - rows.mean()) < 2.0
+
+
+def test_regrid_maps_scatter_only_the_labels_asked_for():
+    from deepfab.data import load_wm811k
+
+    ws = load_wm811k("train_1").subset(np.arange(64))
+    keep = sorted(set(ws.labels.tolist()))[:1]
+    data = RegridMaps(ws.maps, ws.labels, size=16, p=0.0, scatter=1.0, scatter_max=0.3, scatter_labels=keep, seed=3)
+    batch = list(range(64))
+    x = torch.stack([xb for xb, _ in data.__getitems__(batch)])
+    plain = torch.from_numpy(encode_maps(ws.maps, 16, True))
+    changed = (x != plain).flatten(1).any(1).numpy()
+    assert changed[np.isin(ws.labels, keep)].mean() > 0.8 and not changed[~np.isin(ws.labels, keep)].any()
+    assert (x[:, 2] >= plain[:, 2] - 1e-6).all()                      # fails only added: the fail share never drops
+    again = torch.stack([xb for xb, _ in data.__getitems__(batch)])
+    assert torch.equal(x, again)
+    faded = RegridMaps(ws.maps, ws.labels, size=16, p=0.0, scatter=1.0, scatter_max=0.0, scatter_fade=0.8, seed=3)
+    xf = torch.stack([xb for xb, _ in faded.__getitems__(batch)])
+    assert (xf[:, 2] <= plain[:, 2] + 1e-6).all() and (xf[:, 2] < plain[:, 2] - 1e-6).any()   # fails only removed
+
+
 def test_regrid_maps_dataset_for_fit():
     from deepfab.data import load_wm811k
     from deepfab.models.small import SmallCNN
@@ -206,6 +238,8 @@ def test_regrid_maps_dataset_for_fit():
     (lambda: regrid_maps([blob_map()], []), UsageError, "at least one grid"),
     (lambda: RegridMaps([blob_map()], [0], p=2.0), UsageError, "p must be a fraction in [0, 1]; got 2.0"),
     (lambda: RegridMaps([blob_map()], [0, 1]), DataError, "one label per map"),
+    (lambda: RegridMaps([blob_map()], [0], scatter=-0.1), UsageError, "scatter must be a fraction in [0, 1]"),
+    (lambda: scatter_fails(blob_map(), 2), UsageError, "scatter must be a fraction in [0, 1]; got 2"),
 ])
 def test_bad_input_raises_one_clear_line(call, kind, words):
     with pytest.raises(kind) as exc:
@@ -216,6 +250,8 @@ def test_bad_input_raises_one_clear_line(call, kind, words):
 @pytest.mark.parametrize("kw, words", [
     (dict(regrid=1.5), "--regrid must be a fraction in [0, 1]; got 1.5"),
     (dict(regrid_fade=0.2), "--regrid-fade needs --regrid P > 0"),
+    (dict(scatter=-0.5), "--scatter must be a fraction in [0, 1]; got -0.5"),
+    (dict(scatter_fade=0.2), "--scatter-fade needs --scatter P > 0"),
 ])
 def test_bad_regrid_options(kw, words):
     from deepfab.wafer.options import TrainOptions

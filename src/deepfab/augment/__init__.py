@@ -15,17 +15,27 @@ References: see each module.
 """
 from .dihedral import D4_NAMES, D4_ORDER, dihedral, dihedral_batch, dihedral_compose, dihedral_inverse, orbit
 from .invariance import d4_agreement, d4_logits, tta_predict
-from .regrid import PROBE_GRIDS, RegridMaps, fade_fails, fail_density, random_grid, regrid, regrid_maps, wafer_disk
+from .regrid import (
+                     PROBE_GRIDS,
+                     RegridMaps,
+                     fade_fails,
+                     fail_density,
+                     random_grid,
+                     regrid,
+                     regrid_maps,
+                     scatter_fails,
+                     wafer_disk,
+)
 from .transforms import (
-    Compose,
-    DieNoise,
-    GaussianNoise,
-    RandomApply,
-    RandomDihedral,
-    RandomRotation,
-    SaltPepper,
-    check_maps,
-    wafer_augment,
+                     Compose,
+                     DieNoise,
+                     GaussianNoise,
+                     RandomApply,
+                     RandomDihedral,
+                     RandomRotation,
+                     SaltPepper,
+                     check_maps,
+                     wafer_augment,
 )
 
 __all__ = [
@@ -33,5 +43,5 @@ __all__ = [
     "RandomDihedral", "RandomRotation", "SaltPepper", "check_maps", "dihedral",
     "dihedral_batch", "dihedral_compose", "dihedral_inverse", "orbit", "wafer_augment",
     "d4_logits", "d4_agreement", "tta_predict", "PROBE_GRIDS", "RegridMaps", "fade_fails", "fail_density",
-    "random_grid", "regrid", "regrid_maps", "wafer_disk",
+    "random_grid", "regrid", "regrid_maps", "scatter_fails", "wafer_disk",
 ]

@@ -21,16 +21,20 @@ differ) takes the defects that fall just outside it. A map already on ``shape`` 
 unchanged (before ``fade``).
 
 ``fade`` turns that fraction of the fail dies (at random) to pass: a fainter defect.
+``scatter_fails`` does the opposite to the pass dies: the same pattern on a wafer strewn with more
+single fails, as a product of lower yield or a noisier tester shows it.
 
-    from deepfab.augment.regrid import regrid, regrid_maps, RegridMaps
+    from deepfab.augment.regrid import regrid, regrid_maps, scatter_fails, RegridMaps
     new = regrid(m, (45, 43), seed=0)                         # (45, 43) uint8 in {0, 1, 2}
     faint = regrid(m, (39, 37), seed=1, fade=0.3)             # and 30 % of its fails turned pass
     later = regrid_maps(ws.maps, PROBE_GRIDS, seed=7)         # each map at one of the listed grids
     data = RegridMaps(ws.maps, ws.labels, size=32, p=0.5)     # for deepfab.train.fit: a share p of
                                                               # each batch re-rendered, then encoded
     f = fail_density(m)                                       # the local fail share behind the densities
+    noisy = scatter_fails(m, 0.08, seed=2)                    # 8 % of its pass dies turned fail
 
-Lecture 8 measures it (product-shift augmentation); ``deepfab wafer train --regrid P`` uses it.
+Lecture 8 measures it (product-shift augmentation); ``deepfab wafer train --regrid P`` uses it,
+``--scatter P`` the scattered fails (``benchmarks/bench_later_lots.py`` measures both).
 
 References: C. H. Stapper, "Modeling of integrated circuit defect sensitivities", IBM J. Res. Dev.
 27(6), 1983 (the Poisson and clustered yield models); M.-J. Wu, J.-S. R. Jang, J.-L. Chen, IEEE
@@ -100,6 +104,19 @@ def fade_fails(wafer_map, fraction: float, seed=0) -> np.ndarray:
     k = int(round(fraction * fails.size))
     if k:
         m.ravel()[_seeded(seed).choice(fails, k, replace=False)] = 1
+    return m
+
+
+def scatter_fails(wafer_map, fraction: float, seed=0) -> np.ndarray:
+    """A copy of the map with ``round(fraction * passes)`` of its pass dies, drawn at random, turned fail:
+    the scattered background fails of a product or a tester with a lower yield, under the same pattern."""
+    m = check_map(wafer_map).copy()
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction <= 1.0:
+        raise UsageError(f"scatter must be a fraction in [0, 1]; got {fraction!r}")
+    passes = np.flatnonzero(m.ravel() == 1)
+    k = int(round(fraction * passes.size))
+    if k:
+        m.ravel()[_seeded(seed).choice(passes, k, replace=False)] = 2
     return m
 
 
@@ -200,13 +217,20 @@ class RegridMaps(torch.utils.data.Dataset):
     ``dataset[i]`` is map i as ``encode_maps`` gives it, with its label; a batch (``__getitems__``,
     which a ``DataLoader`` calls with the batch's indices) re-renders each of its maps with
     probability ``p``, all at one grid drawn by ``random_grid`` (each faded by a fraction uniform in
-    [0, ``fade``]), and encodes them again. The draws are seeded by ``seed`` and the batch's indices, so a training run
-    is the same run to run, and a resumed run repeats what the uninterrupted one drew.
+    [0, ``fade``]), and encodes them again. With ``scatter`` > 0 each map whose label is in
+    ``scatter_labels`` (None: every label) also gets, with probability ``scatter``, a share uniform in
+    [0, ``scatter_max``] of its pass dies turned fail (``scatter_fails``: the same pattern on a wafer of
+    lower background yield), after a share uniform in [0, ``scatter_fade``] of its fails turned pass
+    (a broken, fainter pattern), before it is encoded. The draws are seeded by ``seed`` and the
+    batch's indices, so a training run is the same run to run, and a resumed run repeats what the
+    uninterrupted one drew.
     ``encoded``: the (N, C, S, S) float32 encoding of ``maps`` when already computed."""
 
     def __init__(self, maps, labels, size: int = 32, density: bool = True, p: float = 0.5, fade: float = 0.0,
-                 seed: int = 0, encoded=None, grid_range: tuple[int, int] = GRID_RANGE, exclude=PROBE_GRIDS):
-        for name, v in (("p", p), ("fade", fade)):
+                 seed: int = 0, encoded=None, grid_range: tuple[int, int] = GRID_RANGE, exclude=PROBE_GRIDS,
+                 scatter: float = 0.0, scatter_max: float = 0.1, scatter_fade: float = 0.0, scatter_labels=None):
+        for name, v in (("p", p), ("fade", fade), ("scatter", scatter), ("scatter_max", scatter_max),
+                        ("scatter_fade", scatter_fade)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
                 raise UsageError(f"RegridMaps: {name} must be a fraction in [0, 1]; got {v!r}")
         labels = np.asarray(labels)
@@ -215,6 +239,8 @@ class RegridMaps(torch.utils.data.Dataset):
         maps = [check_map(m, f"map {i}") for i, m in enumerate(maps)]
         self.maps, self.size, self.density, self.p, self.fade = maps, size, density, float(p), float(fade)
         self.seed, self.grid_range, self.exclude = int(seed) % 2 ** 32, grid_range, exclude
+        self.scatter, self.scatter_max, self.scatter_fade = float(scatter), float(scatter_max), float(scatter_fade)
+        self.scatter_ok = np.ones(len(maps), bool) if scatter_labels is None else np.isin(labels, list(scatter_labels))
         x = encode_maps(maps, size, density) if encoded is None else np.asarray(encoded, dtype=np.float32)
         if x.shape[0] != len(maps):
             raise DataError(f"RegridMaps: encoded holds {x.shape[0]} maps, maps {len(maps)}")
@@ -231,10 +257,18 @@ class RegridMaps(torch.utils.data.Dataset):
         idx = [int(i) for i in idx]
         rng = np.random.default_rng([self.seed, *idx])
         pick = np.flatnonzero(rng.random(len(idx)) < self.p)
+        new = dict(zip(pick.tolist(), self.rerender([idx[k] for k in pick], rng))) if pick.size else {}
+        if self.scatter:
+            hit = np.flatnonzero((rng.random(len(idx)) < self.scatter) & self.scatter_ok[idx])
+            for k in hit.tolist():
+                m = new.get(k, self.maps[idx[k]])
+                if self.scatter_fade:
+                    m = fade_fails(m, rng.uniform(0.0, self.scatter_fade), rng)
+                new[k] = scatter_fails(m, rng.uniform(0.0, self.scatter_max), rng)
         x = self.X[idx]                                                    # (B, C, S, S), a copy
-        if pick.size:
-            x[torch.from_numpy(pick)] = torch.from_numpy(encode_maps(self.rerender([idx[k] for k in pick], rng),
-                                                                     self.size, self.density))
+        if new:
+            ks = sorted(new)
+            x[torch.tensor(ks)] = torch.from_numpy(encode_maps([new[k] for k in ks], self.size, self.density))
         return list(zip(x, self.targets[idx]))
 
     def rerender(self, rows: list[int], rng: np.random.Generator) -> list[np.ndarray]:

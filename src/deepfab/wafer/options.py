@@ -83,6 +83,12 @@ class TrainOptions:
                            metavar="P")
     regrid_fade: float = option(0.0, "with --regrid: also turn a fraction, uniform in [0, F], of a re-rendered map's "
                                 "fail dies to pass (fainter defects)", metavar="F")
+    scatter: float = option(0.0, "background-noise augmentation: each training map of a patterned defect class (all "
+                            "but none, Random, Near-full) gets, with probability P, a share uniform in [0, 0.1] of "
+                            "its pass dies turned fail before encoding (deepfab.augment.regrid.scatter_fails)",
+                            metavar="P")
+    scatter_fade: float = option(0.0, "with --scatter: first turn a share, uniform in [0, F], of those maps' fail dies "
+                                 "to pass (a broken, fainter pattern)", metavar="F")
     amp: str = option("auto", "mixed precision: auto = on CUDA only; bf16 also on a CPU with bf16 instructions",
                       choices=AMP_CHOICES)
     novelty: bool = option(True, "after training, fit the novelty score (ood.pt: predict's ood_score and ood flag) on "
@@ -100,12 +106,15 @@ class TrainOptions:
             raise UsageError(f"--max-per-class must be a positive int; got {self.max_per_class}")
         if not 0.0 <= self.holdout_lots < 1.0:
             raise UsageError(f"--holdout-lots must be a fraction in [0, 1); got {self.holdout_lots}")
-        for name in ("regrid", "regrid_fade"):
+        for name in ("regrid", "regrid_fade", "scatter", "scatter_fade"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise UsageError(f"{flag(name)} must be a fraction in [0, 1]; got {getattr(self, name)}")
         if self.regrid_fade and not self.regrid:
             raise UsageError(f"--regrid-fade needs --regrid P > 0 (the share of maps re-rendered); got --regrid "
                              f"{self.regrid}")
+        if self.scatter_fade and not self.scatter:
+            raise UsageError(f"--scatter-fade needs --scatter P > 0 (the share of maps given scattered fails); got "
+                             f"--scatter {self.scatter}")
         if self.val is not None and self.holdout_lots:
             raise UsageError("give either --val FILE or --holdout-lots F, not both")
         for name, choices in (("class_weights", tuple(WEIGHT_RULES)), ("amp", AMP_CHOICES), ("keep", ("best", "last"))):
@@ -290,6 +299,12 @@ class TuneOptions:
                          choices=("sha", "none"))
     seed: int = option(0, "seeds the sampler, and the data order and initial weights of every trial alike",
                        always=True)
+    scatter: float = option(0.0, "background-noise augmentation: each training map of a patterned defect class (all "
+                            "but none, Random, Near-full) gets, with probability P, a share uniform in [0, 0.1] of "
+                            "its pass dies turned fail before encoding (deepfab.augment.regrid.scatter_fails)",
+                            metavar="P")
+    scatter_fade: float = option(0.0, "with --scatter: first turn a share, uniform in [0, F], of those maps' fail dies "
+                                 "to pass (a broken, fainter pattern)", metavar="F")
     amp: str = option("auto", "mixed precision, as `wafer train --amp`", choices=AMP_CHOICES)
     out: str = option(help="folder for trials.csv, best.json, config.json (and the default SQLite study)",
                       metavar="DIR")

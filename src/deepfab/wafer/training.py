@@ -56,6 +56,7 @@ from .model_io import DENSITY_ENCODING, ENCODING, build_net, open_data, save_mod
 from .options import WEIGHT_RULES, TrainOptions
 
 CKPT = "checkpoints"
+UNPATTERNED = ("none", "Random", "Near-full")   # classes that are a fail share, not a shape: --scatter leaves them
 
 
 def combine(sets: list[WaferSet]) -> WaferSet:
@@ -172,11 +173,15 @@ def train_wafer(opts: TrainOptions) -> dict:
            "data": files, "val": val_info}                                  # what load_model and --dedup read
     same_run = {**run, "max_per_class": opts.max_per_class}               # the engine checks the hyper-parameters
     train_data, augment = (X, train.labels), "RandomDihedral()"
-    if opts.regrid:                                # maps re-rendered at other die grids, per batch, then encoded
+    if opts.regrid or opts.scatter:                # maps re-rendered or given scattered fails per batch, then encoded
+        patterned = [i for i, n in enumerate(names) if n not in UNPATTERNED]
         train_data = RegridMaps(train.maps, train.labels, opts.size, opts.density, p=opts.regrid,
-                                fade=opts.regrid_fade, seed=opts.seed, encoded=X)
-        augment = f"RegridMaps(p={opts.regrid}, fade={opts.regrid_fade}), then RandomDihedral()"
-        same_run.update(regrid=opts.regrid, regrid_fade=opts.regrid_fade)
+                                fade=opts.regrid_fade, seed=opts.seed, encoded=X, scatter=opts.scatter,
+                                scatter_fade=opts.scatter_fade, scatter_labels=patterned)
+        augment = (f"RegridMaps(p={opts.regrid}, fade={opts.regrid_fade}, scatter={opts.scatter}, "
+                   f"scatter_fade={opts.scatter_fade}), then RandomDihedral()")
+        same_run.update(regrid=opts.regrid, regrid_fade=opts.regrid_fade, scatter=opts.scatter,
+                        scatter_fade=opts.scatter_fade)
     run_file = out / CKPT / "run.json"
     if opts.resume and run_file.exists() and json.loads(run_file.read_text()) != json.loads(json.dumps(same_run)):
         raise ModelError(f"{out}: cannot resume, the data, architecture or input size differ from the run "
