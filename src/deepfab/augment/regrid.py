@@ -95,29 +95,28 @@ def wafer_disk(shape) -> np.ndarray:
     return u[:, None] ** 2 + v[None, :] ** 2 <= 1.0
 
 
-def fade_fails(wafer_map, fraction: float, seed=0) -> np.ndarray:
-    """A copy of the map with ``round(fraction * fails)`` of its fail dies, drawn at random, turned pass."""
+def _flip(wafer_map, fraction: float, seed, source: int, name: str) -> np.ndarray:
+    """A copy of the map with ``round(fraction * n)`` of its n dies of value ``source``, drawn at random,
+    turned to the other on-wafer value (pass 1 <-> fail 2)."""
     m = check_map(wafer_map).copy()
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction <= 1.0:
-        raise UsageError(f"fade must be a fraction in [0, 1]; got {fraction!r}")
-    fails = np.flatnonzero(m.ravel() == 2)
-    k = int(round(fraction * fails.size))
+        raise UsageError(f"{name} must be a fraction in [0, 1]; got {fraction!r}")
+    dies = np.flatnonzero(m.ravel() == source)
+    k = int(round(fraction * dies.size))
     if k:
-        m.ravel()[_seeded(seed).choice(fails, k, replace=False)] = 1
+        m.ravel()[_seeded(seed).choice(dies, k, replace=False)] = 3 - source
     return m
+
+
+def fade_fails(wafer_map, fraction: float, seed=0) -> np.ndarray:
+    """A copy of the map with ``round(fraction * fails)`` of its fail dies, drawn at random, turned pass."""
+    return _flip(wafer_map, fraction, seed, 2, "fade")
 
 
 def scatter_fails(wafer_map, fraction: float, seed=0) -> np.ndarray:
     """A copy of the map with ``round(fraction * passes)`` of its pass dies, drawn at random, turned fail:
     the scattered background fails of a product or a tester with a lower yield, under the same pattern."""
-    m = check_map(wafer_map).copy()
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction <= 1.0:
-        raise UsageError(f"scatter must be a fraction in [0, 1]; got {fraction!r}")
-    passes = np.flatnonzero(m.ravel() == 1)
-    k = int(round(fraction * passes.size))
-    if k:
-        m.ravel()[_seeded(seed).choice(passes, k, replace=False)] = 2
-    return m
+    return _flip(wafer_map, fraction, seed, 1, "scatter")
 
 
 HITS = 5.0                                     # defects per new die inside a solid cluster (the density cap)

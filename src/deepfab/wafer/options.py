@@ -299,12 +299,6 @@ class TuneOptions:
                          choices=("sha", "none"))
     seed: int = option(0, "seeds the sampler, and the data order and initial weights of every trial alike",
                        always=True)
-    scatter: float = option(0.0, "background-noise augmentation: each training map of a patterned defect class (all "
-                            "but none, Random, Near-full) gets, with probability P, a share uniform in [0, 0.1] of "
-                            "its pass dies turned fail before encoding (deepfab.augment.regrid.scatter_fails)",
-                            metavar="P")
-    scatter_fade: float = option(0.0, "with --scatter: first turn a share, uniform in [0, F], of those maps' fail dies "
-                                 "to pass (a broken, fainter pattern)", metavar="F")
     amp: str = option("auto", "mixed precision, as `wafer train --amp`", choices=AMP_CHOICES)
     out: str = option(help="folder for trials.csv, best.json, config.json (and the default SQLite study)",
                       metavar="DIR")
