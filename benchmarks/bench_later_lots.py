@@ -3,8 +3,8 @@
 Each recipe trains ``deepfab wafer train`` on the shipped WM-811K training files (train_1, train_10,
 train_20, train_29, val) with ``--holdout-lots 0.15`` (or the bench's ``--holdout-lots F``): the
 earliest 85 % of lots train, the latest 15 % (by ``source_index``, copies of training maps removed)
-are held out. Every model is
-scored with its LAST epoch's weights (no choice made on the held-out lots), on
+are held out. Every model is scored with its LAST epoch's weights (no choice made on the held-out
+lots), on
 
 1. ``later``: the held-out later lots as they are (almost all one 27 x 25 product, 97 % ``none``),
    with the eight-view averaging of ``deepfab wafer predict`` (the other sets without it, unless
@@ -32,10 +32,10 @@ The recipes (``RECIPES``): ``base`` (the shipped default's recipe), ``regrid`` (
 ``regrid-fade`` (``--regrid 0.5 --regrid-fade 0.3``), ``sqrt`` (``--class-weights sqrt``),
 ``regrid-sqrt``, ``scatter`` (``--scatter 0.5``: patterned defects on noisier wafers) and
 ``scatter-fade`` (``--scatter 0.5 --scatter-fade 0.5``: also broken, fainter patterns). The
-command above (21,826 training maps: ``none`` and Edge-Ring thinned to 6,000)
-took 20.5 minutes of training CPU for its four runs (one thread, float32, on a CPU without bf16:
-about 100 s per epoch, 7 % more with ``--regrid 0.5``) and 43 minutes of wall time with scoring
-on a shared 2-core machine. Without ``--max-per-class`` (37,425 maps) an epoch takes about 140 s.
+command above (21,826 training maps: ``none`` and Edge-Ring thinned to 6,000) took 20.5 minutes
+of training CPU for its four runs (one thread, float32, on a CPU without bf16: about 100 s per
+epoch, 7 % more with ``--regrid 0.5``) and 43 minutes of wall time with scoring on a shared 2-core
+machine. Without ``--max-per-class`` (37,425 maps) an epoch takes about 140 s.
 
 References: M.-J. Wu, J.-S. R. Jang, J.-L. Chen, IEEE TSM 28(1), 2015 (WM-811K); J. Quinonero-Candela
 et al., "Dataset Shift in Machine Learning", MIT Press, 2009.

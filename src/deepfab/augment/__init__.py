@@ -16,26 +16,26 @@ References: see each module.
 from .dihedral import D4_NAMES, D4_ORDER, dihedral, dihedral_batch, dihedral_compose, dihedral_inverse, orbit
 from .invariance import d4_agreement, d4_logits, tta_predict
 from .regrid import (
-                     PROBE_GRIDS,
-                     RegridMaps,
-                     fade_fails,
-                     fail_density,
-                     random_grid,
-                     regrid,
-                     regrid_maps,
-                     scatter_fails,
-                     wafer_disk,
+    PROBE_GRIDS,
+    RegridMaps,
+    fade_fails,
+    fail_density,
+    random_grid,
+    regrid,
+    regrid_maps,
+    scatter_fails,
+    wafer_disk,
 )
 from .transforms import (
-                     Compose,
-                     DieNoise,
-                     GaussianNoise,
-                     RandomApply,
-                     RandomDihedral,
-                     RandomRotation,
-                     SaltPepper,
-                     check_maps,
-                     wafer_augment,
+    Compose,
+    DieNoise,
+    GaussianNoise,
+    RandomApply,
+    RandomDihedral,
+    RandomRotation,
+    SaltPepper,
+    check_maps,
+    wafer_augment,
 )
 
 __all__ = [
