@@ -4,10 +4,9 @@ magnitude-pruned copies as a ratio to the float32 net, measured in one process (
 A ResNet-10 of the given width on a batch of 32x32 three-channel inputs; the copies are built by
 ``deepfab.compress`` (``prune_channels`` at each ``--keep``, also with every kept count rounded down to
 a multiple of 8 as ``deepfab wafer compress`` does where that changes the widths, ``quantize_int8``,
-both stacked, and
-``global_magnitude_prune`` at 90 % with the mask folded in). The models take turns in every repeat
-and each time is the median (``compress.latency_seconds``), so the ratios compare the models while
-absolute times depend on the machine and its load. Beside each time ratio: the ratio of
+both stacked, and ``global_magnitude_prune`` at 90 % with the mask folded in). The models take
+turns in every repeat and each time is the median (``compress.latency_seconds``), so the ratios
+compare the models while absolute times depend on the machine and its load. Beside each time ratio: the ratio of
 multiply-adds and of state_dict bytes. The weights are random with batch-norm statistics from one
 forward pass (speed does not depend on what the net learnt; a 90 %-sparse net runs its zeros).
 
