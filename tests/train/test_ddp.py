@@ -18,9 +18,18 @@ TORCHRUN = Path(sys.executable).with_name("torchrun")
 ARGS = ["-m", "deepfab.train.ddp_check", "--epochs", "3", "--batch-size", "45"]
 
 
+# a gloo rank can abort in its C++ teardown after the run is done and written (about 1 run in 15 on
+# the 2-core CPU, with or without a barrier before destroy_process_group): that case, and only
+# that one, is run once more
+TEARDOWN_ABORT = "terminate called without an active exception"
+
+
 def launch(cmd, out):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "DEEPFAB_PROGRESS": "0"}
-    p = subprocess.run(cmd + ARGS + ["--out", str(out)], capture_output=True, text=True, timeout=120, env=env)
+    for _ in range(2):
+        p = subprocess.run(cmd + ARGS + ["--out", str(out)], capture_output=True, text=True, timeout=120, env=env)
+        if p.returncode == 0 or TEARDOWN_ABORT not in p.stdout + p.stderr:
+            break
     assert p.returncode == 0, p.stdout + p.stderr
     return json.loads((out / "metrics.json").read_text()), torch.load(out / "weights.pt", weights_only=True)
 
