@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.fft import irfft2, next_fast_len, rfft2
 
 from ..errors import DataError, UsageError
 from .distance import kth_distance
@@ -65,10 +66,10 @@ def autocorrelation_features(maps, radius: int = 5) -> np.ndarray:
         n = wafer.sum((1, 2))                                                # (B,) dies
         p = fail.sum((1, 2)) / np.maximum(n, 1)
         g = (fail - p[:, None, None]) * wafer
-        s = (2 * h, 2 * w)                                                   # zero padding: no wrap-around
-        G, W = np.fft.rfft2(g, s), np.fft.rfft2(wafer, s)
-        auto = np.fft.irfft2(G * np.conj(G), s)                              # (B, 2H, 2W) sum_x g(x) g(x+d)
-        pairs = np.fft.irfft2(W * np.conj(W), s)                             # dies pairs at each lag
+        s = (next_fast_len(h + radius, real=True), next_fast_len(w + radius, real=True))   # padding > radius: lags up
+        G, W = rfft2(g, s), rfft2(wafer, s)                                  # to radius never wrap around
+        auto = irfft2(G * np.conj(G), s)                                     # (B, S0, S1) sum_x g(x) g(x+d)
+        pairs = irfft2(W * np.conj(W), s)                                    # dies pairs at each lag
         var = np.maximum(p * (1 - p), 1e-9)[:, None]
         for j, (dy, dx) in enumerate(keys):
             orbit = {_canonical(a, b) for a, b in ((dy, dx), (dy, -dx), (dx, dy), (dx, -dy))}   # D4 orbit, d ~ -d
