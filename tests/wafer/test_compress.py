@@ -44,9 +44,9 @@ def parent(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def default_recipe(parent):
+def slim_int8(parent):
     out = parent.parent / "slim-int8"
-    assert _compress(parent, out, "--epochs", "1") == 0            # slim+int8 with the novelty score
+    assert _compress(parent, out, "--method", "slim+int8", "--epochs", "1") == 0     # with the novelty score
     return out
 
 
@@ -67,21 +67,21 @@ def _logits(net, x):
         return net.eval()(x)
 
 
-def test_int8_folder_loads_with_weights_only_and_records_its_recipe(parent, default_recipe, maps):
-    state = torch.load(default_recipe / "model.pt", weights_only=True)       # no pickled code
+def test_int8_folder_loads_with_weights_only_and_records_its_recipe(parent, slim_int8, maps):
+    state = torch.load(slim_int8 / "model.pt", weights_only=True)       # no pickled code
     assert any(v.dtype == torch.qint8 for v in state.values())
-    cfg = json.loads((default_recipe / "config.json").read_text())
+    cfg = json.loads((slim_int8 / "config.json").read_text())
     assert cfg["arch"] == "slim_resnet" and cfg["quantized"]["scheme"] == "int8-x86-fx"
     assert cfg["compressed"]["parent_sha256"] == sha256(parent / "model.pt")
     assert cfg["command"].startswith(f"deepfab wafer compress --model {parent} --method slim+int8 --keep 0.5")
     assert cfg["data"] == json.loads((parent / "config.json").read_text())["data"]   # --dedup reads them
-    m = json.loads((default_recipe / "metrics.json").read_text())
-    size = (default_recipe / "model.pt").stat().st_size
+    m = json.loads((slim_int8 / "metrics.json").read_text())
+    size = (slim_int8 / "model.pt").stat().st_size
     assert m["bytes"]["model_pt"] == size < 0.35 * (parent / "model.pt").stat().st_size
     assert m["fine_tune"]["epochs_run"] == 1 and m["novelty"]["threshold"] == cfg["novelty"]["threshold"]
-    readme = (default_recipe / "README.md").read_text()
+    readme = (slim_int8 / "README.md").read_text()
     assert cfg["command"] in readme and f"{m['bytes']['model_pt']:,}" in readme
-    wm = load_model(default_recipe, device="cpu")
+    wm = load_model(slim_int8, device="cpu")
     assert isinstance(wm.fast_net, Int8Stages) and wm.fast_net is wm.compact
     assert not any(isinstance(m, nn.BatchNorm2d) for m in wm.net.modules())
     # oracle: the float net with the int8 weights dequantized computes nearly the same logits
@@ -96,8 +96,8 @@ def test_int8_folder_loads_with_weights_only_and_records_its_recipe(parent, defa
     assert bool(((w.dequantize() / scale) - (w.dequantize() / scale).round()).abs().max() < 1e-3)
 
 
-def test_eval_predict_explain_read_the_compressed_folder(default_recipe, tmp_path, capsys):
-    base = ["--model", str(default_recipe), "--data", "wm811k:train_1"]
+def test_eval_predict_explain_read_the_compressed_folder(slim_int8, tmp_path, capsys):
+    base = ["--model", str(slim_int8), "--data", "wm811k:train_1"]
     assert main(["wafer", "eval", *base, "--json"]) == 0
     got = json.loads(capsys.readouterr().out)
     assert 0 <= got["macro_f1"] <= 1 and got["ood_flagged_share"] is not None
@@ -106,7 +106,7 @@ def test_eval_predict_explain_read_the_compressed_folder(default_recipe, tmp_pat
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 549 and rows[0]["ood_score"] != "" and rows[0]["ood"] in ("0", "1")
     p = np.array([[float(r[k]) for k in r if k.startswith("p_")] for r in rows])
-    wm = load_model(default_recipe, device="cpu")
+    wm = load_model(slim_int8, device="cpu")
     np.testing.assert_allclose(p, wm.predict_proba(load_wm811k("train_1").maps), atol=2e-6)
     png = tmp_path / "x.png"
     assert main(["wafer", "explain", *base, "--index", "3", "--out", str(png)]) == 0
@@ -130,8 +130,9 @@ def test_slim_folder_is_stored_folded_and_matches_the_fine_tuned_net(parent, tmp
 
 def test_int8_alone_keeps_the_parent_architecture_and_its_predictions(parent, tmp_path, maps):
     out = tmp_path / "int8"
-    assert _compress(parent, out, "--method", "int8", "--no-novelty") == 0
+    assert _compress(parent, out, "--no-novelty") == 0                               # int8 is the default
     cfg = json.loads((out / "config.json").read_text())
+    assert cfg["command"].startswith(f"deepfab wafer compress --model {parent} --method int8 --calibration 2048")
     assert cfg["arch"] == "resnet" and "--epochs" not in cfg["command"] and cfg["quantized"]["calibration_maps"] == 549
     wm, ref = load_model(out, device="cpu"), load_model(parent, device="cpu")
     assert (out / "model.pt").stat().st_size < 0.35 * (parent / "model.pt").stat().st_size
@@ -141,7 +142,7 @@ def test_int8_alone_keeps_the_parent_architecture_and_its_predictions(parent, tm
     assert float((wm.predict_proba(maps).argmax(1) == ref.predict_proba(maps).argmax(1)).mean()) >= 0.9
 
 
-def test_bad_input_is_one_line_and_exit_2(parent, default_recipe, tmp_path, capsys):
+def test_bad_input_is_one_line_and_exit_2(parent, slim_int8, tmp_path, capsys):
     out = str(tmp_path / "x")
     for extra, words in ((["--method", "fp4"], ["--method", "slim, int8, slim+int8", "'fp4'"]),
                          (["--keep", "0"], ["--keep", "(0, 1]", "0.0"]),
@@ -150,7 +151,7 @@ def test_bad_input_is_one_line_and_exit_2(parent, default_recipe, tmp_path, caps
         _one_error_line(capsys, *words)
     assert _compress(tmp_path / "nothing", out) == 2
     _one_error_line(capsys, "no such folder")
-    assert _compress(default_recipe, out) == 2
+    assert _compress(slim_int8, out) == 2
     _one_error_line(capsys, "already compressed")
     assert _compress(parent, parent) == 2
     _one_error_line(capsys, "is the model being compressed")

@@ -7,7 +7,7 @@
     deepfab wafer explain --model DIR|default --data FILE --index N --out PNG
                           (each of the three also takes [--force] [--threads N] [--device D])
     deepfab wafer calibrate --model DIR [--folds K] [--force]
-    deepfab wafer compress --model DIR|default --out DIR [--method slim|int8|slim+int8] [--keep F]
+    deepfab wafer compress --model DIR|default --out DIR [--method int8|slim|slim+int8] [--keep F]
                           [--epochs N] [--sampler shuffle|balanced] [--holdout-lots F] [--seed S]
                           [--resume|--force]
     deepfab wafer tune    --trials N --study NAME [--storage URL] [--workers K] [--epochs E] --out DIR
@@ -320,10 +320,10 @@ def add_parser(subparsers) -> None:
     c.add_argument("--folds", type=int, default=5, metavar="K", help="folds without a validation split (default 5)")
     c.set_defaults(func=_cmd_calibrate)
 
-    k = sub.add_parser("compress", help="a smaller, faster model folder: channel pruning + distillation, int8",
+    k = sub.add_parser("compress", help="a smaller, faster model folder: int8, channel pruning + distillation",
                        description="Compress a trained model folder (or 'default') into a new model folder: "
-                       "channel pruning with a distillation fine-tune on the model's own training maps (slim), "
-                       "int8 post-training quantization (int8), or both (slim+int8, the default). The new folder "
+                       "int8 post-training quantization (int8, the default), channel pruning with a distillation "
+                       "fine-tune on the model's own training maps (slim), or both (slim+int8). The new folder "
                        "loads with weights_only=True like any other and carries its recipe, measured size, speed "
                        "and scores in README.md and a novelty score fitted again for the new network.")
     CompressOptions.add_arguments(k)

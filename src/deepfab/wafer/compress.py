@@ -3,6 +3,9 @@
 Three recipes (``--method``), applied to a model folder and written as a new model folder that
 ``deepfab wafer eval|predict|explain`` load like any other:
 
+    int8        (the default) post-training static int8 quantization (``deepfab.compress.quantize_int8``,
+                torch.fx, engine x86) of every residual stage, activation ranges observed on
+                ``calibration`` training maps; stem and head stay float (``model_io.Int8Stages``);
     slim        structured channel pruning (``deepfab.compress.prune_channels``: a share ``keep`` of
                 the filters of every conv, ranked by L1 norm, each count rounded down to a multiple of
                 8, where int8 kernels are fast) to a smaller dense ``SlimResNet``, then
@@ -11,13 +14,11 @@ Three recipes (``--method``), applied to a model folder and written as a new mod
                 with the engine of ``deepfab.train.fit`` (AdamW, one-cycle, a random symmetry of the
                 square per map, checkpoints: ``--resume`` continues a killed run); stored with
                 BatchNorm folded into the convolutions, as prediction runs it;
-    int8        post-training static int8 quantization (``deepfab.compress.quantize_int8``, torch.fx,
-                engine x86) of every residual stage, activation ranges observed on ``calibration``
-                training maps; stem and head stay float (``model_io.Int8Stages``);
-    slim+int8   both: prune, fine-tune, quantize (the default).
+    slim+int8   both: prune, fine-tune, quantize.
 
+    metrics = compress_model("default", "runs/wafer-int8")                     # int8
     metrics = compress_model("default", "runs/wafer-slim", method="slim+int8", keep=0.5, epochs=3)
-    wm = load_model("runs/wafer-slim")                  # model.pt read with weights_only=True
+    wm = load_model("runs/wafer-int8")                  # model.pt read with weights_only=True
 
 The new folder holds ``model.pt`` (a plain state_dict, int8 tensors included), ``config.json``
 (the recipe, the parent model and the SHA-256 of its model.pt, the training files, the command
@@ -71,7 +72,7 @@ SPEED_MAPS = 512        # maps timed for the speed ratio written into metrics.js
 SCORE_MAPS = 4000       # training maps scored when the model has no validation maps
 
 
-def compress_model(model: WaferModel | str | Path, out: str | Path, method: str = "slim+int8", **options) -> dict:
+def compress_model(model: WaferModel | str | Path, out: str | Path, method: str = "int8", **options) -> dict:
     """Compress ``model`` (a loaded ``WaferModel``, a folder or ``"default"``) into the folder ``out``;
     ``options``: the other fields of ``CompressOptions``. Returns what metrics.json holds."""
     spec = str(model.path) if isinstance(model, WaferModel) else str(model)

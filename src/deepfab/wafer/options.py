@@ -177,8 +177,8 @@ class CompressOptions:
     """Everything ``deepfab wafer compress`` is told (``deepfab.wafer.compress``); validated on construction."""
 
     model: str = option(help="the trained model folder to compress, or 'default'", always=True, metavar="DIR")
-    method: str = option("slim+int8", "slim: channel pruning, then a distillation fine-tune on the model's training "
-                         "maps; int8: post-training int8 quantization calibrated on training maps; slim+int8: both",
+    method: str = option("int8", "int8: post-training int8 quantization calibrated on training maps; slim: channel "
+                         "pruning, then a distillation fine-tune on the model's training maps; slim+int8: both",
                          always=True, metavar="|".join(METHODS))
     keep: float = option(0.5, "slim: the share of channels kept in every conv (0 < F <= 1), each count rounded "
                          "down to a multiple of 8 (int8 convolutions of 12 channels run as slowly as 16 in "
