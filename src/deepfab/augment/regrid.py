@@ -47,7 +47,6 @@ import functools
 
 import numpy as np
 import torch
-from scipy import ndimage
 
 from ..data import encode_maps
 from ..errors import DataError, UsageError
@@ -126,6 +125,8 @@ HITS = 5.0                                     # defects per new die inside a so
 def _target(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
     """The new grid's disk (rows, cols) and, for each of its cells, the flat index of the nearest die
     on the disk (rows * cols,): a defect that falls just off the disk lands in the rim die next to it."""
+    from scipy import ndimage  # here: not imported by every command that reads maps
+
     die = wafer_disk((rows, cols))
     near = ndimage.distance_transform_edt(~die, return_distances=False, return_indices=True)   # (2, rows, cols)
     idx = (near[0] * cols + near[1]).ravel()

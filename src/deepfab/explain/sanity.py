@@ -20,7 +20,6 @@ import copy
 
 import numpy as np
 import torch
-from scipy.stats import spearmanr
 
 
 def randomized_copy(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
@@ -53,6 +52,8 @@ def rank_correlation(a, b, valid=None) -> np.ndarray:
     v = np.ones(a.shape, bool) if valid is None else np.asarray(valid, bool)
     if v.shape != a.shape:
         raise ValueError(f"valid must be {a.shape}; got {v.shape}")
+    from scipy.stats import spearmanr  # here: importing scipy.stats takes most of a second
+
     out = np.full(len(a), np.nan)
     for i in range(len(a)):
         ai, bi = a[i][v[i]], b[i][v[i]]
