@@ -129,6 +129,36 @@ def test_autocorrelation_matches_a_brute_force_double_loop(other_maps, brute_acf
         np.testing.assert_allclose(autocorrelation_features([np.ascontiguousarray(t)], 3)[0], d, atol=1e-12)
 
 
+def test_period_peak_is_the_largest_autocorrelation_beyond_the_radius(other_maps, brute_acf):
+    """period P: one more number, the largest D4-averaged rho at the lags radius < dx <= P (brute force),
+    placed before fail share and sqrt(dies); the other numbers are those without it."""
+    m = other_maps[1]
+    d = autocorrelation_features([m], radius=2, period=4)[0]
+    plain = autocorrelation_features([m], radius=2)[0]
+    assert len(d) == len(plain) + 1
+    np.testing.assert_allclose(np.delete(d, -3), plain, atol=1e-12)
+    longer = [(dy, dx) for dy, dx in lags(4) if dx > 2]
+    d4 = [np.mean([brute_acf(m, sy * a, sx * b) for a, b in ((dy, dx), (dx, dy)) for sy in (1, -1) for sx in (1, -1)])
+          for dy, dx in longer]
+    assert d[-3] == pytest.approx(max(d4), rel=1e-9, abs=1e-9)
+    for bad in (2, 1, -3, 2.5, True):
+        with pytest.raises(UsageError, match="period"):
+            autocorrelation_features([m], radius=2, period=bad)
+    with pytest.raises(UsageError, match="period"):
+        MapTexture(radius=5, period=5)
+
+
+def test_period_peak_finds_a_lattice_beyond_the_radius():
+    """Clusters on a 7-die lattice: rho at lags up to 5 sees only blobs, the peak at 6-8 sees the repeat."""
+    from deepfab.data.novel import make_novel_set
+    from deepfab.data.synthetic import make_dataset
+
+    ordinary, _, _ = make_dataset(3, size=40, seed=1)
+    lattice, _, _ = make_novel_set(20, families=["cluster-array"], size=40, seed=2, period=7)
+    peak = autocorrelation_features(list(lattice), 5, period=8)[:, -3]
+    assert np.median(peak) > np.quantile(autocorrelation_features(list(ordinary), 5, period=8)[:, -3], 0.9)
+
+
 def test_periodic_fails_stand_out_in_the_texture_score():
     from deepfab.data.novel import make_novel_set
     from deepfab.data.synthetic import make_dataset

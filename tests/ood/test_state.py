@@ -31,10 +31,11 @@ def scores(net):
             Mahalanobis(net, size=16), KNN(net, k=3, bank=50, size=16),
             MultiLayerMahalanobis(net, stage_names(net), alpha="in-dist", size=16), MapTexture(k=3, bank=60),
             Combined([MapTexture(k=3), KNN(net, k=3, size=16)], how="max"),
-            MultiLayerMahalanobis(net, stage_names(net), alpha="in-dist", covariance="class", shrink=0.2, size=16)]
+            MultiLayerMahalanobis(net, stage_names(net), alpha="in-dist", covariance="class", shrink=0.2, size=16),
+            MapTexture(k=3, radius=2, period=4)]
 
 
-@pytest.mark.parametrize("i", range(9))
+@pytest.mark.parametrize("i", range(10))
 def test_saved_score_loads_weights_only_and_gives_the_same_numbers(tmp_path, tiny, other_maps, i):
     net, maps, y, _ = tiny
     s = scores(net)[i]

@@ -355,7 +355,8 @@ ctx.table([{"model": k, **{c.name: c.passed for c in v}} for k, v in at_checks.i
 #   feature;
 # - **map texture** (no network): the k-th-neighbour distance of the map's fail autocorrelation at
 #   small die lags, which sees repeats and lines the network never learned to describe;
-# - **combined**: the score `deepfab wafer` ships (`ood.wafer_score`): map texture plus the
+# - **combined**: the score `deepfab wafer` ships (`ood.wafer_score`): map texture (with one more
+#   number, the strongest autocorrelation at lags of 6 to 8 dies, for longer repeats) plus the
 #   Mahalanobis distance on the spatial mean of *every* stage of the network, each class with its
 #   own covariance $\Sigma_k = 0.9\,C_k + 0.1\,\Sigma$ (wafer classes differ in spread: `none` maps
 #   sit tight, Random maps spread wide, and one shared $\Sigma$ makes every wide-class map look

@@ -113,11 +113,11 @@ class Combined:
 
 
 def wafer_score(model, size: int = 32, views: int = 8, bank: int = 5000, seed: int = 0, layers=None) -> Combined:
-    """The unfitted novelty score of ``deepfab wafer``: ``MapTexture(k=10, radius=5, bank)`` plus
+    """The unfitted novelty score of ``deepfab wafer``: ``MapTexture(k=10, radius=5, period=8, bank)`` plus
     ``MultiLayerMahalanobis`` on every stage of ``model`` (``stage_names``; or ``layers``), weights
     1 / std, one covariance per class shrunk by 0.1 towards the shared one, averaged over ``views``."""
     layers = stage_names(model) if layers is None else list(layers)
-    return Combined([MapTexture(k=10, radius=5, bank=bank, seed=seed),
+    return Combined([MapTexture(k=10, radius=5, bank=bank, seed=seed, period=8),
                      MultiLayerMahalanobis(model, layers, alpha="in-dist", covariance="class", shrink=0.1,
                                            views=views, size=size)],
                     how="sum", ref_fraction=0.2, seed=seed)

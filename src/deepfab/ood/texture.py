@@ -11,10 +11,14 @@ resolution. For a wafer mask w and fail indicator f with fail share p on the waf
 is about 0 at every lag for random fails, smooth and positive near 0 for a blob (Center, Loc),
 and peaks at the period of a repeating pattern. The descriptor is rho at the lags
 0 <= dy <= dx <= ``radius`` (not (0, 0)), averaged over the eight symmetries of the square, plus
-p and the square root of the number of dies (a wrong die grid changes it). ``MapTexture`` scores
-a map by the distance of its standardised descriptor to the k-th nearest training map's.
+p and the square root of the number of dies (a wrong die grid changes it). With ``period`` P >
+``radius`` it also holds the largest of those averaged rho at the longer lags, radius < dx <= P:
+one number that rises when the pattern repeats with a period beyond ``radius`` dies, without P^2
+more dimensions that would dilute the distance for every other map. ``MapTexture`` scores a map by
+the distance of its standardised descriptor to the k-th nearest training map's.
 
     d = autocorrelation_features(maps, radius=5)       # (N, 22): 20 lags, fail share, sqrt(dies)
+    d = autocorrelation_features(maps, 5, period=8)    # (N, 23): ..., the peak at lags 6-8, fail share, sqrt(dies)
     s = MapTexture(k=10, bank=5000).fit(train_maps)     # no model needed
     u = s(test_maps)                                    # (N,), higher = more unusual
 
@@ -46,13 +50,19 @@ def _canonical(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a > 0 or (a == 0 and b >= 0) else (-a, -b)
 
 
-def autocorrelation_features(maps, radius: int = 5) -> np.ndarray:
-    """(N, len(lags(radius)) + 2) float64: D4-averaged fail autocorrelation, fail share, sqrt(dies)."""
+def autocorrelation_features(maps, radius: int = 5, period: int = 0) -> np.ndarray:
+    """(N, len(lags(radius)) + 2) float64: D4-averaged fail autocorrelation, fail share, sqrt(dies);
+    with ``period`` > ``radius``, (N, len(lags(radius)) + 3): the largest D4-averaged autocorrelation
+    at the lags radius < dx <= period before the last two."""
     if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 1:
         raise UsageError(f"radius must be a positive int (lags in dies); got {radius!r}")
+    if isinstance(period, bool) or not isinstance(period, (int, np.integer)) or not (period == 0 or period > radius):
+        raise UsageError(f"period must be 0 (none) or an int above radius {radius}; got {period!r}")
     maps = [np.asarray(m) for m in maps]
-    keys = lags(radius)
-    out = np.zeros((len(maps), len(keys) + 2))
+    keys = lags(max(radius, period))
+    n_short = len(lags(radius))
+    rho = np.zeros((len(maps), len(keys)))
+    out = np.zeros((len(maps), n_short + (3 if period else 2)))
     by_shape: dict[tuple, list[int]] = {}
     for i, m in enumerate(maps):
         if m.ndim != 2 or m.size == 0 or m.min() < 0 or m.max() > 2:
@@ -66,38 +76,53 @@ def autocorrelation_features(maps, radius: int = 5) -> np.ndarray:
         n = wafer.sum((1, 2))                                                # (B,) dies
         p = fail.sum((1, 2)) / np.maximum(n, 1)
         g = (fail - p[:, None, None]) * wafer
-        s = (next_fast_len(h + radius, real=True), next_fast_len(w + radius, real=True))   # padding > radius: lags up
-        G, W = rfft2(g, s), rfft2(wafer, s)                                  # to radius never wrap around
+        r = max(radius, period)
+        s = (next_fast_len(h + r, real=True), next_fast_len(w + r, real=True))   # padding > r: lags up to r
+        G, W = rfft2(g, s), rfft2(wafer, s)                                  # never wrap around
         auto = irfft2(G * np.conj(G), s)                                     # (B, S0, S1) sum_x g(x) g(x+d)
         pairs = irfft2(W * np.conj(W), s)                                    # dies pairs at each lag
         var = np.maximum(p * (1 - p), 1e-9)[:, None]
         for j, (dy, dx) in enumerate(keys):
             orbit = {_canonical(a, b) for a, b in ((dy, dx), (dy, -dx), (dx, dy), (dx, -dy))}   # D4 orbit, d ~ -d
             vals = [auto[:, a % s[0], b % s[1]] / np.maximum(pairs[:, a % s[0], b % s[1]], 1.0) for a, b in orbit]
-            out[idx, j] = (np.mean(vals, axis=0) / var[:, 0])
+            rho[idx, j] = (np.mean(vals, axis=0) / var[:, 0])
         out[idx, -2], out[idx, -1] = p, np.sqrt(n)
+    out[:, :n_short] = rho[:, :n_short]
+    if period:
+        out[:, n_short] = rho[:, n_short:].max(1)
     return out
 
 
 class MapTexture:
     """k-th nearest-neighbour distance of standardised autocorrelation descriptors (no model).
 
-    ``bank``: keep at most this many training descriptors (a random subset fixed by ``seed``).
+    ``bank``: keep at most this many training descriptors (a random subset fixed by ``seed``);
+    ``period``: as ``autocorrelation_features`` (0: none).
     """
 
     name = "map texture"
     needs_fit = True
     layers = ()
 
-    def __init__(self, k: int = 10, radius: int = 5, bank: int | None = None, seed: int = 0):
+    def __init__(self, k: int = 10, radius: int = 5, bank: int | None = None, seed: int = 0, period: int = 0):
         for key, v in (("k", k), ("radius", radius), ("bank", 1 if bank is None else bank)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise UsageError(f"{key} must be a positive int; got {v!r}")
-        self.k, self.radius, self.bank, self.seed = int(k), int(radius), bank, int(seed)
+        autocorrelation_features([], radius, period)                        # checks period
+        self.k, self.radius, self.bank, self.seed, self.period = int(k), int(radius), bank, int(seed), int(period)
         self.fitted_ = False
 
     def options(self) -> dict:
-        return {"k": self.k, "radius": self.radius, "bank": self.bank, "seed": self.seed}
+        return {"k": self.k, "radius": self.radius, "bank": self.bank, "seed": self.seed, "period": self.period}
+
+    @property
+    def descriptor(self) -> tuple[int, int]:
+        """(radius, period): which descriptors it reads (``describe``)."""
+        return self.radius, self.period
+
+    def describe(self, maps) -> np.ndarray:
+        """The descriptors (N, F) it scores: ``autocorrelation_features(maps, radius, period)``."""
+        return autocorrelation_features(self._maps(maps), self.radius, self.period)
 
     @staticmethod
     def _maps(maps) -> list:
@@ -106,10 +131,10 @@ class MapTexture:
         return list(maps)
 
     def fit(self, maps, y=None) -> MapTexture:
-        return self.fit_descriptors(autocorrelation_features(self._maps(maps), self.radius))
+        return self.fit_descriptors(self.describe(maps))
 
     def fit_descriptors(self, d: np.ndarray) -> MapTexture:
-        """``fit`` from descriptors (N, F) already computed by ``autocorrelation_features(maps, radius)``."""
+        """``fit`` from descriptors (N, F) already computed by ``describe``."""
         self.mean_, self.std_ = d.mean(0), d.std(0) + 1e-9
         z = (d - self.mean_) / self.std_
         if self.bank is not None and len(z) > self.bank:
@@ -123,7 +148,7 @@ class MapTexture:
     def __call__(self, maps) -> np.ndarray:
         if not self.fitted_:
             raise UsageError("MapTexture is not fitted yet; call fit(train_maps) first")
-        return self.score_descriptors(autocorrelation_features(self._maps(maps), self.radius))
+        return self.score_descriptors(self.describe(maps))
 
     def score_descriptors(self, d: np.ndarray) -> np.ndarray:
         """The scores (N,) of descriptors (N, F) already computed."""

@@ -55,7 +55,6 @@ from ..ood import (
     Combined,
     MapTexture,
     Outputs,
-    autocorrelation_features,
     extract,
     stage_names,
     wafer_score,
@@ -109,14 +108,15 @@ def _rows(out: Outputs, idx) -> Outputs:
 
 def _component_scores(c, out: Outputs, desc: dict, maps=None) -> np.ndarray:
     if isinstance(c, MapTexture):
-        return c.score_descriptors(desc[c.radius] if maps is None else autocorrelation_features(maps, c.radius))
+        return c.score_descriptors(desc[c.descriptor] if maps is None else c.describe(maps))
     return c.score_outputs(out)
 
 
 def fit_rows(score, out: Outputs, desc: dict, y: np.ndarray, idx: np.ndarray):
     """``score`` fitted on the maps ``idx`` as ``Combined.fit`` fits it (its ``split`` and ``set_scales``),
-    from network outputs ``out`` and texture descriptors ``desc`` ({radius: (N, F)}) computed once for
-    all maps. Classes absent from the fitting maps are left out of the class means (labels renumbered)."""
+    from network outputs ``out`` and texture descriptors ``desc`` ({MapTexture.descriptor: (N, F)})
+    computed once for all maps. Classes absent from the fitting maps are left out of the class means
+    (labels renumbered)."""
     comps = _components(score)
     fit_i, ref_i = idx, None
     if isinstance(score, Combined):
@@ -128,7 +128,7 @@ def fit_rows(score, out: Outputs, desc: dict, y: np.ndarray, idx: np.ndarray):
     y_fit = torch.from_numpy(np.unique(y[fit_i], return_inverse=True)[1].reshape(-1))
     for c in comps:
         if isinstance(c, MapTexture):
-            c.fit_descriptors(desc[c.radius][fit_i])
+            c.fit_descriptors(desc[c.descriptor][fit_i])
         else:
             c.fit_outputs(_rows(out, fit_i), y_fit)
     if ref_i is not None:
@@ -206,8 +206,7 @@ def calibrate_model(wm, maps, labels, val_maps=None, folds: int = FOLDS, share: 
     score = novelty_score(wm, seed)
     layers, views = _net_parts(score)
     out = model_outputs(wm, maps, layers, views)
-    desc = {r: autocorrelation_features(maps, r) for r in {c.radius for c in _components(score)
-                                                           if isinstance(c, MapTexture)}}
+    desc = {c.descriptor: c.describe(maps) for c in _components(score) if isinstance(c, MapTexture)}
     if val_maps is not None:
         how = "validation"
         fit_rows(score, out, desc, y, np.arange(len(maps)))
