@@ -65,3 +65,14 @@ def test_a_bad_file_is_refused(tmp_path, tiny):
     save_ood(tmp_path / "m.pt", state)
     with pytest.raises(ModelError, match="pass the classifier"):
         load_ood(tmp_path / "m.pt")
+
+
+def test_a_texture_saved_before_the_period_option_loads_without_it(tmp_path, tiny, other_maps):
+    """Options saved without ``period`` (files written before it existed) read as period 0."""
+    net, maps, y, _ = tiny
+    s = MapTexture(k=3).fit(maps)
+    state = ood_state(s, s(maps))
+    del state["score"]["options"]["period"]
+    s2, _ = load_ood(save_ood(tmp_path / "old.pt", state), net)
+    assert s2.period == 0
+    np.testing.assert_allclose(s2(other_maps), s(other_maps), rtol=1e-12)

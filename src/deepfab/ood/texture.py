@@ -50,14 +50,18 @@ def _canonical(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a > 0 or (a == 0 and b >= 0) else (-a, -b)
 
 
-def autocorrelation_features(maps, radius: int = 5, period: int = 0) -> np.ndarray:
-    """(N, len(lags(radius)) + 2) float64: D4-averaged fail autocorrelation, fail share, sqrt(dies);
-    with ``period`` > ``radius``, (N, len(lags(radius)) + 3): the largest D4-averaged autocorrelation
-    at the lags radius < dx <= period before the last two."""
+def _check_lags(radius, period) -> None:
     if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 1:
         raise UsageError(f"radius must be a positive int (lags in dies); got {radius!r}")
     if isinstance(period, bool) or not isinstance(period, (int, np.integer)) or not (period == 0 or period > radius):
         raise UsageError(f"period must be 0 (none) or an int above radius {radius}; got {period!r}")
+
+
+def autocorrelation_features(maps, radius: int = 5, period: int = 0) -> np.ndarray:
+    """(N, len(lags(radius)) + 2) float64: D4-averaged fail autocorrelation, fail share, sqrt(dies);
+    with ``period`` > ``radius``, (N, len(lags(radius)) + 3): the largest D4-averaged autocorrelation
+    at the lags radius < dx <= period before the last two."""
+    _check_lags(radius, period)
     maps = [np.asarray(m) for m in maps]
     keys = lags(max(radius, period))
     n_short = len(lags(radius))
@@ -105,10 +109,10 @@ class MapTexture:
     layers = ()
 
     def __init__(self, k: int = 10, radius: int = 5, bank: int | None = None, seed: int = 0, period: int = 0):
-        for key, v in (("k", k), ("radius", radius), ("bank", 1 if bank is None else bank)):
+        for key, v in (("k", k), ("bank", 1 if bank is None else bank)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise UsageError(f"{key} must be a positive int; got {v!r}")
-        autocorrelation_features([], radius, period)                        # checks period
+        _check_lags(radius, period)
         self.k, self.radius, self.bank, self.seed, self.period = int(k), int(radius), bank, int(seed), int(period)
         self.fitted_ = False
 
