@@ -30,6 +30,8 @@ k-th-neighbour distance); the Wiener-Khinchin theorem (autocorrelation as the in
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import torch
 from scipy.fft import irfft2, next_fast_len, rfft2
@@ -50,6 +52,22 @@ def _canonical(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a > 0 or (a == 0 and b >= 0) else (-a, -b)
 
 
+@lru_cache(maxsize=16)
+def _orbits(radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """(members (M, 2), weights (M, K)) for the K = len(lags(radius)) lags: each lag's D4 orbit (one of
+    d and -d each), and the weights that average a lag's members: rho = values at members @ weights."""
+    keys = lags(radius)
+    orbits = [sorted({_canonical(a, b) for a, b in ((dy, dx), (dy, -dx), (dx, dy), (dx, -dy))}) for dy, dx in keys]
+    members = np.array([d for o in orbits for d in o])
+    weights = np.zeros((len(members), len(keys)))
+    start = 0
+    for j, o in enumerate(orbits):
+        weights[start:start + len(o), j] = 1.0 / len(o)
+        start += len(o)
+    members.flags.writeable = weights.flags.writeable = False
+    return members, weights
+
+
 def _check_lags(radius, period) -> None:
     if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 1:
         raise UsageError(f"radius must be a positive int (lags in dies); got {radius!r}")
@@ -63,9 +81,9 @@ def autocorrelation_features(maps, radius: int = 5, period: int = 0) -> np.ndarr
     at the lags radius < dx <= period before the last two."""
     _check_lags(radius, period)
     maps = [np.asarray(m) for m in maps]
-    keys = lags(max(radius, period))
+    members, weights = _orbits(max(radius, period))
     n_short = len(lags(radius))
-    rho = np.zeros((len(maps), len(keys)))
+    rho = np.zeros((len(maps), weights.shape[1]))
     out = np.zeros((len(maps), n_short + (3 if period else 2)))
     by_shape: dict[tuple, list[int]] = {}
     for i, m in enumerate(maps):
@@ -86,10 +104,8 @@ def autocorrelation_features(maps, radius: int = 5, period: int = 0) -> np.ndarr
         auto = irfft2(G * np.conj(G), s)                                     # (B, S0, S1) sum_x g(x) g(x+d)
         pairs = irfft2(W * np.conj(W), s)                                    # dies pairs at each lag
         var = np.maximum(p * (1 - p), 1e-9)[:, None]
-        for j, (dy, dx) in enumerate(keys):
-            orbit = {_canonical(a, b) for a, b in ((dy, dx), (dy, -dx), (dx, dy), (dx, -dy))}   # D4 orbit, d ~ -d
-            vals = [auto[:, a % s[0], b % s[1]] / np.maximum(pairs[:, a % s[0], b % s[1]], 1.0) for a, b in orbit]
-            rho[idx, j] = (np.mean(vals, axis=0) / var[:, 0])
+        ya, xb = members[:, 0] % s[0], members[:, 1] % s[1]                  # every lag of every D4 orbit
+        rho[idx] = (auto[:, ya, xb] / np.maximum(pairs[:, ya, xb], 1.0)) @ weights / var
         out[idx, -2], out[idx, -1] = p, np.sqrt(n)
     out[:, :n_short] = rho[:, :n_short]
     if period:
