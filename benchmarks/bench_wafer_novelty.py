@@ -18,9 +18,8 @@ It prints AUROC and FPR at 95 % TPR per set for the shipped score and for the ma
 probability (the baseline the classifier gives for free), and the share of ordinary test maps
 flagged (the threshold was set on training data only: 5 % is the aim). ``--choose`` also fits every
 candidate score on the model's training maps (2 to 25 minutes on a 2-core CPU, by its load) and
-prints the choice table on the choice sets; the rule: the highest minimum AUROC over all choice sets
-(families, corruptions and MixedWM38: the tool must notice every kind of unusual map, so the worst
-one counts), then the highest mean over them.
+prints the choice table on the choice sets; the rule: the highest mean AUROC over all choice sets
+(families, corruptions and MixedWM38: the tool must notice every kind of unusual map).
 
     MPLBACKEND=Agg .venv/bin/python benchmarks/bench_wafer_novelty.py [--model default] [--n 200] [--choose]
                                                                        [--json out.json]
@@ -114,6 +113,14 @@ def candidates(wm):
                 [MapTexture(k=10, bank=5000),
                  MultiLayerMahalanobis(net, layers, alpha="in-dist", covariance="class", shrink=0.1, views=8, size=s)],
                 how="sum", ref_fraction=0.2),
+            "texture, period peak + every stage, class cov., max": Combined(
+                [MapTexture(k=10, bank=5000, period=8),
+                 MultiLayerMahalanobis(net, layers, alpha="in-dist", covariance="class", shrink=0.1, views=8, size=s)],
+                how="max", ref_fraction=0.2),
+            "texture, period peak + every stage, class cov. + kNN": Combined(
+                [MapTexture(k=10, bank=5000, period=8),
+                 MultiLayerMahalanobis(net, layers, alpha="in-dist", covariance="class", shrink=0.1, views=8, size=s),
+                 KNN(net, k=10, bank=5000, views=8, size=s)], how="sum", ref_fraction=0.2),
             "texture, period peak + every stage, class cov. (shipped)": novelty_score(wm)}
 
 
@@ -190,10 +197,9 @@ def main() -> None:
         sets = {"A": a.maps, **choice}
         cand = choose(wm, sets)
         res["candidates"] = table("CANDIDATES on the choice sets, against half A", cand, {"A": "A"}, choice)
-        key = {n: (round(min(x["auroc"] for x in v["A"].values()), 3), np.mean([x["auroc"] for x in v["A"].values()]))
-               for n, v in res["candidates"].items()}
+        key = {n: np.mean([x["auroc"] for x in v["A"].values()]) for n, v in res["candidates"].items()}
         best = max(key, key=key.get)
-        print(f"chosen by the rule (min AUROC over the choice sets, then mean): {best}")
+        print(f"chosen by the rule (mean AUROC over the choice sets): {best}")
         res["chosen"] = best
     print(f"\n{time.perf_counter() - t0:.0f} s in all")
     if args.json:
