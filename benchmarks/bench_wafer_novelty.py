@@ -97,6 +97,10 @@ def table(title: str, scores: dict, in_sets: dict, sets: dict) -> dict:
 def candidates(wm):
     """The scores compared for the choice, unfitted (the shipped one is ``novelty_score``)."""
     net, s, layers = wm.fast_net, wm.size, stage_names(wm.net)
+
+    def class_cov():
+        return MultiLayerMahalanobis(net, layers, alpha="in-dist", covariance="class", shrink=0.1, views=8, size=s)
+
     return {"MSP": MaxSoftmax(net, views=8, size=s), "energy": Energy(net, views=8, size=s),
             "Mahalanobis": Mahalanobis(net, views=8, size=s),
             "Mahalanobis, every stage": MultiLayerMahalanobis(net, layers, alpha="in-dist", views=8, size=s),
@@ -109,18 +113,11 @@ def candidates(wm):
             "texture + kNN": Combined([MapTexture(k=10, bank=5000), KNN(net, k=10, bank=5000, views=8, size=s)]),
             "texture + every stage": Combined([MapTexture(k=10, bank=5000),
                                                MultiLayerMahalanobis(net, layers, alpha="in-dist", views=8, size=s)]),
-            "texture + every stage, class cov.": Combined(
-                [MapTexture(k=10, bank=5000),
-                 MultiLayerMahalanobis(net, layers, alpha="in-dist", covariance="class", shrink=0.1, views=8, size=s)],
-                how="sum", ref_fraction=0.2),
+            "texture + every stage, class cov.": Combined([MapTexture(k=10, bank=5000), class_cov()]),
             "texture, period peak + every stage, class cov., max": Combined(
-                [MapTexture(k=10, bank=5000, period=8),
-                 MultiLayerMahalanobis(net, layers, alpha="in-dist", covariance="class", shrink=0.1, views=8, size=s)],
-                how="max", ref_fraction=0.2),
+                [MapTexture(k=10, bank=5000, period=8), class_cov()], how="max"),
             "texture, period peak + every stage, class cov. + kNN": Combined(
-                [MapTexture(k=10, bank=5000, period=8),
-                 MultiLayerMahalanobis(net, layers, alpha="in-dist", covariance="class", shrink=0.1, views=8, size=s),
-                 KNN(net, k=10, bank=5000, views=8, size=s)], how="sum", ref_fraction=0.2),
+                [MapTexture(k=10, bank=5000, period=8), class_cov(), KNN(net, k=10, bank=5000, views=8, size=s)]),
             "texture, period peak + every stage, class cov. (shipped)": novelty_score(wm)}
 
 
