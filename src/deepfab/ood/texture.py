@@ -81,7 +81,8 @@ def autocorrelation_features(maps, radius: int = 5, period: int = 0) -> np.ndarr
     at the lags radius < dx <= period before the last two."""
     _check_lags(radius, period)
     maps = [np.asarray(m) for m in maps]
-    members, weights = _orbits(max(radius, period))
+    r = max(radius, period)                                                  # the longest lag
+    members, weights = _orbits(r)
     n_short = len(lags(radius))
     rho = np.zeros((len(maps), weights.shape[1]))
     out = np.zeros((len(maps), n_short + (3 if period else 2)))
@@ -98,7 +99,6 @@ def autocorrelation_features(maps, radius: int = 5, period: int = 0) -> np.ndarr
         n = wafer.sum((1, 2))                                                # (B,) dies
         p = fail.sum((1, 2)) / np.maximum(n, 1)
         g = (fail - p[:, None, None]) * wafer
-        r = max(radius, period)
         s = (next_fast_len(h + r, real=True), next_fast_len(w + r, real=True))   # padding > r: lags up to r
         G, W = rfft2(g, s), rfft2(wafer, s)                                  # never wrap around
         auto = irfft2(G * np.conj(G), s)                                     # (B, S0, S1) sum_x g(x) g(x+d)
