@@ -9,7 +9,7 @@ in this list, never from a later one (``tests/package/test_layers.py`` checks it
 3. ``train``: the one training engine, its metrics and checkpoints.
 4. topic modules, named for what they hold: ``foundations``, ``augment``, ``explain``, ``segment``,
    ``experiment``, ``robust`` (attacks), ``ood`` (novelty scores), ``generative`` (VAEs and GANs),
-   ``theory`` (overparameterized networks), ``compress`` (pruning, quantization, distillation),
+   ``generalization`` (overparameterized networks), ``compress`` (pruning, quantization, distillation),
    ``restore`` (denoising and super-resolution), ``rl`` (reinforcement learning and fab dispatching),
    ``adapt`` (transfer, online learning and AutoML), ``aiops`` (logs and tool sensors).
 5. the tools a fab team runs (``wafer``, ``sem``, ``logs``, ``sensors``), the lectures with their

@@ -17,7 +17,7 @@ LAYERS = {
     "data": 2, "models": 2, "scratch": 2, "plots": 2,
     "train": 3,
     "foundations": 4, "augment": 4, "explain": 4, "segment": 4, "experiment": 4, "robust": 4, "ood": 4, "generative": 4,
-    "theory": 4, "compress": 4, "restore": 4, "rl": 4, "adapt": 4, "aiops": 4,
+    "generalization": 4, "compress": 4, "restore": 4, "rl": 4, "adapt": 4, "aiops": 4,
     "wafer": 5, "sem": 5, "logs": 5, "sensors": 5, "exercises": 5, "lectures": 5, "lecture": 5,
     "runner": 6, "book": 6, "cli": 6, "__main__": 6,
 }

@@ -14,7 +14,7 @@ def exercise_1(smoke: bool = False, seed: int = 0) -> dict:
     the simulated mean test error just below and just above the threshold (p = 37 and 43) with the
     exact formula: the peak should grow with ||beta_rest||^2 + sigma^2 and never vanish, since the
     features left out act as noise even when sigma = 0."""
-    from ..theory import weak_features_curve
+    from ..generalization import weak_features_curve
 
     d, n = 120, 40
     beta = np.random.default_rng(seed).standard_normal(d)
@@ -48,7 +48,7 @@ def exercise_2(smoke: bool = False, seed: int = 0) -> dict:
     for every width the ridge with the lowest median validation error (never the test error), and
     compare the test error of that choice with the ridgeless one at the threshold p = n and at the
     largest width (Nakkiran et al., "Optimal Regularization Can Mitigate Double Descent", ICLR 2021)."""
-    from ..theory import linear_teacher, peak_summary, random_feature_curve
+    from ..generalization import linear_teacher, peak_summary, random_feature_curve
 
     n = 40 if smoke else 200
     draws = 2 if smoke else 10

@@ -30,9 +30,9 @@
 #    size and step size do not change that limit, Adam does; and for a small network, what batch
 #    size and step size change in the minimum found (its sharpness and norm).
 #
-# The code is `deepfab.theory` (`minnorm`, `random_features`, `double_descent`, `interpolate`,
+# The code is `deepfab.generalization` (`minnorm`, `random_features`, `double_descent`, `interpolate`,
 # `memorize`, `implicit`, `sharpness`, `plots`; tests with their oracles — `numpy.linalg.pinv`,
-# scikit-learn's `Ridge`, `torch.optim`, the full Hessian — in `tests/theory`). Run it with
+# scikit-learn's `Ridge`, `torch.optim`, the full Hessian — in `tests/generalization`). Run it with
 # `deepfab run L09` (every network is trained inside the run, nothing is downloaded; the real run
 # took 5.1 minutes of wall time in `make course` on a 2-core CPU, beside one other lecture, on one
 # torch thread) or `deepfab run L09 --smoke`; every number the text refers to is in
@@ -47,9 +47,7 @@ import torch
 from deepfab.data import prepare
 from deepfab.experiment import slug
 from deepfab.foundations.lsq import compare_solvers
-from deepfab.lecture import Context
-from deepfab.models.small import SmallCNN
-from deepfab.theory import (
+from deepfab.generalization import (
     SETS,
     descend,
     describe_bump,
@@ -75,13 +73,15 @@ from deepfab.theory import (
     weak_features_curve,
     width_sweep,
 )
-from deepfab.theory.plots import (
+from deepfab.generalization.plots import (
     gd_path_figure,
     memorization_figure,
     random_features_figure,
     weak_features_figure,
     width_sweep_figure,
 )
+from deepfab.lecture import Context
+from deepfab.models.small import SmallCNN
 from deepfab.train import TrainConfig
 
 ctx = Context.from_env("L09", threads=1, blas_threads=1)   # small problems on a shared 2-core CPU: one thread

@@ -1,7 +1,7 @@
 """Which minimum does SGD find? Sharpness and norm of a small network's solution against batch size and
 learning rate (lecture 9).
 
-For a network there is no closed-form limit as for least squares (``deepfab.theory.implicit``), but
+For a network there is no closed-form limit as for least squares (``deepfab.generalization.implicit``), but
 two properties of the solution are measurable: its **sharpness**, the largest eigenvalue of the
 Hessian of the training loss at the weights found, and its **norm** (and distance from the
 initialization). Plain gradient descent with step size eta cannot settle in a minimum sharper than
@@ -12,7 +12,7 @@ report that large batches find sharper minima that generalize worse than small b
 below a target, and ``top_hessian_eigenvalue`` finds the sharpness by power iteration on
 Hessian-vector products (double backward), never forming the Hessian.
 
-    from deepfab.theory.sharpness import sgd_fit, top_hessian_eigenvalue
+    from deepfab.generalization.sharpness import sgd_fit, top_hessian_eigenvalue
     run = sgd_fit(model, X, y, lr=0.1, batch_size=32, target_loss=0.05, max_epochs=300, seed=0)
     lam = top_hessian_eigenvalue(run["model"], X, y, iters=30)     # compare with 2 / lr
 

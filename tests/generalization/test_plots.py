@@ -7,16 +7,16 @@ import numpy as np
 import pytest
 
 from deepfab.errors import UsageError
-from deepfab.theory.implicit import descend
-from deepfab.theory.minnorm import weak_features_curve
-from deepfab.theory.plots import (
+from deepfab.generalization.implicit import descend
+from deepfab.generalization.minnorm import weak_features_curve
+from deepfab.generalization.plots import (
     gd_path_figure,
     memorization_figure,
     random_features_figure,
     weak_features_figure,
     width_sweep_figure,
 )
-from deepfab.theory.random_features import linear_teacher, random_feature_curve
+from deepfab.generalization.random_features import linear_teacher, random_feature_curve
 
 
 def test_random_features_figure_one_line_per_ridge():

@@ -1,4 +1,4 @@
-"""deepfab.theory.minnorm against numpy.linalg.pinv, scikit-learn's Ridge, lecture 0's solvers, and
+"""deepfab.generalization.minnorm against numpy.linalg.pinv, scikit-learn's Ridge, lecture 0's solvers, and
 the exact weak-features risk against simulation."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sklearn.linear_model import Ridge
 
 from deepfab.errors import UsageError
 from deepfab.foundations.lsq import compare_solvers
-from deepfab.theory.minnorm import min_norm_solution, ridge_path, weak_features_curve, weak_features_risk
+from deepfab.generalization.minnorm import min_norm_solution, ridge_path, weak_features_curve, weak_features_risk
 
 
 @pytest.mark.parametrize("shape", [(8, 20), (20, 8), (10, 10)])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from deepfab.errors import UsageError
-from deepfab.theory.random_features import (
+from deepfab.generalization.random_features import (
     flat_standardized,
     linear_teacher,
     one_hot,

@@ -16,7 +16,7 @@ complexity of the functions it reaches is at its maximum and the capacity bound
 says nothing (``rademacher_bound``). ``sign_correlation`` is the quantity inside R_n for the
 +-1 labels given by the parity of each class index: 1 when every training label is fitted.
 
-    from deepfab.theory.memorize import randomized_sets, sign_correlation
+    from deepfab.generalization.memorize import randomized_sets, sign_correlation
     sets = randomized_sets(X, y, Xt, yt, seed=0)   # name -> (X_train, y_train, X_test, y_test)
 
 References:

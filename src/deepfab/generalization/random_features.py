@@ -2,14 +2,14 @@
 
 A two-layer network whose first layer is frozen at random, phi(x) = max(0, W^T x / sqrt(d)) with
 W (d, p) standard normal, and whose second layer is fitted by minimum-norm (ridgeless) or ridge
-least squares (``deepfab.theory.minnorm.ridge_path``). Sweeping the number of features p through
+least squares (``deepfab.generalization.minnorm.ridge_path``). Sweeping the number of features p through
 the number of samples n traces the double-descent curve: the test error falls, rises to a peak at
 the interpolation threshold p = n, where the smallest singular value of the (n, p) feature matrix
 goes to zero and the fitted coefficients blow up, and falls again as p grows past n, because the
 minimum-norm interpolant of more features is smoother. A small ridge removes the peak. The
 features are nested (the first p columns of one W per draw), so one draw is one curve.
 
-    from deepfab.theory.random_features import linear_teacher, random_feature_curve
+    from deepfab.generalization.random_features import linear_teacher, random_feature_curve
     X, y = linear_teacher(200, 40, sigma=0.5, seed=0)
     Xt, yt = linear_teacher(2000, 40, sigma=0.5, seed=1)          # same teacher (beta from seed_beta)
     curve = random_feature_curve(X, y, Xt, yt, widths=[20, 100, 200, 400, 2000], ridges=(0.0, 1e-1), draws=10)

@@ -11,7 +11,7 @@ to a uniformly drawn *other* class, every width trains from the same seed with
 ``train_recorded``, and every epoch's train and test error is kept, so both curves come from the
 same trainings.
 
-    from deepfab.theory.double_descent import flip_labels, largest_bump, sweep_summary, width_sweep
+    from deepfab.generalization.double_descent import flip_labels, largest_bump, sweep_summary, width_sweep
     y_noisy, flipped = flip_labels(y, 0.2, num_classes=9, seed=0)
     rows = width_sweep((X, y_noisy), (Xt, yt), widths=(1, 2, 4, 8, 16, 32), config=cfg, seeds=(0,))
     summary = sweep_summary(rows, last=5)    # one row per width: train and test error (mean of the last 5 epochs)

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from deepfab.errors import UsageError
+from deepfab.generalization.interpolate import train_recorded
 from deepfab.models.small import SmallCNN
-from deepfab.theory.interpolate import train_recorded
 from deepfab.train import TrainConfig
 
 

@@ -1,15 +1,15 @@
 """Why overparameterized networks generalize: double descent, memorization, implicit regularization
 (lecture 9).
 
-    from deepfab.theory import ridge_path, random_feature_curve, linear_teacher
+    from deepfab.generalization import ridge_path, random_feature_curve, linear_teacher
     X, y = linear_teacher(200, 40, seed=0); Xt, yt = linear_teacher(2000, 40, seed=1)
     curve = random_feature_curve(X, y, Xt, yt, widths=[50, 200, 800], ridges=(0.0, 0.1), draws=10)
 
-    from deepfab.theory import flip_labels, width_sweep, sweep_summary
+    from deepfab.generalization import flip_labels, width_sweep, sweep_summary
     y_noisy, _ = flip_labels(y_maps, 0.2, num_classes=9, seed=0)
     rows = width_sweep((X_maps, y_noisy), (Xt_maps, yt_maps), widths=(2, 8, 32), config=cfg)
 
-    from deepfab.theory import descend, limit_from
+    from deepfab.generalization import descend, limit_from
     run = descend(A, b, lr=0.1, steps=1000)            # -> pinv(A) @ b from zero
 
 Modules: ``minnorm`` (ridge path through one SVD, min-norm solution, the exact weak-features

@@ -8,7 +8,7 @@ import torch
 
 from deepfab.errors import UsageError
 from deepfab.foundations.lsq import compare_solvers
-from deepfab.theory.implicit import descend, limit_from, max_stable_lr, null_projector, solution_table
+from deepfab.generalization.implicit import descend, limit_from, max_stable_lr, null_projector, solution_table
 
 
 @pytest.fixture(scope="module")

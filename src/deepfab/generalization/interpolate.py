@@ -8,7 +8,7 @@ test set beside it, and can stop at the first epoch that fits the training label
 loop on the engine's helpers (``make_optimizer``, ``make_scheduler``, ``optimizer_step``,
 ``sample_order``, ``forward_logits``), configured by a ``TrainConfig``.
 
-    from deepfab.theory.interpolate import train_recorded
+    from deepfab.generalization.interpolate import train_recorded
     cfg = TrainConfig(epochs=200, batch_size=64, lr=2e-3, optimizer="adam", weight_decay=0.0, scheduler=None)
     rec = train_recorded(SmallCNN(3, 9, width=16, head_pool=2), (X, y), (Xt, yt), cfg, stop_at_fit=True)
     rec["epochs_to_fit"], rec["train_error"][-1], rec["test_error"][-1]

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from deepfab.errors import UsageError
-from deepfab.theory.sharpness import full_loss, param_norm, sgd_fit, top_hessian_eigenvalue
+from deepfab.generalization.sharpness import full_loss, param_norm, sgd_fit, top_hessian_eigenvalue
 
 
 def tiny():

@@ -13,7 +13,7 @@ Adam divides each coordinate by its own running scale, so its steps leave the ro
 stops at another interpolant (Wilson et al.). ``descend`` runs both update rules in numpy and
 records the path; ``limit_from`` is the closed form.
 
-    from deepfab.theory.implicit import descend, limit_from, max_stable_lr
+    from deepfab.generalization.implicit import descend, limit_from, max_stable_lr
     lr = 0.5 * max_stable_lr(A)                       # GD is stable below 2 / lambda_max(A^T A / n)
     run = descend(A, y, lr=lr, steps=2000)            # full-batch GD from zero
     np.linalg.norm(run["w"] - np.linalg.pinv(A) @ y)  # ~ 1e-10

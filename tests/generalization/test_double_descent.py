@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from deepfab.errors import UsageError
-from deepfab.theory.double_descent import (
+from deepfab.generalization.double_descent import (
     describe_bump,
     flip_labels,
     largest_bump,

@@ -20,7 +20,7 @@ squares on n samples is
 
 It diverges at p = n (the interpolation threshold), and falls again beyond.
 
-    from deepfab.theory.minnorm import ridge_path, weak_features_risk, weak_features_curve
+    from deepfab.generalization.minnorm import ridge_path, weak_features_risk, weak_features_curve
     thetas = ridge_path(A, y, ridges=(0.0, 1e-2))        # (2, p): min-norm, then ridge 1e-2
     risk = weak_features_risk(p=50, n=40, beta=beta, sigma=0.5)
     sim = weak_features_curve(n=40, beta=beta, sigma=0.5, widths=range(5, 120, 5), draws=200, seed=0)

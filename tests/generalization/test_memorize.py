@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from deepfab.errors import UsageError
-from deepfab.theory.memorize import (
+from deepfab.generalization.memorize import (
     SETS,
     gaussian_like,
     rademacher_bound,
