@@ -34,9 +34,7 @@ import torch.nn.functional as F
 
 from ..errors import ModelError, UsageError
 from ..models import eval_mode
-from ..train import Loss
-from ..train.evaluate import metrics_from_logits
-from ..train.objective import output_width
+from ..train.objective import LabelLoss, output_width
 
 
 def distill_terms(student: torch.Tensor, teacher: torch.Tensor, y: torch.Tensor, temperature: float):
@@ -48,10 +46,8 @@ def distill_terms(student: torch.Tensor, teacher: torch.Tensor, y: torch.Tensor,
     return soft, hard
 
 
-class DistillLoss(Loss):
+class DistillLoss(LabelLoss):
     """``alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE`` (module docstring); ``teacher`` is frozen."""
-
-    dense = False
 
     def __init__(self, teacher: torch.nn.Module, temperature: float = 4.0, alpha: float = 0.9, label_names=None):
         if not isinstance(teacher, torch.nn.Module):
@@ -93,13 +89,3 @@ class DistillLoss(Loss):
         soft, hard = distill_terms(outputs, t, y, self.temperature)
         total = self.alpha * soft + (1.0 - self.alpha) * hard                 # (B,)
         return total.sum(), torch.tensor(float(len(y)), device=outputs.device)
-
-    def counts(self, outputs, y):
-        return {"train_accuracy": (outputs.argmax(1) == y.long()).sum()}
-
-    def metrics(self, outputs, targets):
-        return metrics_from_logits(outputs, targets, self.label_names)
-
-    def record(self, m):
-        return {"val_loss": m["loss"], "val_accuracy": m["accuracy"], "val_macro_f1": m["macro_f1"],
-                "val_balanced_accuracy": m["balanced_accuracy"]}

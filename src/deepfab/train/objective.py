@@ -15,7 +15,8 @@ instead of a mean lets data-parallel ranks share one global denominator.
     fit(net, (X, Y), (Xv, Yv), cfg, loss_fn=bce_dice, metrics_fn=iou)  # DenseLoss(bce_dice, iou)
     fit(net, (X, T), (Xv, Tv), cfg, loss_fn=MSE())                     # any Loss subclass (tests/train)
 
-A new objective subclasses ``Loss`` and overrides what differs from the defaults. Its parameters
+A new objective subclasses ``Loss`` (``LabelLoss`` when it trains a classifier on labels: it gets the
+classification record) and overrides what differs from the defaults. Its parameters
 are not part of ``TrainConfig``, so a resumed run cannot check that they are unchanged.
 
 References:
@@ -73,14 +74,30 @@ class Loss:
         return {f"val_{k}": v for k, v in m.items()}
 
 
-class ClassificationLoss(Loss):
-    """Soft-target cross-entropy (or focal) with class weights, label smoothing and mixup/cutmix targets.
-
-    Built from a ``TrainConfig`` by ``fit``; validation reports loss, accuracy, macro-F1, balanced
-    accuracy, and (in the best epoch's metrics) per-class scores and the confusion matrix.
-    """
+class LabelLoss(Loss):
+    """A loss on class labels (N,) and logits (N, C): training accuracy per batch; validation loss,
+    accuracy, macro-F1, balanced accuracy, and (in the best epoch's metrics) per-class scores and the
+    confusion matrix. Subclasses set ``label_names`` and give ``__call__``."""
 
     dense = False
+    label_names = None
+
+    def counts(self, outputs, y):
+        return {"train_accuracy": (outputs.argmax(1) == y.long()).sum()}
+
+    def metrics(self, outputs, targets):
+        return metrics_from_logits(outputs, targets, self.label_names)
+
+    def record(self, m):
+        return {"val_loss": m["loss"], "val_accuracy": m["accuracy"], "val_macro_f1": m["macro_f1"],
+                "val_balanced_accuracy": m["balanced_accuracy"]}
+
+
+class ClassificationLoss(LabelLoss):
+    """Soft-target cross-entropy (or focal) with class weights, label smoothing and mixup/cutmix targets.
+
+    Built from a ``TrainConfig`` by ``fit``; validated as every ``LabelLoss``.
+    """
 
     def __init__(self, cfg, label_names=None):
         self.class_weights, self.sampler = cfg.class_weights, cfg.sampler
@@ -113,15 +130,6 @@ class ClassificationLoss(Loss):
     def __call__(self, outputs, targets):
         return soft_target_loss(outputs, targets, self.weights, self.label_smoothing, self.gamma)
 
-    def counts(self, outputs, y):
-        return {"train_accuracy": (outputs.argmax(1) == y.long()).sum()}
-
-    def metrics(self, outputs, targets):
-        return metrics_from_logits(outputs, targets, self.label_names)
-
-    def record(self, m):
-        return {"val_loss": m["loss"], "val_accuracy": m["accuracy"], "val_macro_f1": m["macro_f1"],
-                "val_balanced_accuracy": m["balanced_accuracy"]}
 
 
 class DenseLoss(Loss):
