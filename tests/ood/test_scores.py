@@ -26,6 +26,7 @@ from deepfab.ood import (
     MultiLayerMahalanobis,
     autocorrelation_features,
     extract,
+    polar_features,
     stage_names,
 )
 from deepfab.ood.texture import lags
@@ -157,6 +158,47 @@ def test_period_peak_finds_a_lattice_beyond_the_radius():
     lattice, _, _ = make_novel_set(20, families=["cluster-array"], size=40, seed=2, period=7)
     peak = autocorrelation_features(list(lattice), 5, period=8)[:, -3]
     assert np.median(peak) > np.quantile(autocorrelation_features(list(ordinary), 5, period=8)[:, -3], 0.9)
+
+
+def test_polar_features_match_a_loop_over_dies(other_maps):
+    """Each die's ring (equal areas: rings * r^2 on half-axes scaled to 1) and sector (angle from
+    arctan2), the fail share per cell, and per ring |sum_s share_s exp(-2 pi i j s / S)| / S."""
+    rings, sectors, harmonics = 3, 8, 3
+    for m in other_maps[:3]:
+        h, w = m.shape
+        dies, fails = np.zeros((rings, sectors)), np.zeros((rings, sectors))
+        for y in range(h):
+            for x in range(w):
+                if m[y, x] == 0:
+                    continue
+                dy, dx = (y - (h - 1) / 2) / (h / 2), (x - (w - 1) / 2) / (w / 2)
+                r = min(int(rings * (dy * dy + dx * dx)), rings - 1)
+                a = min(int((np.arctan2(dy, dx) + np.pi) / (2 * np.pi) * sectors), sectors - 1)
+                dies[r, a] += 1
+                fails[r, a] += m[y, x] == 2
+        share = np.where(dies > 0, fails / np.maximum(dies, 1), 0.0)
+        k = np.arange(sectors)
+        want = [abs(np.sum(share[r] * np.exp(-2j * np.pi * j * k / sectors))) / sectors
+                for r in range(rings) for j in range(harmonics)]
+        np.testing.assert_allclose(polar_features([m], rings, sectors, harmonics)[0], want, atol=1e-12)
+    with pytest.raises(UsageError, match="harmonics"):
+        polar_features(other_maps[:1], sectors=4, harmonics=4)
+
+
+def test_polar_features_see_a_wedge_and_ignore_rotations():
+    """A wedge of fails from the centre to the edge is one-sided in every ring (harmonic 1), a centred
+    ring of fails is not; turning or mirroring a square map moves its sectors, not their spectrum (up to
+    the dies on sector borders, which move the inner ring's numbers by up to 0.03)."""
+    n = 41
+    y, x = np.mgrid[:n, :n] - n // 2
+    wafer = (x ** 2 + y ** 2 <= (n // 2) ** 2).astype(np.int64)
+    wedge = wafer + (wafer * (np.abs(np.arctan2(y, x) - 0.3) < 0.35))
+    ring = wafer + (wafer * (np.abs(np.hypot(x, y) - 12) < 1.5))
+    fw, fr = polar_features([wedge, ring], rings=4, sectors=8, harmonics=3).reshape(2, 4, 3)
+    assert fw[:, 1].min() > 0.05 and fr[:, 1].max() < 0.02
+    for t in (np.rot90(wedge), np.flipud(wedge), np.rot90(wedge, 2)):
+        np.testing.assert_allclose(polar_features([np.ascontiguousarray(t)])[0], polar_features([wedge])[0],
+                                   atol=0.03)
 
 
 def test_periodic_fails_stand_out_in_the_texture_score():

@@ -32,10 +32,10 @@ def scores(net):
             MultiLayerMahalanobis(net, stage_names(net), alpha="in-dist", size=16), MapTexture(k=3, bank=60),
             Combined([MapTexture(k=3), KNN(net, k=3, size=16)], how="max"),
             MultiLayerMahalanobis(net, stage_names(net), alpha="in-dist", covariance="class", shrink=0.2, size=16),
-            MapTexture(k=3, radius=2, period=4)]
+            MapTexture(k=3, radius=2, period=4), MapTexture(k=3, period=6, polar=True)]
 
 
-@pytest.mark.parametrize("i", range(10))
+@pytest.mark.parametrize("i", range(11))
 def test_saved_score_loads_weights_only_and_gives_the_same_numbers(tmp_path, tiny, other_maps, i):
     net, maps, y, _ = tiny
     s = scores(net)[i]
@@ -67,12 +67,13 @@ def test_a_bad_file_is_refused(tmp_path, tiny):
         load_ood(tmp_path / "m.pt")
 
 
-def test_a_texture_saved_before_the_period_option_loads_without_it(tmp_path, tiny, other_maps):
-    """Options saved without ``period`` (files written before it existed) read as period 0."""
+def test_a_texture_saved_before_the_period_and_polar_options_loads_without_them(tmp_path, tiny, other_maps):
+    """Options saved without ``period`` or ``polar`` (files written before they existed) read as period 0
+    and no polar features."""
     net, maps, y, _ = tiny
     s = MapTexture(k=3).fit(maps)
     state = ood_state(s, s(maps))
-    del state["score"]["options"]["period"]
+    del state["score"]["options"]["period"], state["score"]["options"]["polar"]
     s2, _ = load_ood(save_ood(tmp_path / "old.pt", state), net)
-    assert s2.period == 0
+    assert s2.period == 0 and s2.polar is False
     np.testing.assert_allclose(s2(other_maps), s(other_maps), rtol=1e-12)

@@ -29,10 +29,10 @@ from .metrics import calibrate, flagged_share, fpr_at_tpr, ood_auroc
 from .scores import ODIN, Energy, MaxSoftmax, Score
 from .state import build_score, load_ood, ood_state, save_ood, score_state, state_bytes
 from .testsets import HoldoutSplits, holdout_classes, mixed_maps, novel_maps
-from .texture import MapTexture, autocorrelation_features
+from .texture import MapTexture, autocorrelation_features, polar_features
 
 __all__ = ["Combined", "CORRUPTIONS", "corrupt", "KNN", "Mahalanobis", "MultiLayerMahalanobis", "format_table",
            "ood_table", "Outputs", "extract", "stage_names", "calibrate", "flagged_share", "fpr_at_tpr", "ood_auroc",
            "ODIN", "Energy", "MaxSoftmax", "Score", "build_score", "load_ood", "ood_state", "save_ood", "score_state",
            "state_bytes", "HoldoutSplits", "holdout_classes", "mixed_maps", "novel_maps", "MapTexture",
-           "autocorrelation_features", "wafer_score"]
+           "autocorrelation_features", "polar_features", "wafer_score"]

@@ -14,11 +14,20 @@ and peaks at the period of a repeating pattern. The descriptor is rho at the lag
 p and the square root of the number of dies (a wrong die grid changes it). With ``period`` P >
 ``radius`` it also holds the largest of those averaged rho at the longer lags, radius < dx <= P:
 one number that rises when the pattern repeats with a period beyond ``radius`` dies, without P^2
-more dimensions that would dilute the distance for every other map. ``MapTexture`` scores a map by
-the distance of its standardised descriptor to the k-th nearest training map's.
+more dimensions that would dilute the distance for every other map.
+
+Autocorrelation says how fails cluster, not where on the wafer they sit. ``polar_features`` adds
+the where, as fab engineers read a map: the wafer cut into equal-area rings and angular sectors
+around the map's centre, the fail share of each cell, and per ring the magnitudes of the first
+Fourier harmonics over the sectors. Harmonic 0 is the ring's fail share (the radial profile),
+harmonic 1 how one-sided the ring is (a wedge, a gradient, an off-centre ring), harmonic 2 how
+two-sided; magnitudes do not change when the map is rotated or mirrored. With ``polar=True``
+``MapTexture`` appends them. ``MapTexture`` scores a map by the distance of its standardised
+descriptor to the k-th nearest training map's.
 
     d = autocorrelation_features(maps, radius=5)       # (N, 22): 20 lags, fail share, sqrt(dies)
     d = autocorrelation_features(maps, 5, period=8)    # (N, 23): ..., the peak at lags 6-8, fail share, sqrt(dies)
+    q = polar_features(maps)                           # (N, 12): 4 rings x harmonics 0, 1, 2 over 8 sectors
     s = MapTexture(k=10, bank=5000).fit(train_maps)     # no model needed
     u = s(test_maps)                                    # (N,), higher = more unusual
 
@@ -113,36 +122,85 @@ def autocorrelation_features(maps, radius: int = 5, period: int = 0) -> np.ndarr
     return out
 
 
+def polar_features(maps, rings: int = 4, sectors: int = 8, harmonics: int = 3) -> np.ndarray:
+    """(N, rings * harmonics) float64: per equal-area ring around the map's centre (ring k holds radii
+    sqrt(k / rings) to sqrt((k + 1) / rings) of the half-axes; the corners belong to the outer ring),
+    the magnitudes |F_j| / sectors, j < ``harmonics``, of the discrete Fourier transform of the fail
+    share of its ``sectors`` angular cells (a cell without dies counts 0)."""
+    for key, v in (("rings", rings), ("sectors", sectors), ("harmonics", harmonics)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise UsageError(f"{key} must be a positive int; got {v!r}")
+    if harmonics > sectors // 2 + 1:
+        raise UsageError(f"harmonics must be at most sectors // 2 + 1 = {sectors // 2 + 1}; got {harmonics}")
+    maps = [np.asarray(m) for m in maps]
+    out = np.zeros((len(maps), rings * harmonics))
+    by_shape: dict[tuple, list[int]] = {}
+    for i, m in enumerate(maps):
+        if m.ndim != 2 or m.size == 0 or m.min() < 0 or m.max() > 2:
+            raise DataError(f"map {i}: expected a 2-D wafer map with values 0 (no die), 1 (pass), 2 (fail); "
+                            f"got shape {m.shape}")
+        by_shape.setdefault(m.shape, []).append(i)
+    for (h, w), idx in by_shape.items():
+        cell = _polar_cells(h, w, rings, sectors)                            # (H * W,) cell of each die position
+        onehot = np.zeros((h * w, rings * sectors))
+        onehot[np.arange(h * w), cell] = 1.0
+        for j in range(0, len(idx), CHUNK):
+            chunk = idx[j:j + CHUNK]
+            m = np.stack([maps[i].ravel() for i in chunk])                   # (B, H * W)
+            dies, fails = (m > 0) @ onehot, (m == 2) @ onehot                # (B, rings * sectors)
+            share = (fails / np.maximum(dies, 1.0)).reshape(len(chunk), rings, sectors)
+            spectrum = np.abs(np.fft.rfft(share, axis=2))[:, :, :harmonics] / sectors
+            out[chunk] = spectrum.reshape(len(chunk), -1)
+    return out
+
+
+def _polar_cells(h: int, w: int, rings: int, sectors: int) -> np.ndarray:
+    """(h * w,) int: ring * sectors + sector of each position of an h x w map (``polar_features``)."""
+    y, x = np.mgrid[:h, :w]
+    dy, dx = (y - (h - 1) / 2) / (h / 2), (x - (w - 1) / 2) / (w / 2)        # half-axes scaled to 1
+    ring = np.minimum((rings * (dy ** 2 + dx ** 2)).astype(int), rings - 1)  # equal areas inside the ellipse
+    sector = np.minimum(((np.arctan2(dy, dx) + np.pi) * sectors / (2 * np.pi)).astype(int), sectors - 1)
+    return (ring * sectors + sector).ravel()
+
+
 class MapTexture:
     """k-th nearest-neighbour distance of standardised autocorrelation descriptors (no model).
 
     ``bank``: keep at most this many training descriptors (a random subset fixed by ``seed``);
-    ``period``: as ``autocorrelation_features`` (0: none).
+    ``period``: as ``autocorrelation_features`` (0: none); ``polar``: append ``polar_features``.
     """
 
     name = "map texture"
     needs_fit = True
     layers = ()
 
-    def __init__(self, k: int = 10, radius: int = 5, bank: int | None = None, seed: int = 0, period: int = 0):
+    def __init__(self, k: int = 10, radius: int = 5, bank: int | None = None, seed: int = 0, period: int = 0,
+                 polar: bool = False):
         for key, v in (("k", k), ("bank", 1 if bank is None else bank)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise UsageError(f"{key} must be a positive int; got {v!r}")
         _check_lags(radius, period)
+        if not isinstance(polar, (bool, np.bool_)):
+            raise UsageError(f"polar must be True or False; got {polar!r}")
         self.k, self.radius, self.bank, self.seed, self.period = int(k), int(radius), bank, int(seed), int(period)
+        self.polar = bool(polar)
         self.fitted_ = False
 
     def options(self) -> dict:
-        return {"k": self.k, "radius": self.radius, "bank": self.bank, "seed": self.seed, "period": self.period}
+        return {"k": self.k, "radius": self.radius, "bank": self.bank, "seed": self.seed, "period": self.period,
+                "polar": self.polar}
 
     @property
-    def descriptor(self) -> tuple[int, int]:
-        """(radius, period): which descriptors it reads (``describe``)."""
-        return self.radius, self.period
+    def descriptor(self) -> tuple[int, int, bool]:
+        """(radius, period, polar): which descriptors it reads (``describe``)."""
+        return self.radius, self.period, self.polar
 
     def describe(self, maps) -> np.ndarray:
-        """The descriptors (N, F) it scores: ``autocorrelation_features(maps, radius, period)``."""
-        return autocorrelation_features(self._maps(maps), self.radius, self.period)
+        """The descriptors (N, F) it scores: ``autocorrelation_features(maps, radius, period)``, then
+        ``polar_features(maps)`` when ``polar``."""
+        maps = self._maps(maps)
+        d = autocorrelation_features(maps, self.radius, self.period)
+        return np.hstack([d, polar_features(maps)]) if self.polar else d
 
     @staticmethod
     def _maps(maps) -> list:
