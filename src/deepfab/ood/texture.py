@@ -84,6 +84,17 @@ def _check_lags(radius, period) -> None:
         raise UsageError(f"period must be 0 (none) or an int above radius {radius}; got {period!r}")
 
 
+def _by_shape(maps: list) -> dict[tuple, list[int]]:
+    """{(H, W): indices of the maps of that shape}; ``DataError`` for anything but a 2-D map in 0/1/2."""
+    by_shape: dict[tuple, list[int]] = {}
+    for i, m in enumerate(maps):
+        if m.ndim != 2 or m.size == 0 or m.min() < 0 or m.max() > 2:
+            raise DataError(f"map {i}: expected a 2-D wafer map with values 0 (no die), 1 (pass), 2 (fail); "
+                            f"got shape {m.shape}")
+        by_shape.setdefault(m.shape, []).append(i)
+    return by_shape
+
+
 def autocorrelation_features(maps, radius: int = 5, period: int = 0) -> np.ndarray:
     """(N, len(lags(radius)) + 2) float64: D4-averaged fail autocorrelation, fail share, sqrt(dies);
     with ``period`` > ``radius``, (N, len(lags(radius)) + 3): the largest D4-averaged autocorrelation
@@ -95,12 +106,7 @@ def autocorrelation_features(maps, radius: int = 5, period: int = 0) -> np.ndarr
     n_short = len(lags(radius))
     rho = np.zeros((len(maps), weights.shape[1]))
     out = np.zeros((len(maps), n_short + (3 if period else 2)))
-    by_shape: dict[tuple, list[int]] = {}
-    for i, m in enumerate(maps):
-        if m.ndim != 2 or m.size == 0 or m.min() < 0 or m.max() > 2:
-            raise DataError(f"map {i}: expected a 2-D wafer map with values 0 (no die), 1 (pass), 2 (fail); "
-                            f"got shape {m.shape}")
-        by_shape.setdefault(m.shape, []).append(i)
+    by_shape = _by_shape(maps)
     chunks = [(shape, idx[j:j + CHUNK]) for shape, idx in by_shape.items() for j in range(0, len(idx), CHUNK)]
     for (h, w), idx in chunks:                                               # bounded memory: CHUNK maps at a time
         m = np.stack([maps[i] for i in idx])                                 # (B, H, W)
@@ -134,12 +140,7 @@ def polar_features(maps, rings: int = 4, sectors: int = 8, harmonics: int = 3) -
         raise UsageError(f"harmonics must be at most sectors // 2 + 1 = {sectors // 2 + 1}; got {harmonics}")
     maps = [np.asarray(m) for m in maps]
     out = np.zeros((len(maps), rings * harmonics))
-    by_shape: dict[tuple, list[int]] = {}
-    for i, m in enumerate(maps):
-        if m.ndim != 2 or m.size == 0 or m.min() < 0 or m.max() > 2:
-            raise DataError(f"map {i}: expected a 2-D wafer map with values 0 (no die), 1 (pass), 2 (fail); "
-                            f"got shape {m.shape}")
-        by_shape.setdefault(m.shape, []).append(i)
+    by_shape = _by_shape(maps)
     for (h, w), idx in by_shape.items():
         cell = _polar_cells(h, w, rings, sectors)                            # (H * W,) cell of each die position
         onehot = np.zeros((h * w, rings * sectors))
