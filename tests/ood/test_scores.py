@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from deepfab.augment.dihedral import dihedral
-from deepfab.errors import UsageError
+from deepfab.errors import DataError, UsageError
 from deepfab.ood import (
     KNN,
     ODIN,
@@ -183,6 +183,9 @@ def test_polar_features_match_a_loop_over_dies(other_maps):
         np.testing.assert_allclose(polar_features([m], rings, sectors, harmonics)[0], want, atol=1e-12)
     with pytest.raises(UsageError, match="harmonics"):
         polar_features(other_maps[:1], sectors=4, harmonics=4)
+    for describe in (polar_features, autocorrelation_features):
+        with pytest.raises(DataError, match="0 \\(no die\\), 1 \\(pass\\), 2 \\(fail\\); got shape \\(4, 4\\)"):
+            describe([np.full((4, 4), 3)])
 
 
 def test_polar_features_see_a_wedge_and_ignore_rotations():
