@@ -106,8 +106,7 @@ def autocorrelation_features(maps, radius: int = 5, period: int = 0) -> np.ndarr
     n_short = len(lags(radius))
     rho = np.zeros((len(maps), weights.shape[1]))
     out = np.zeros((len(maps), n_short + (3 if period else 2)))
-    by_shape = _by_shape(maps)
-    chunks = [(shape, idx[j:j + CHUNK]) for shape, idx in by_shape.items() for j in range(0, len(idx), CHUNK)]
+    chunks = [(shape, idx[j:j + CHUNK]) for shape, idx in _by_shape(maps).items() for j in range(0, len(idx), CHUNK)]
     for (h, w), idx in chunks:                                               # bounded memory: CHUNK maps at a time
         m = np.stack([maps[i] for i in idx])                                 # (B, H, W)
         wafer, fail = (m > 0).astype(float), (m == 2).astype(float)
@@ -140,8 +139,7 @@ def polar_features(maps, rings: int = 4, sectors: int = 8, harmonics: int = 3) -
         raise UsageError(f"harmonics must be at most sectors // 2 + 1 = {sectors // 2 + 1}; got {harmonics}")
     maps = [np.asarray(m) for m in maps]
     out = np.zeros((len(maps), rings * harmonics))
-    by_shape = _by_shape(maps)
-    for (h, w), idx in by_shape.items():
+    for (h, w), idx in _by_shape(maps).items():
         cell = _polar_cells(h, w, rings, sectors)                            # (H * W,) cell of each die position
         onehot = np.zeros((h * w, rings * sectors))
         onehot[np.arange(h * w), cell] = 1.0
