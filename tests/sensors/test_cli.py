@@ -70,6 +70,29 @@ def test_the_tool_scores_as_the_library_does_whatever_the_column_order(lam_csvs,
     assert got.top_sensors[got.flag == 1].str.count(";").eq(0).all()
 
 
+def test_ignored_columns_are_neither_run_nor_sensor(lam_csvs, tmp_path, capsys):
+    """A time stamp (text) and a recipe step number in both files: named with --ignore, the scores are those
+    of the files without them; the step number left in would be scored as one more sensor."""
+    paths = {}
+    for name in ("normal", "new"):
+        df = pd.read_csv(lam_csvs / f"{name}.csv")
+        step = df.groupby("run", sort=False).cumcount()
+        df.insert(1, "Time", pd.Timestamp("2026-01-05 08:00") + pd.to_timedelta(step, unit="s"))
+        df.insert(2, "Step Number", step // 20 + 1)
+        paths[name] = tmp_path / f"{name}_timed.csv"
+        df.to_csv(paths[name], index=False)
+    plain, timed = tmp_path / "plain.csv", tmp_path / "timed.csv"
+    assert main(["sensors", "detect", "--train", str(lam_csvs / "normal.csv"), "--data", str(lam_csvs / "new.csv"),
+                 "--out", str(plain)]) == 0
+    assert main(["sensors", "detect", "--train", str(paths["normal"]), "--data", str(paths["new"]), "--out", str(timed),
+                 "--ignore", "Time", "Step Number"]) == 0
+    said = capsys.readouterr().out
+    assert "of 19 sensors" in said.splitlines()[-1]
+    pd.testing.assert_frame_equal(pd.read_csv(plain, keep_default_na=False), pd.read_csv(timed, keep_default_na=False))
+    kept = read_sensor_table(paths["new"], ignore=["Time"])
+    assert kept.sensors[0] == "Step Number" and len(kept.sensors) == 20
+
+
 def test_autoencoder_method(lam_csvs, capsys):
     out = lam_csvs / "ae.csv"
     assert main(["sensors", "detect", "--train", str(lam_csvs / "normal.csv"), "--data", str(lam_csvs / "new.csv"),
@@ -85,7 +108,9 @@ def test_autoencoder_method(lam_csvs, capsys):
     ("empty_file", ["empty"]),
     ("header_only", ["no data rows"]),
     ("no_run_column", ["no run column 'run'", "--run-column"]),
-    ("not_numeric", ["'Pressure' is not numeric", "'high'"]),
+    ("not_numeric", ["'Pressure' is not numeric", "'high'", "--ignore"]),
+    ("ignore_absent", ["--train", "no column 'Tme' to ignore", "BCl3 Flow"]),
+    ("ignore_run", ["run column 'run' cannot also be ignored"]),
     ("nan", ["NaN", "line 4"]),
     ("short_run", ["has 2 time steps", "at least 3"]),
     ("other_sensors", ["other sensors", "missing 'Vat Valve'", "extra 'Valve'"]),
@@ -128,6 +153,8 @@ def test_bad_input_is_one_line_and_exit_2(lam_csvs, tmp_path, capsys, case, word
         df.to_csv(data, index=False)
     if case == "alpha":
         extra = ["--alpha", "0.7"]
+    elif case in ("ignore_absent", "ignore_run"):
+        extra = ["--ignore", "Tme" if case == "ignore_absent" else "run"]
     elif case == "exists":
         out.write_text("mine")
     elif case == "out_is_input":

@@ -2,7 +2,8 @@
 
 Lecture 16 (AIOps) and the ``deepfab sensors`` tool read a tool's sensor log as one CSV: one row per
 time step, a run id column (the wafer or run the step belongs to), and every other column a numeric
-sensor. Rows of a run keep their file order (the time order); runs keep the order of their first row.
+sensor, unless named to be ignored (a time stamp, a recipe step number). Rows of a run keep their file
+order (the time order); runs keep the order of their first row.
 
     run,BCl3 Flow,Cl2 Flow,RF Btm Pwr
     w01,751.6,753.2,133.5
@@ -10,11 +11,12 @@ sensor. Rows of a run keep their file order (the time order); runs keep the orde
     w02,...
 
 Every problem is one line naming the file and what was expected (``DataError``): a missing file, a
-file that is not CSV text, no data rows, no run column, a non-numeric sensor column, NaN or inf
-values, a run with too few steps, and (``check_same_sensors``) a table whose sensors differ from the
-one the model was fitted on. Columns are matched by name, so their order may differ between files.
+file that is not CSV text, no data rows, no run column, a column to ignore that is not there, a
+non-numeric sensor column, NaN or inf values, a run with too few steps, and (``check_same_sensors``)
+a table whose sensors differ from the one the model was fitted on. Columns are matched by name, so
+their order may differ between files.
 
-    train = read_sensor_table("normal.csv", run_column="run")
+    train = read_sensor_table("normal.csv", run_column="run", ignore=["Time", "Step Number"])
     data = read_sensor_table("new.csv", what="--data")
     data = check_same_sensors(train, data)               # data's series in train's sensor order
     write_sensor_table("lam.csv", runs, series, sensors)  # e.g. LAM 9600 runs for a demonstration
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, UsageError
 from ..io import check_input_file, write_atomic
 
 MIN_STEPS = 3      # a run's std and slope need a few steps
@@ -48,10 +50,15 @@ def _plural(n: int, word: str) -> str:
 
 
 def read_sensor_table(path, run_column: str = "run", what: str = "sensor CSV",
-                      min_steps: int = MIN_STEPS) -> SensorTable:
-    """The runs of the CSV at ``path`` (module docstring); ``what`` names the file in messages (e.g. '--train')."""
+                      min_steps: int = MIN_STEPS, ignore=()) -> SensorTable:
+    """The runs of the CSV at ``path`` (module docstring); ``what`` names the file in messages (e.g. '--train');
+    the columns named in ``ignore`` (a time stamp, a recipe step number, a lot id) are left out."""
     import pandas as pd
 
+    ignore = [str(c) for c in ignore]
+    if run_column in ignore:
+        raise UsageError(f"the run column {run_column!r} cannot also be ignored; name only the columns that are "
+                         f"neither the run id nor a sensor")
     path = check_input_file(path, f"{what} (a sensor CSV)")
     try:
         df = pd.read_csv(path, dtype={run_column: str}, keep_default_na=True)
@@ -65,6 +72,11 @@ def read_sensor_table(path, run_column: str = "run", what: str = "sensor CSV",
         raise DataError(f"{what} {path}: no run column {run_column!r}; the columns are "
                         f"{', '.join(map(str, df.columns[:8]))}{' ...' if len(df.columns) > 8 else ''} "
                         f"(name the run id column with --run-column)")
+    absent = [c for c in ignore if c not in df.columns]
+    if absent:
+        raise DataError(f"{what} {path}: no column {absent[0]!r} to ignore; the columns are "
+                        f"{', '.join(map(str, df.columns[:8]))}{' ...' if len(df.columns) > 8 else ''}")
+    df = df.drop(columns=list(ignore))
     if len(df) == 0:
         raise DataError(f"{what} {path}: no data rows; expected one row per time step")
     sensors = [str(c) for c in df.columns if c != run_column]
@@ -82,7 +94,8 @@ def read_sensor_table(path, run_column: str = "run", what: str = "sensor CSV",
             bad = np.flatnonzero(num.isna() & col.notna())
             if len(bad):
                 raise DataError(f"{what} {path}: sensor column {c!r} is not numeric ({col.iloc[bad[0]]!r} on line "
-                                f"{bad[0] + 2}); every column but the run column {run_column!r} must hold numbers")
+                                f"{bad[0] + 2}); every column but the run column {run_column!r} must hold numbers "
+                                f"(leave a time stamp or label column out with --ignore)")
             df[c] = num
     values = df[sensors].to_numpy(np.float64)                          # (rows, S)
     bad_rows = ~np.isfinite(values).all(1)

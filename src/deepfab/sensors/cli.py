@@ -1,10 +1,12 @@
 """``deepfab sensors``: score your own tool-sensor runs against normal runs, and say which sensors moved.
 
     deepfab sensors detect --train NORMAL.csv --data NEW.csv --out SCORES.csv
-                           [--run-column run] [--method pca|ae] [--alpha 0.01] [--top 3] [--seed S] [--force]
+                           [--run-column run] [--ignore COLUMN ...] [--method pca|ae] [--alpha 0.01]
+                           [--top 3] [--seed S] [--force]
 
 Both CSVs have one row per time step: a run id column (``--run-column``, default ``run``) and one
-numeric column per sensor, the same sensors in both (in any order). Each run becomes per-sensor
+numeric column per sensor, the same sensors in both (in any order); ``--ignore`` names columns that
+are neither (a time stamp, a recipe step number, a lot id). Each run becomes per-sensor
 mean, std, min, max and slope over the run. ``--method pca`` (default) fits PCA to the normal runs of
 --train and scores every run of --data by Hotelling T^2 and SPE against control limits set on
 out-of-fold normal runs; ``--method ae`` uses an autoencoder's reconstruction error and a limit set
@@ -15,9 +17,10 @@ flag (1 or 0), the statistics with their limits (T2, T2_limit, SPE, SPE_limit; o
 and for each flagged run the --top sensors that contributed most, each with its share of the summed
 sensor contributions.
 
-Bad input (a missing file, no run column, a non-numeric column, NaN or inf, a run with too few
-steps, other sensors in --data than in --train, too few normal runs, an existing --out without
---force) exits with status 2 and one line on stderr; nothing is written then.
+Bad input (a missing file, no run column, an --ignore name that is not a column, a non-numeric
+column, NaN or inf, a run with too few steps, other sensors in --data than in --train, too few
+normal runs, an existing --out without --force) exits with status 2 and one line on stderr; nothing
+is written then.
 
 Introduced with lecture 16 (AIOps).
 
@@ -81,8 +84,8 @@ def _cmd_detect(args) -> int:
     if any(Path(args.out).resolve() == p.resolve() for p in inputs):
         raise UsageError(f"--out {args.out} is one of the inputs; choose another name (the inputs are never replaced)")
     out = check_new_file(args.out, args.force, suffixes=(".csv",))
-    train = read_sensor_table(args.train, args.run_column, what="--train")
-    data = check_same_sensors(train, read_sensor_table(args.data, args.run_column, what="--data"))
+    train = read_sensor_table(args.train, args.run_column, what="--train", ignore=args.ignore)
+    data = check_same_sensors(train, read_sensor_table(args.data, args.run_column, what="--data", ignore=args.ignore))
     need = MIN_RUNS[args.method]
     if len(train.runs) < need:
         raise UsageError(f"--train {train.path} has {len(train.runs)} runs; --method {args.method} needs at least "
@@ -107,6 +110,8 @@ def add_parser(subparsers) -> None:
     q.add_argument("--data", required=True, metavar="NEW.csv", help="runs to score, with the same sensor columns")
     q.add_argument("--out", required=True, metavar="SCORES.csv", help="the CSV to write, one row per run of --data")
     q.add_argument("--run-column", default="run", metavar="NAME", help="the run id column (default: run)")
+    q.add_argument("--ignore", nargs="+", default=[], metavar="COLUMN", help="columns that are neither the run id "
+                   "nor a sensor (a time stamp, a recipe step number), left out of both CSVs")
     q.add_argument("--method", default="pca", choices=("pca", "ae"), help="pca (T2 and SPE, default) or ae "
                    "(autoencoder reconstruction error)")
     q.add_argument("--alpha", type=float, default=0.01, help="false-alarm rate on normal runs (default 0.01)")
