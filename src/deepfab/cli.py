@@ -118,7 +118,7 @@ EXAMPLES = {
     "deepfab data list": "deepfab data list",
     "deepfab data info": "deepfab data info wm811k",
     "deepfab data show": "deepfab data show wm811k --split train_1 --n 36 --out maps.png",
-    "deepfab data convert": "deepfab data convert LSWMD.pkl --out my_maps.npz --labelled-only",
+    "deepfab data convert": "deepfab data convert dies.csv --out my_maps.npz --bin-column bin --pass-bins 1 2",
     "deepfab wafer train": "deepfab wafer train --data my_maps.npz --holdout-lots 0.2 --out models/mine",
     "deepfab wafer eval": "deepfab wafer eval --model default --data wm811k:test --out-png confusion.png",
     "deepfab wafer predict": "deepfab wafer predict --model default --data my_maps.npz --out preds.csv",

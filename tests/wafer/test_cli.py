@@ -242,6 +242,30 @@ def test_index_out_of_range_and_unlabelled_eval(trained, tmp_path, capsys):
     _one_error_line(capsys, "has no labels")
 
 
+def test_unlabelled_maps_are_left_out_of_scores_and_training(trained, tmp_path, capsys):
+    """A file with some maps labelled -1 (LSWMD converted without --labelled-only): eval scores the labelled
+    ones only, predict leaves their truth empty, train leaves them out; none of them counts as `none`."""
+    ws = load_wm811k("train_1").subset(np.arange(40))
+    part = write_wafer_npz(tmp_path / "part.npz", WaferSet(ws.maps, np.where(np.arange(40) % 2, -1, ws.labels)))
+    labelled = write_wafer_npz(tmp_path / "labelled.npz", ws.subset(np.arange(0, 40, 2)))
+    scores = []
+    for path in (part, labelled):
+        assert main(["wafer", "eval", "--model", str(trained), "--data", str(path), "--json"]) == 0
+        scores.append(json.loads(capsys.readouterr().out))
+    assert scores[0] == scores[1]
+    assert main(["wafer", "eval", "--model", str(trained), "--data", str(part)]) == 0
+    assert "20 maps (20 unlabelled maps left out)" in capsys.readouterr().out
+    csv_out = str(tmp_path / "p.csv")
+    assert main(["wafer", "predict", "--model", str(trained), "--data", str(part), "--out", csv_out]) == 0
+    with open(tmp_path / "p.csv") as f:
+        truth = [row["true"] for row in csv.DictReader(f)]
+    assert truth[1::2] == [""] * 20 and truth[0::2] == [ws.label_names[y] for y in ws.labels[0::2]]
+    assert main(["wafer", "train", "--data", str(part), "--width", "4", "--size", "16", "--epochs", "1",
+                 "--no-novelty", "--out", str(tmp_path / "m")]) == 0
+    assert "20 unlabelled maps (label -1) left out of the training data" in capsys.readouterr().out
+    assert json.loads((tmp_path / "m" / "metrics.json").read_text())["n_train"] == 20
+
+
 def test_max_per_class_thins_out_the_large_classes(tmp_path):
     out = tmp_path / "capped"
     assert _train(out, "--epochs", "1", "--max-per-class", "20") == 0

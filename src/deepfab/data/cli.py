@@ -5,10 +5,14 @@
     deepfab data show wm811k --split train_1 --n 36 --out maps.png [--force]
     deepfab data show ucr_wafer | lam_etch | mixedwm38 | synthetic | my_maps.npz --out fig.png
     deepfab data convert LSWMD.pkl --out my.npz [--labelled-only] [--force]
+    deepfab data convert dies.csv --out my.npz [--wafer-column wafer --x-column x --y-column y]
+                         [--fail-column fail | --bin-column bin --pass-bins 1 ...] [--label-column L]
 
 Files are written only at ``--out``, into a folder that exists (never created), and over an
 existing file only with ``--force``; ``show`` writes .png, .pdf, .svg or .jpg. The Kaggle
 LSWMD.pkl converts without trust (an allowlist unpickler); another pickle needs ``--trust-pickle``.
+A die table (a .csv, one row per die: wafer id, die x, die y, fail or bin) converts to one map per
+wafer (``deepfab.data.dies``).
 Bad input (unknown name, wrong or corrupt file, a refused pickle, an existing --out) prints one
 line and exits with status 2. References: ``docs/datasets.md``.
 """
@@ -116,9 +120,28 @@ def _cmd_show(args) -> int:
 
 
 def _cmd_convert(args) -> int:
-    from .lswmd import convert_lswmd
+    import numpy as np
 
     out = check_new_file(args.out, args.force, suffixes=(".npz",))
+    if Path(args.source).suffix.lower() == ".csv":
+        from .dies import read_die_table
+        from .wm811k import write_wafer_npz
+
+        ws = read_die_table(args.source, wafer=args.wafer_column, x=args.x_column, y=args.y_column,
+                            fail=None if args.bin_column else args.fail_column, bins=args.bin_column,
+                            pass_bins=args.pass_bins, label=args.label_column)
+        if args.labelled_only:
+            if ws.labels is None:
+                raise UsageError("--labelled-only needs --label-column (the die table's failure types)")
+            ws = ws.subset(np.flatnonzero(ws.labels >= 0))
+        write_wafer_npz(out, ws)
+        rows, cols = zip(*(m.shape for m in ws.maps)) if len(ws) else ((0,), (0,))
+        print(f"wrote {out}: {len(ws)} maps, one per wafer (die grids {min(rows)}-{max(rows)} rows x "
+              f"{min(cols)}-{max(cols)} columns)"
+              + ("" if ws.labels is None else f", {int((ws.labels >= 0).sum())} labelled"))
+        return 0
+    from .lswmd import convert_lswmd
+
     src = check_input_file(args.source, "Kaggle LSWMD pandas pickle")
     ws = convert_lswmd(src, out, trust_pickle=args.trust_pickle, labelled_only=args.labelled_only)
     n_lab = int((ws.labels >= 0).sum())
@@ -145,11 +168,24 @@ def add_parser(subparsers) -> None:
     q.add_argument("--out", required=True, help="output figure (.png, .pdf, .svg or .jpg)")
     q.add_argument("--force", action="store_true", help="replace --out if it exists")
     q.set_defaults(func=_cmd_show)
-    q = sub.add_parser("convert", help="convert an LSWMD pandas pickle to the wafer-map npz format")
-    q.add_argument("source", help="LSWMD.pkl")
+    q = sub.add_parser("convert", help="convert an LSWMD pandas pickle or a die table (.csv) to the wafer-map "
+                       "npz format")
+    q.add_argument("source", help="LSWMD.pkl, or a die table: a .csv with one row per die")
     q.add_argument("--out", required=True, help="output .npz")
     q.add_argument("--force", action="store_true", help="replace --out if it exists")
     q.add_argument("--trust-pickle", action="store_true",
                    help="only for a pickle not of the LSWMD layout: unpickling it can run code from the file")
     q.add_argument("--labelled-only", action="store_true", help="keep only wafers with a failure type")
+    dies = q.add_argument_group("die tables (.csv)")
+    dies.add_argument("--wafer-column", default="wafer", metavar="NAME", help="the wafer id (default: wafer)")
+    dies.add_argument("--x-column", default="x", metavar="NAME", help="the die's column index (default: x)")
+    dies.add_argument("--y-column", default="y", metavar="NAME", help="the die's row index (default: y)")
+    dies.add_argument("--fail-column", default="fail", metavar="NAME", help="1 for a failing die, 0 for a passing "
+                      "one (default: fail)")
+    dies.add_argument("--bin-column", default=None, metavar="NAME", help="a bin number per die instead of the fail "
+                      "column; the bins of --pass-bins pass, all others fail")
+    dies.add_argument("--pass-bins", type=int, nargs="+", default=[1], metavar="BIN", help="the passing bins "
+                      "(default: 1)")
+    dies.add_argument("--label-column", default=None, metavar="NAME", help="each wafer's failure type (empty: "
+                      "unlabelled), one of the nine WM-811K classes")
     q.set_defaults(func=_cmd_convert)

@@ -3,7 +3,8 @@
 A wafer map is a 2-D uint8 array, 0 = no die, 1 = pass die, 2 = fail die, of any size. The
 shipped splits (``files/wm811k/README.txt``) store them concatenated: ``maps_flat``, ``shapes``
 (N, 2), ``offsets`` (N+1,), plus ``label``, ``label_names`` and ``source_index`` (monotone in lot
-number).
+number); a file of your own may also hold ``wafer_id`` (N,), the wafers' names (``read_die_table``
+writes them), which ``deepfab wafer predict`` copies into its CSV.
 
     ws = load_wm811k("train_1")           # or read_wafer_npz("my_maps.npz")
     x = encode_maps(ws.maps, size=32)      # (N, 2, 32, 32) float32: wafer area, fail dies
@@ -36,6 +37,7 @@ class WaferSet:
     label_names: list[str] = field(default_factory=lambda: list(WM811K_CLASSES))
     source_index: np.ndarray | None = None  # (N,) int64, monotone in lot number
     name: str = ""
+    wafer_ids: list[str] | None = None       # (N,) the wafers' own names, when the source had them
 
     def __len__(self) -> int:
         return len(self.maps)
@@ -48,6 +50,7 @@ class WaferSet:
             label_names=list(self.label_names),
             source_index=None if self.source_index is None else self.source_index[idx],
             name=self.name,
+            wafer_ids=None if self.wafer_ids is None else [self.wafer_ids[i] for i in idx],
         )
 
 
@@ -78,7 +81,12 @@ def read_wafer_npz(path: str | Path) -> WaferSet:
     src = arrays["source_index"].astype(np.int64) if "source_index" in arrays else None
     if src is not None and src.shape != (n,):
         raise DataError(f"{path}: source_index must be ({n},), one per map; got {src.shape}")
-    return WaferSet(maps, labels, names, src, name=path.stem)
+    ids = None
+    if "wafer_id" in arrays:
+        if arrays["wafer_id"].shape != (n,):
+            raise DataError(f"{path}: wafer_id must be ({n},), one name per map; got {arrays['wafer_id'].shape}")
+        ids = [str(s) for s in arrays["wafer_id"]]
+    return WaferSet(maps, labels, names, src, name=path.stem, wafer_ids=ids)
 
 
 def write_wafer_npz(path: str | Path, ws: WaferSet) -> Path:
@@ -98,6 +106,10 @@ def write_wafer_npz(path: str | Path, ws: WaferSet) -> Path:
         arrays["label"] = np.asarray(ws.labels, dtype=np.int64)
     if ws.source_index is not None:
         arrays["source_index"] = np.asarray(ws.source_index, dtype=np.int64)
+    if ws.wafer_ids is not None:
+        if len(ws.wafer_ids) != len(maps):
+            raise DataError(f"{path}: {len(ws.wafer_ids)} wafer ids for {len(maps)} maps; expected one per map")
+        arrays["wafer_id"] = np.array([str(s) for s in ws.wafer_ids], dtype=str)
     # a file object, since np.savez_compressed would append '.npz' to a str path; written atomically
     write_atomic(path, "wb", lambda f: np.savez_compressed(f, **arrays))
     return path

@@ -51,7 +51,8 @@ CHUNK = 512   # maps per progress-bar step: a few seconds of 8-view prediction o
 
 
 def _open(args, need_labels: bool = False):
-    """(model, maps, labels in the model's class indices or None, data path)."""
+    """(model, maps, labels in the model's class indices (-1 for an unlabelled map) or None when no map has
+    one, data path)."""
     import torch
 
     from .model_io import load_model, open_data
@@ -65,12 +66,13 @@ def _open(args, need_labels: bool = False):
     if len(ws) == 0:
         raise UsageError(f"{path}: holds no maps")
     labels = None
-    if ws.labels is not None:
-        unknown = sorted({ws.label_names[i] for i in np.unique(ws.labels)} - set(wm.label_names))
+    if ws.labels is not None and (ws.labels >= 0).any():
+        known = ws.labels >= 0
+        unknown = sorted({ws.label_names[i] for i in np.unique(ws.labels[known])} - set(wm.label_names))
         if unknown:
             raise UsageError(f"{path}: classes {unknown} are not among the model's {wm.label_names}")
         remap = np.array([wm.label_names.index(n) if n in wm.label_names else -1 for n in ws.label_names])
-        labels = remap[ws.labels]
+        labels = np.where(known, remap[np.maximum(ws.labels, 0)], -1)
     elif need_labels:
         raise UsageError(f"{path}: has no labels; eval needs labelled maps (use `deepfab wafer predict`)")
     return wm, ws, labels, path
@@ -183,6 +185,9 @@ def _cmd_eval(args) -> int:
 
     png = check_new_figure(args.out_png, args.force) if args.out_png else None
     wm, ws, labels, path = _open(args, need_labels=True)
+    unlabelled = int((labels < 0).sum())
+    if unlabelled:                                                       # scored only where the truth is known
+        ws, labels = ws.subset(np.flatnonzero(labels >= 0)), labels[labels >= 0]
     dropped = 0
     if args.dedup:
         ws, labels, dropped = dedup_against_training(wm, ws, labels)
@@ -200,6 +205,7 @@ def _cmd_eval(args) -> int:
                           "per_class_recall": recall, "ood_flagged_share": share}))
         return 0
     print(f"{path.name}: {len(ws)} maps" + (f" ({dropped} dropped as copies of training maps)" if args.dedup else "")
+          + (f" ({unlabelled} unlabelled maps left out)" if unlabelled else "")
           + f"; {1e3 * per_map:.2f} ms per map ({views})")
     print(f"accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}  balanced accuracy {m['balanced_accuracy']:.4f}")
     print(f"{'class':<10} {'recall':>7} {'precision':>9} {'support':>8}")
@@ -223,12 +229,14 @@ def _cmd_predict(args) -> int:
     names = wm.label_names
     with open(out, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["index", "predicted", "probability"] + [f"p_{n}" for n in names] + ["ood_score", "ood"]
-                   + (["true"] if labels is not None else []))
+        ids = ws.wafer_ids                                               # the wafers' names, when the file has them
+        w.writerow(["index"] + (["wafer"] if ids else []) + ["predicted", "probability"] + [f"p_{n}" for n in names]
+                   + ["ood_score", "ood"] + (["true"] if labels is not None else []))
         for i in range(len(ws)):
-            row = [i, names[pred[i]], f"{probs[i, pred[i]]:.6f}"] + [f"{p:.6f}" for p in probs[i]]
+            row = [i] + ([ids[i]] if ids else []) + [names[pred[i]], f"{probs[i, pred[i]]:.6f}"]
+            row += [f"{p:.6f}" for p in probs[i]]
             row += ["", ""] if s is None else [f"{s[i]:.6f}", int(s[i] > nov.threshold)]
-            w.writerow(row + ([names[labels[i]]] if labels is not None else []))
+            w.writerow(row + ([names[labels[i]] if labels[i] >= 0 else ""] if labels is not None else []))
     print(f"wrote {out}: {len(ws)} predictions, {1e3 * per_map:.2f} ms per map ({views})")
     if nov is not None:
         from .novelty import flag_summary
@@ -260,7 +268,7 @@ def _cmd_explain(args) -> int:
     k = int(probs.argmax())
     x = wm.encode([m]).to(wm.device)                                     # (1, C, S, S)
     cam = normalize_maps(grad_cam(wm.net, x, k, d4=wm.tta))[0].cpu().numpy()   # averaged as the prediction is
-    true = wm.label_names[labels[args.index]] if labels is not None else "unknown"
+    true = wm.label_names[labels[args.index]] if labels is not None and labels[args.index] >= 0 else "unknown"
     title = f"map {args.index}: true {true} | predicted {wm.label_names[k]} (p = {probs[k]:.3f})"
     explain_figure(m, cam, title + "\n" + novelty).savefig(out, dpi=110)
     print(f"wrote {out}: {title}")

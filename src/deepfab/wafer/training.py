@@ -86,20 +86,31 @@ def claim_model_dir(out: Path, resume: bool, force: bool) -> None:
         raise ModelError(f"{out} already holds {what}; pass --resume to continue its run or --force to start over")
 
 
+def _labelled(ws: WaferSet, what: str) -> WaferSet:
+    """The maps of ``ws`` that have a label (an unlabelled map, label -1, is left out with a note)."""
+    keep = np.flatnonzero(ws.labels >= 0)
+    if len(keep) == len(ws):
+        return ws
+    if len(keep) == 0:
+        raise DataError(f"{ws.name}: none of its {len(ws)} maps is labelled (all -1); {what} needs labelled maps")
+    print(f"{len(ws) - len(keep)} unlabelled maps (label -1) left out of the {what} data", flush=True)
+    return ws.subset(keep)
+
+
 def training_sets(opts: TrainOptions) -> tuple[WaferSet, WaferSet | None, list[dict], dict | None]:
     """(training maps, validation maps or None, the files with their SHA-256, how validation was made)
     as ``opts`` asks: the same sets for training and for calibrating the novelty score later."""
     opened = [open_data(spec) for spec in opts.data]
     files = [{"spec": spec, "file": p.name, "sha256": sha256(p), "n": len(ws)}
              for spec, (ws, p) in zip(opts.data, opened)]
-    sets = {"train": combine([ws for ws, _ in opened])}
+    sets = {"train": _labelled(combine([ws for ws, _ in opened]), "training")}
     names, val_info = sets["train"].label_names, None
     if opts.holdout_lots:
         sets = PreparedSplits.from_sets(sets, within=False).lot_split("train", opts.holdout_lots, ("train", "val")).sets
         val_info = {"holdout_lots": opts.holdout_lots, "n_before_dedup": len(sets["val"])}
     elif opts.val is not None:
         val_set, vpath = open_data(opts.val)
-        sets["val"] = combine([val_set])
+        sets["val"] = _labelled(combine([val_set]), "validation")
         if val_set.label_names != names:
             raise DataError(f"{vpath}: label_names {val_set.label_names} differ from the training data's {names}")
         val_info = {"spec": opts.val, "file": vpath.name, "sha256": sha256(vpath), "n_before_dedup": len(val_set)}
