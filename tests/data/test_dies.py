@@ -71,6 +71,10 @@ def test_convert_then_predict_names_each_wafer(real, tmp_path, capsys):
     assert list(pred.columns[:3]) == ["index", "wafer", "predicted"] and pred.wafer.tolist() == read_wafer_npz(
         npz).wafer_ids
     assert (pred.true == df.drop_duplicates("wafer").pattern.to_numpy()).all()
+    capsys.readouterr()
+    assert main(["wafer", "explain", "--model", "default", "--data", str(npz), "--index", "3",
+                 "--out", str(tmp_path / "why.png")]) == 0
+    assert "map 3 (LOT7-W03):" in capsys.readouterr().out
 
 
 def _write(tmp_path, text: str):

@@ -269,7 +269,8 @@ def _cmd_explain(args) -> int:
     x = wm.encode([m]).to(wm.device)                                     # (1, C, S, S)
     cam = normalize_maps(grad_cam(wm.net, x, k, d4=wm.tta))[0].cpu().numpy()   # averaged as the prediction is
     true = wm.label_names[labels[args.index]] if labels is not None and labels[args.index] >= 0 else "unknown"
-    title = f"map {args.index}: true {true} | predicted {wm.label_names[k]} (p = {probs[k]:.3f})"
+    wafer = f" ({ws.wafer_ids[args.index]})" if ws.wafer_ids else ""
+    title = f"map {args.index}{wafer}: true {true} | predicted {wm.label_names[k]} (p = {probs[k]:.3f})"
     explain_figure(m, cam, title + "\n" + novelty).savefig(out, dpi=110)
     print(f"wrote {out}: {title}")
     print(novelty)
