@@ -129,10 +129,24 @@ def test_several_images_into_a_folder_and_force(models, tmp_path, capsys):
     assert (out / "a.png").read_bytes() == before
 
 
+def test_grayscale_saved_as_rgb_is_restored_as_the_grayscale(models, tmp_path, capsys):
+    codes = _save(tmp_path / "gray.png", _noisy(), 8)
+    Image.fromarray(np.dstack([codes] * 3)).save(tmp_path / "rgb.png")
+    for name in ("gray", "rgb"):
+        assert main(["sem", "denoise", str(tmp_path / f"{name}.png"), "--out", str(tmp_path / f"{name}_out.png"),
+                     "--model", str(models[0])]) == 0
+    said = capsys.readouterr().out
+    assert "three equal channels" in said and said.count("three equal channels") == 1
+    assert Image.open(tmp_path / "rgb_out.png").mode == "L"
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "rgb_out.png")),
+                                  np.asarray(Image.open(tmp_path / "gray_out.png")))
+
+
 def test_bad_input_is_one_line_exit_2_and_nothing_written(models, tmp_path, capsys):
     good = tmp_path / "good.png"
     _save(good, _noisy(), 8)
-    Image.fromarray(np.zeros((20, 20, 3), np.uint8)).save(tmp_path / "rgb.png")
+    g = np.arange(400, dtype=np.uint8).reshape(20, 20)
+    Image.fromarray(np.dstack([g, g, 255 - g])).save(tmp_path / "rgb.png")   # channels differ: colour
     (tmp_path / "text.png").write_text("no image")
     model = ["--model", str(models[0])]
     cases = [

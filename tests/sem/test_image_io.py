@@ -47,10 +47,18 @@ def test_output_format_must_match_the_input(tmp_path):
         write_image(tmp_path / "b.tif", read_image(src).pixels, like=read_image(src))
 
 
+def _colour(n: int = 8) -> np.ndarray:
+    """An (n, n, 3) uint8 image whose channels differ: a colour image."""
+    g = np.arange(n * n, dtype=np.uint8).reshape(n, n)
+    return np.dstack([g, g, 255 - g])
+
+
 @pytest.mark.parametrize("name, make, words", [
-    ("rgb.png", lambda p: Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(p), "colour"),
+    ("rgb.png", lambda p: Image.fromarray(_colour()).save(p), "colour"),
+    ("rgba.png", lambda p: Image.fromarray(np.dstack([_colour()[..., 0]] * 3 + [np.full((8, 8), 9, np.uint8)])).save(p),
+     "colour"),                                                          # equal channels but transparent
     ("pal.png", lambda p: Image.fromarray(np.zeros((8, 8), np.uint8)).convert("P").save(p), "colour"),
-    ("rgb.tif", lambda p: tifffile.imwrite(p, np.zeros((8, 8, 3), np.uint8), photometric="rgb"), "colour"),
+    ("rgb.tif", lambda p: tifffile.imwrite(p, _colour(), photometric="rgb"), "colour"),
     ("float.tif", lambda p: tifffile.imwrite(p, np.zeros((8, 8), np.float32)), "float32"),
     ("stack.tif", lambda p: [tifffile.imwrite(p, np.zeros((8, 8), np.uint8), append=True) for _ in range(2)],
      "2 pages"),
@@ -64,6 +72,22 @@ def test_refusals_say_what_was_expected_and_what_was_got(tmp_path, name, make, w
     with pytest.raises(DataError, match=words) as exc:
         read_image(path)
     assert "\n" not in str(exc.value) and "grayscale" in str(exc.value) or words == "no such file"
+
+
+@pytest.mark.parametrize("name, bits", [("g.png", 8), ("ga.png", 8), ("g.tif", 8), ("g16.tif", 16)])
+def test_rgb_with_equal_channels_is_the_grayscale_it_holds(tmp_path, name, bits):
+    """Grayscale saved as RGB (or opaque RGBA): the same pixels as the grayscale file, said in ``note``."""
+    codes = np.random.default_rng(1).integers(0, 2 ** bits, (19, 23)).astype(np.uint8 if bits == 8 else np.uint16)
+    rgb = np.dstack([codes] * 3 + ([np.full_like(codes, 255)] if name == "ga.png" else []))
+    path, gray = tmp_path / name, tmp_path / f"gray{name[-4:]}"
+    if name.endswith(".png"):
+        Image.fromarray(rgb).save(path)
+    else:
+        tifffile.imwrite(path, rgb, photometric="rgb")
+    _write(gray, codes)
+    f, g = read_image(path), read_image(gray)
+    assert "three equal channels" in f.note and g.note == "" and (f.bits, f.format) == (g.bits, g.format)
+    np.testing.assert_array_equal(f.pixels, g.pixels)
 
 
 def test_unknown_suffix_is_refused(tmp_path):

@@ -17,7 +17,8 @@ is); ``train`` writes a model folder that ``--model DIR`` then uses.
 
 Nothing is replaced unasked: an existing output needs ``--force``, an output that is one of the
 inputs is always refused, and every output is checked before any image is processed. Bad input
-(a missing file, not an image, a colour image, a name clash) exits with status 2 and one line on stderr.
+(a missing file, not an image, a colour image (RGB whose channels differ), a name clash) exits
+with status 2 and one line on stderr.
 
 Introduced with the ``deepfab sem`` tool; lectures 10 and 11 teach the methods.
 
@@ -112,7 +113,7 @@ def _restore(args, task: str) -> int:
             if lo is not None and not lo * 0.8 <= level <= hi * 1.2:
                 print(f"note: {f.path.name}: noise sigma {level:.1f} is outside the {lo:g}-{hi:g} the model was "
                       f"trained on; the result may be under- or over-smoothed", file=sys.stderr)
-        print(line)
+        print(line + (f" ({f.note})" if f.note else ""))
     return 0
 
 
