@@ -126,3 +126,7 @@ def test_convert_refusals_exit_2(tmp_path, capsys):
     ok = _write(tmp_path, "wafer,x,y,fail\nA,0,0,0\n")
     assert main(["data", "convert", str(ok), "--out", str(tmp_path / "m.npz"), "--labelled-only"]) == 2
     assert "--label-column" in capsys.readouterr().err and not (tmp_path / "m.npz").exists()
+    blank = _write(tmp_path, "wafer,x,y,fail,cls\nA,0,0,0,\n")
+    assert main(["data", "convert", str(blank), "--out", str(tmp_path / "m.npz"), "--label-column", "cls",
+                 "--labelled-only"]) == 2
+    assert "would write no maps" in capsys.readouterr().err and not (tmp_path / "m.npz").exists()

@@ -134,8 +134,11 @@ def _cmd_convert(args) -> int:
             if ws.labels is None:
                 raise UsageError("--labelled-only needs --label-column (the die table's failure types)")
             ws = ws.subset(np.flatnonzero(ws.labels >= 0))
+            if len(ws) == 0:
+                raise DataError(f"{args.source}: no wafer has a label in column {args.label_column!r}; "
+                                "--labelled-only would write no maps")
         write_wafer_npz(out, ws)
-        rows, cols = zip(*(m.shape for m in ws.maps)) if len(ws) else ((0,), (0,))
+        rows, cols = zip(*(m.shape for m in ws.maps))
         print(f"wrote {out}: {len(ws)} maps, one per wafer (die grids {min(rows)}-{max(rows)} rows x "
               f"{min(cols)}-{max(cols)} columns)"
               + ("" if ws.labels is None else f", {int((ws.labels >= 0).sum())} labelled"))
