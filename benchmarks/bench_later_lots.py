@@ -174,9 +174,11 @@ def main() -> None:
 
 
 def run_suffix(args) -> str:
-    """What sets a run apart beyond recipe, seed and epochs: the class cap, a held-out share other than 0.15."""
+    """What sets a run apart beyond recipe, seed and epochs: the class cap, a held-out share other than 0.15,
+    an input size other than 32."""
     cap = f"_c{args.max_per_class}" if args.max_per_class else ""
-    return cap + (f"_h{round(args.holdout_lots * 100)}" if args.holdout_lots != 0.15 and not args.grid_transfer else "")
+    cap += f"_h{round(args.holdout_lots * 100)}" if args.holdout_lots != 0.15 and not args.grid_transfer else ""
+    return cap + (f"_x{args.size}" if args.size != 32 else "")
 
 
 def show(key: str, r: dict) -> None:
