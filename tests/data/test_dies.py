@@ -66,6 +66,8 @@ def test_convert_then_predict_names_each_wafer(real, tmp_path, capsys):
                  "--y-column", "DieY", "--bin-column", "bin", "--pass-bins", "1", "--label-column", "pattern"]) == 0
     said = capsys.readouterr().out
     assert "20 maps, one per wafer" in said and "20 labelled" in said
+    assert main(["data", "info", str(npz)]) == 0
+    assert "wafer ids: LOT7-W00, LOT7-W01, LOT7-W02, ... (20 distinct)" in capsys.readouterr().out
     assert main(["wafer", "predict", "--model", "default", "--data", str(npz), "--out", str(csv), "--no-tta"]) == 0
     pred = pd.read_csv(csv)
     assert list(pred.columns[:3]) == ["index", "wafer", "predicted"] and pred.wafer.tolist() == read_wafer_npz(

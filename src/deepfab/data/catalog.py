@@ -66,6 +66,9 @@ def _describe_waferset(ws, title: str) -> list[str]:
         lines.append(f"  map sizes: {h0}-{h1} x {w0}-{w1} dies, {len({tuple(s) for s in shapes})} distinct")
     if ws.labels is not None:
         lines.append("  per class: " + _counts(ws.label_names, ws.labels))
+    if ws.wafer_ids:
+        more = ", ..." if len(ws) > 3 else ""
+        lines.append(f"  wafer ids: {', '.join(ws.wafer_ids[:3])}{more} ({len(set(ws.wafer_ids))} distinct)")
     return lines
 
 
