@@ -132,3 +132,15 @@ def test_convert_refusals_exit_2(tmp_path, capsys):
     assert main(["data", "convert", str(blank), "--out", str(tmp_path / "m.npz"), "--label-column", "cls",
                  "--labelled-only"]) == 2
     assert "would write no maps" in capsys.readouterr().err and not (tmp_path / "m.npz").exists()
+
+
+def test_a_grid_of_unlabelled_maps_is_one_unlabelled_row_titled_by_wafer(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from deepfab.data.plots import wafer_grid
+
+    ws = read_die_table(_write(tmp_path, "wafer,x,y,fail\nA,0,0,0\nA,1,0,1\nB,0,0,1\nB,0,1,0\n"))
+    fig = wafer_grid(ws.maps, ws.labels, ws.label_names, n=4, captions=ws.wafer_ids)
+    axes = [ax for ax in fig.axes if ax.axison]
+    assert axes[0].get_ylabel() == "unlabelled" and [ax.get_title() for ax in axes] == ["A", "B"]

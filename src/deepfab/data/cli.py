@@ -95,7 +95,7 @@ def _figure(args):
     path = Path(name)
     if path.suffix == ".npz":
         ws = read_wafer_npz(path)
-        return wafer_grid(ws.maps, ws.labels, ws.label_names, args.n, str(path), args.seed)
+        return wafer_grid(ws.maps, ws.labels, ws.label_names, args.n, str(path), args.seed, captions=ws.wafer_ids)
     if path.is_dir():
         raise DataError(f"{path} is a folder; show draws one of {', '.join(SHOWABLE)} or a wafer-map .npz file")
     if path.exists():

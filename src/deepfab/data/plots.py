@@ -32,7 +32,7 @@ def wafer_grid(maps, labels, names, n: int = 36, title: str = "", seed: int = 0,
     one per class in turn, each titled with its class (or caption)."""
     import matplotlib.pyplot as plt
 
-    labels = np.zeros(len(maps), int) if labels is None else np.asarray(labels)
+    labels = np.full(len(maps), -1) if labels is None else np.asarray(labels)     # no labels: one "unlabelled" row
     groups = _pick(labels, n, seed)
     if len(groups) > 12:
         order = [idx[k] for k in range(max(map(len, groups.values()))) for idx in groups.values() if k < len(idx)][:n]
