@@ -1,4 +1,5 @@
-"""Shared test setup: headless matplotlib, and lecture-like objects for fixture notebooks.
+"""Shared test setup: headless matplotlib, one thread per xdist worker, and lecture-like objects for fixture
+notebooks.
 
 ``fixture_lecture("lecture_ok", "L99")`` gives what ``deepfab.runner.run_lecture`` needs (``id``,
 ``title``, ``title_seed``, ``path``) for a notebook in ``tests/fixtures/``.
@@ -12,6 +13,11 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+if os.environ.get("PYTEST_XDIST_WORKER"):      # `make test` runs one worker per core: one thread each,
+    os.environ.setdefault("OMP_NUM_THREADS", "1")   # or two workers' thread pools fight over the cores
+    import torch
+
+    torch.set_num_threads(1)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -15,6 +15,7 @@ from deepfab.ood import (
     Combined,
     Energy,
     Mahalanobis,
+    MapLikelihood,
     MapTexture,
     MaxSoftmax,
     MultiLayerMahalanobis,
@@ -32,10 +33,12 @@ def scores(net):
             MultiLayerMahalanobis(net, stage_names(net), alpha="in-dist", size=16), MapTexture(k=3, bank=60),
             Combined([MapTexture(k=3), KNN(net, k=3, size=16)], how="max"),
             MultiLayerMahalanobis(net, stage_names(net), alpha="in-dist", covariance="class", shrink=0.2, size=16),
-            MapTexture(k=3, radius=2, period=4), MapTexture(k=3, period=6, polar=True)]
+            MapTexture(k=3, radius=2, period=4), MapTexture(k=3, period=6, polar=True),
+            MapLikelihood(size=16, width=4, latent=4, epochs=2, k=3),
+            Combined([MapTexture(k=3), MapLikelihood(size=16, width=4, latent=4, epochs=1)])]
 
 
-@pytest.mark.parametrize("i", range(11))
+@pytest.mark.parametrize("i", range(13))
 def test_saved_score_loads_weights_only_and_gives_the_same_numbers(tmp_path, tiny, other_maps, i):
     net, maps, y, _ = tiny
     s = scores(net)[i]
@@ -77,3 +80,19 @@ def test_a_texture_saved_before_the_period_and_polar_options_loads_without_them(
     s2, _ = load_ood(save_ood(tmp_path / "old.pt", state), net)
     assert s2.period == 0 and s2.polar is False
     np.testing.assert_allclose(s2(other_maps), s(other_maps), rtol=1e-12)
+
+
+def test_precisions_are_stored_as_upper_triangles_and_whole_ones_still_load(tmp_path, tiny, other_maps):
+    """A symmetric precision matrix keeps D (D + 1) / 2 numbers; files written with whole matrices read
+    to the same scores."""
+    net, maps, y, _ = tiny
+    s = MultiLayerMahalanobis(net, stage_names(net), alpha="in-dist", covariance="class", size=16).fit(maps, y)
+    state = ood_state(s, s(maps))
+    t = state["score"]["tensors"]
+    for i, (_, p) in enumerate(s.fits_):
+        d = p.shape[-1]
+        assert f"precision.{i}" not in t and t[f"precision.{i}_packed"].shape == (*p.shape[:-2], d * (d + 1) // 2)
+        del t[f"precision.{i}_packed"]
+        t[f"precision.{i}"] = p.float()                                     # as files held them before
+    path = save_ood(tmp_path / "old.pt", state)
+    np.testing.assert_allclose(load_ood(path, net)[0](other_maps), s(other_maps), rtol=1e-12)

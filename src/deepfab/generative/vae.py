@@ -118,10 +118,18 @@ def elbo(model, x: torch.Tensor, target: torch.Tensor, beta: float = 1.0, sample
     return {"elbo": recon - beta * kl, "recon": recon, "kl": kl}
 
 
-def log_weights(model, x: torch.Tensor, target: torch.Tensor, k: int, seed=0) -> torch.Tensor:
-    """log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x) for K draws z_k ~ q(z|x): (K, N)."""
+def log_weights(model, x: torch.Tensor, target: torch.Tensor, k: int, seed=0, eps=None) -> torch.Tensor:
+    """log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x) for K draws z_k ~ q(z|x): (K, N).
+
+    ``eps``: fixed standard-normal draws (K, d) shared by every sample instead of fresh ones, so that
+    a sample's weights do not depend on which other samples share its batch."""
     mu, logvar = model.encode(x)
-    eps = torch.randn((k, *mu.shape), generator=_gen(seed), dtype=mu.dtype).to(mu.device)
+    if eps is None:
+        eps = torch.randn((k, *mu.shape), generator=_gen(seed), dtype=mu.dtype).to(mu.device)
+    elif tuple(eps.shape) != (k, mu.shape[1]):
+        raise UsageError(f"eps must be fixed draws (K, d) = ({k}, {mu.shape[1]}); got {tuple(eps.shape)}")
+    else:
+        eps = eps.to(mu.device, mu.dtype)[:, None, :]                           # (K, 1, d)
     z = mu + torch.exp(0.5 * logvar) * eps                                      # (K, N, d)
     rep = target.repeat(k, *([1] * (target.ndim - 1)))
     ll = log_likelihood(model, model.decode(z.flatten(0, 1)), rep).view(k, -1)  # (K, N)

@@ -355,14 +355,18 @@ ctx.table([{"model": k, **{c.name: c.passed for c in v}} for k, v in at_checks.i
 #   feature;
 # - **map texture** (no network): the k-th-neighbour distance of the map's fail autocorrelation at
 #   small die lags, which sees repeats and lines the network never learned to describe;
+# - **VAE likelihood** (no classifier): $s = -\mathcal L_K(x)$, the importance-weighted estimate of
+#   $-\log p(x)$ under a small variational autoencoder of the training maps (lecture 6's
+#   `WaferVAE`, $K = 4$ draws fixed once, so a map's score does not depend on its batch). It models
+#   the whole map, wafer outline included;
 # - **combined**: the score `deepfab wafer` ships (`ood.wafer_score`): map texture (with one more
-#   number, the strongest autocorrelation at lags of 6 to 8 dies, for longer repeats) plus the
+#   number, the strongest autocorrelation at lags of 6 to 8 dies, for longer repeats), the
 #   Mahalanobis distance on the spatial mean of *every* stage of the network, each class with its
 #   own covariance $\Sigma_k = 0.9\,C_k + 0.1\,\Sigma$ (wafer classes differ in spread: `none` maps
 #   sit tight, Random maps spread wide, and one shared $\Sigma$ makes every wide-class map look
 #   unusual), averaged over the 8 symmetries of the square (the real run; smoke mode reads one
-#   view); each part scaled so that 1 is the 95th percentile of held-out ordinary training maps,
-#   then summed.
+#   view), and the VAE likelihood; each part scaled so that 1 is the 95th percentile of held-out
+#   ordinary training maps, then summed.
 #
 # A score is judged by **AUROC** (the chance that a random unusual map scores above a random
 # ordinary one) and **FPR@95** (the share of ordinary maps flagged when the threshold catches 95%
@@ -441,6 +445,7 @@ for tag, net, fit_ws, ordinary, val_maps in (("9", model, wm["train"].subset(row
               "energy": ood.Energy(net), "Mahalanobis": ood.Mahalanobis(net).fit(fit_ws.maps, fit_ws.labels),
               "kNN": ood.KNN(net, k=K_NN, **bank).fit(fit_ws.maps),
               "map texture": ood.MapTexture(**bank).fit(fit_ws.maps),
+              "VAE likelihood": ood.MapLikelihood(seed=ctx.seed).fit(fit_ws.maps),
               "combined": ood.wafer_score(net, size=SIZE, views=plan["views"], **bank).fit(fit_ws.maps, fit_ws.labels)}
     own = {k: v for k, v in sets.items() if k.startswith("(a)") == (tag == "7")}
     raw[tag] = {m: {k: s(v) for k, v in {"in": ordinary, "val": val_maps, **own}.items()} for m, s in scores.items()}
@@ -475,7 +480,11 @@ print("one method best on all four sets:", len(set(winners.values())) == 1, "| A
 #   stripes, a sheared die grid) at the die grid's own resolution, which a 32 × 32 encoding and
 #   a handful of training classes give the network no reason to describe — but it knows nothing of
 #   the shapes that tell the classes apart;
-# - the combined score adds the two views, each on the scale of its own spread over ordinary
+# - the VAE likelihood sees what is improbable anywhere on the map, the wafer outline included: a
+#   die grid shifted against the wafer edge, or a grid no product has, costs many nats. But
+#   likelihood also ranks maps by how much there is to describe (Nalisnick et al. 2019): a map strewn
+#   with failing dies is improbable without being new, so alone it is a weak detector of new shapes;
+# - the combined score adds the three views, each on the scale of its own spread over ordinary
 #   training maps; no unusual map was used to build it, so what it gains in the table is not tuned.
 #
 # The breakdown by corruption and by generated family shows which parts of (c) and (d) each

@@ -9,12 +9,12 @@
 Every score is higher for a more unusual map and takes wafer maps (lists of (H, W) arrays in
 0/1/2) or encoded maps (N, C, S, S). Modules: ``scores`` (MSP, energy, ODIN from the logits),
 ``distance`` (Mahalanobis, multi-layer Mahalanobis, kNN on features), ``texture`` (the map's own
-fail autocorrelation, no model), ``combine`` (standardised sums), ``features`` (logits and
-features in one pass), ``metrics`` (AUROC, FPR@95, the calibrated threshold), ``state`` (a
-fitted score as a weights-only file), ``corrupt`` and ``testsets`` (the unusual sets (a)-(c);
-(d) is ``deepfab.data.novel``), ``evaluate`` (the table). ``wafer_score(model)`` is the score
-``deepfab wafer`` ships. Each score is checked against
-pytorch-ood, each metric against scikit-learn, in ``tests/ood/``.
+fail autocorrelation, no model), ``likelihood`` (a VAE's -log p(x) of the map, no classifier),
+``combine`` (standardised sums), ``features`` (logits and features in one pass), ``metrics``
+(AUROC, FPR@95, the calibrated threshold), ``state`` (a fitted score as a weights-only file),
+``corrupt`` and ``testsets`` (the unusual sets (a)-(c); (d) is ``deepfab.data.novel``),
+``evaluate`` (the table). ``wafer_score(model)`` is the score ``deepfab wafer`` ships. Each score
+is checked against pytorch-ood, each metric against scikit-learn, in ``tests/ood/``.
 
 Introduced in lecture 5 (adversarial attacks and out-of-distribution samples).
 
@@ -25,6 +25,7 @@ from .corrupt import CORRUPTIONS, corrupt
 from .distance import KNN, Mahalanobis, MultiLayerMahalanobis
 from .evaluate import format_table, ood_table
 from .features import Outputs, extract, stage_names
+from .likelihood import MapLikelihood
 from .metrics import calibrate, flagged_share, fpr_at_tpr, ood_auroc
 from .scores import ODIN, Energy, MaxSoftmax, Score
 from .state import build_score, load_ood, ood_state, save_ood, score_state, state_bytes
@@ -35,4 +36,4 @@ __all__ = ["Combined", "CORRUPTIONS", "corrupt", "KNN", "Mahalanobis", "MultiLay
            "ood_table", "Outputs", "extract", "stage_names", "calibrate", "flagged_share", "fpr_at_tpr", "ood_auroc",
            "ODIN", "Energy", "MaxSoftmax", "Score", "build_score", "load_ood", "ood_state", "save_ood", "score_state",
            "state_bytes", "HoldoutSplits", "holdout_classes", "mixed_maps", "novel_maps", "MapTexture",
-           "autocorrelation_features", "polar_features", "wafer_score"]
+           "MapLikelihood", "autocorrelation_features", "polar_features", "wafer_score"]

@@ -15,8 +15,8 @@ in-distribution maps set the scales: no outlier is used to weight the parts.
 
 ``fit`` holds out ``ref_fraction`` of the maps (fixed by ``seed``) for the scales, or takes
 ``ref`` maps of its own. ``wafer_score(model)`` is the combination ``deepfab wafer`` ships: map
-texture plus every stage's Mahalanobis distance with class covariances, over the 8 symmetries of
-the square. Introduced in lecture 5.
+texture, every stage's Mahalanobis distance with class covariances over the 8 symmetries of the
+square, and a VAE's -log p(x) of the map. Introduced in lecture 5.
 
 References: D. Hendrycks et al., "Scaling Out-of-Distribution Detection for Real-World
 Settings", ICML 2022 (combining detectors); K. Lee et al., NeurIPS 2018 (an ensemble of
@@ -30,6 +30,7 @@ import torch
 from ..errors import DataError, UsageError
 from .distance import MultiLayerMahalanobis
 from .features import stage_names
+from .likelihood import MapLikelihood
 from .texture import MapTexture
 
 
@@ -112,12 +113,15 @@ class Combined:
         return f"Combined([{', '.join(map(repr, self.components))}], how={self.how!r})"
 
 
-def wafer_score(model, size: int = 32, views: int = 8, bank: int = 5000, seed: int = 0, layers=None) -> Combined:
-    """The unfitted novelty score of ``deepfab wafer``: ``MapTexture(k=10, radius=5, period=8, bank)`` plus
+def wafer_score(model, size: int = 32, views: int = 8, bank: int = 5000, seed: int = 0, layers=None,
+                vae_epochs: int = 12) -> Combined:
+    """The unfitted novelty score of ``deepfab wafer``: ``MapTexture(k=10, radius=5, period=8, bank)``,
     ``MultiLayerMahalanobis`` on every stage of ``model`` (``stage_names``; or ``layers``), weights
-    1 / std, one covariance per class shrunk by 0.1 towards the shared one, averaged over ``views``."""
+    1 / std, one covariance per class shrunk by 0.1 towards the shared one, averaged over ``views``,
+    and ``MapLikelihood`` (a WaferVAE of width 8 and 16 latent dimensions, ``vae_epochs`` epochs)."""
     layers = stage_names(model) if layers is None else list(layers)
     return Combined([MapTexture(k=10, radius=5, bank=bank, seed=seed, period=8),
                      MultiLayerMahalanobis(model, layers, alpha="in-dist", covariance="class", shrink=0.1,
-                                           views=views, size=size)],
+                                           views=views, size=size),
+                     MapLikelihood(epochs=vae_epochs, seed=seed)],
                     how="sum", ref_fraction=0.2, seed=seed)

@@ -34,10 +34,12 @@ Y. Li, "Out-of-Distribution Detection with Deep Nearest Neighbors", ICML 2022; J
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
-from ..errors import DataError, UsageError
+from ..errors import DataError, ModelError, UsageError
 from .features import Outputs
 from .scores import Score
 
@@ -86,6 +88,35 @@ def min_mahalanobis(z: torch.Tensor, mu: torch.Tensor, precision: torch.Tensor) 
     return torch.einsum("nkd,de,nke->nk", d, precision, d).min(1).values
 
 
+def as_stored(precision: torch.Tensor) -> torch.Tensor:
+    """A precision matrix (D, D) or (K, D, D) made exactly symmetric and rounded to float32, as the
+    file keeps it: (z - mu)^T P (z - mu) reads only the symmetric part of P, so nothing changes."""
+    return (0.5 * (precision + precision.transpose(-1, -2))).float().double()
+
+
+def pack_symmetric(precision: torch.Tensor) -> torch.Tensor:
+    """The upper triangles (..., D (D + 1) / 2) of symmetric matrices (..., D, D): half the bytes."""
+    i, j = torch.triu_indices(precision.shape[-1], precision.shape[-1])
+    return precision[..., i, j]
+
+
+def unpack_symmetric(packed: torch.Tensor) -> torch.Tensor:
+    """The symmetric matrices (..., D, D) of ``pack_symmetric``."""
+    d = int((math.isqrt(8 * packed.shape[-1] + 1) - 1) // 2)
+    if d * (d + 1) // 2 != packed.shape[-1]:
+        raise ModelError(f"not a packed symmetric matrix: {packed.shape[-1]} numbers per matrix")
+    i, j = torch.triu_indices(d, d)
+    out = packed.new_zeros(*packed.shape[:-1], d, d)
+    out[..., i, j] = packed
+    out[..., j, i] = packed
+    return out
+
+
+def _precision(t: dict, key: str) -> torch.Tensor:
+    """A stored precision: packed (``key`` + "_packed"), or whole as files written before packing hold it."""
+    return unpack_symmetric(t[key + "_packed"]).double() if key + "_packed" in t else t[key].double()
+
+
 class Mahalanobis(Score):
     """Squared Mahalanobis distance of the penultimate features to the closest class mean."""
 
@@ -103,7 +134,7 @@ class Mahalanobis(Score):
 
     def fit_features(self, z, y) -> Mahalanobis:
         mu, precision = gaussian_fit(_features(z), y, self.ridge)
-        self.mu_, self.precision_ = mu.float().double(), precision.float().double()   # as stored (float32)
+        self.mu_, self.precision_ = mu.float().double(), as_stored(precision)        # as stored (float32)
         self.fitted_ = True
         return self
 
@@ -119,10 +150,10 @@ class Mahalanobis(Score):
         return self.score_features(out.features)
 
     def state_tensors(self) -> dict:
-        return {"mu": self.mu_.float(), "precision": self.precision_.float()}
+        return {"mu": self.mu_.float(), "precision_packed": pack_symmetric(self.precision_.float())}
 
     def load_tensors(self, t: dict) -> Mahalanobis:
-        self.mu_, self.precision_ = t["mu"].double(), t["precision"].double()
+        self.mu_, self.precision_ = t["mu"].double(), _precision(t, "precision")
         self.fitted_ = True
         return self
 
@@ -169,7 +200,7 @@ class MultiLayerMahalanobis(Score):
             mu, p = gaussian_fit(z, y, self.ridge)
             if self.covariance == "class":
                 p = class_precisions(z, torch.as_tensor(y).long(), mu, p, self.shrink)
-            fits.append((mu.float().double(), p.float().double()))            # as stored (float32)
+            fits.append((mu.float().double(), as_stored(p)))                  # as stored (float32)
         self.fits_ = fits
         if self.alpha == "in-dist":
             per = [min_mahalanobis(_features(out.layers[n]), *f) for n, f in zip(self.layers, self.fits_)]
@@ -189,12 +220,12 @@ class MultiLayerMahalanobis(Score):
     def state_tensors(self) -> dict:
         t = {"alpha": self.alpha_.float()}
         for i, (mu, prec) in enumerate(self.fits_):
-            t[f"mu.{i}"], t[f"precision.{i}"] = mu.float(), prec.float()
+            t[f"mu.{i}"], t[f"precision.{i}_packed"] = mu.float(), pack_symmetric(prec.float())
         return t
 
     def load_tensors(self, t: dict) -> MultiLayerMahalanobis:
         self.alpha_ = t["alpha"].double()
-        self.fits_ = [(t[f"mu.{i}"].double(), t[f"precision.{i}"].double()) for i in range(len(self.layers))]
+        self.fits_ = [(t[f"mu.{i}"].double(), _precision(t, f"precision.{i}")) for i in range(len(self.layers))]
         self.fitted_ = True
         return self
 

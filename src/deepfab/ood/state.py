@@ -29,14 +29,15 @@ from ..errors import ModelError
 from ..io import save_torch_atomic
 from .combine import Combined
 from .distance import KNN, Mahalanobis, MultiLayerMahalanobis
+from .likelihood import MapLikelihood
 from .metrics import calibrate, flagged_share
 from .scores import ODIN, Energy, MaxSoftmax
 from .texture import MapTexture
 
 FORMAT = "deepfab-ood/1"
 SCORES = {c.__name__: c for c in (MaxSoftmax, Energy, ODIN, Mahalanobis, MultiLayerMahalanobis, KNN, MapTexture,
-                                  Combined)}
-MODEL_FREE = (MapTexture,)
+                                  MapLikelihood, Combined)}
+MODEL_FREE = (MapTexture, MapLikelihood)          # scores that read the maps themselves, not the classifier
 
 
 def score_state(score) -> dict:

@@ -3,15 +3,18 @@
 A classifier of nine classes calls every map one of the nine, also a failure signature it has
 never seen (a reticle repeat, a bad probe-card site, half a wafer). ``predict`` therefore writes,
 beside the class, an ``ood_score`` (higher = more unusual) and an ``ood`` flag. The score is a
-``deepfab.ood.Combined`` of two parts, each scaled so that 1 is the 95th percentile of ordinary
-maps (lecture 5 derives both):
+``deepfab.ood.Combined`` of three parts, each scaled so that 1 is the 95th percentile of ordinary
+maps (lecture 5 derives them):
 
-    map texture    the map's own fail autocorrelation at lags up to 5 dies, its distance to the
-                   10th nearest of 5,000 training maps (``MapTexture``; no network)
+    map texture    the map's own fail autocorrelation at lags up to 5 dies and its strongest one
+                   at lags of 6 to 8, its distance to the 10th nearest of 5,000 training maps
+                   (``MapTexture``; no network)
     Mahalanobis    the squared Mahalanobis distance of the spatial mean of every stage of the
                    network to its closest class mean, each class with its own covariance (shrunk
                    by 0.1 towards the shared one), summed over the stages with weights 1 / std
                    (``MultiLayerMahalanobis``), averaged over the 8 symmetries of the square
+    likelihood     -log p(x) of the encoded map under a small VAE trained on the same training
+                   maps (``MapLikelihood``, lecture 6's ``WaferVAE``; no classifier)
 
 chosen on held-out generator families (``benchmarks/bench_wafer_novelty.py``). A map is flagged
 when its score exceeds a threshold that flags at most 5 % of in-distribution maps:
@@ -51,15 +54,8 @@ import torch
 from ..augment.invariance import tta_proba
 from ..errors import DataError, ModelError, UsageError
 from ..io import write_json_atomic
-from ..ood import (
-    Combined,
-    MapTexture,
-    Outputs,
-    extract,
-    stage_names,
-    wafer_score,
-)
-from ..ood.state import load_ood, ood_state, save_ood, state_bytes
+from ..ood import Combined, Outputs, extract, stage_names, wafer_score
+from ..ood.state import MODEL_FREE, load_ood, ood_state, save_ood, state_bytes
 from .model_io import sha256
 
 FILE = "ood.pt"
@@ -79,7 +75,7 @@ def _components(score) -> list:
 
 def _net_parts(score) -> tuple[tuple[str, ...], int]:
     """(layers, views) that the network-reading components need; they must agree on the views."""
-    nets = [c for c in _components(score) if not isinstance(c, MapTexture)]
+    nets = [c for c in _components(score) if not isinstance(c, MODEL_FREE)]
     views = {c.views for c in nets}
     if len(views) > 1:
         raise UsageError(f"the components of a wafer novelty score must read the same views; got {sorted(views)}")
@@ -106,17 +102,22 @@ def _rows(out: Outputs, idx) -> Outputs:
     return Outputs(out.logits[:, i], out.features[:, i], {n: v[:, i] for n, v in out.layers.items()})
 
 
+def descriptors(score, maps) -> dict:
+    """{descriptor: what it reads} of the components that read the maps themselves (``MODEL_FREE``)."""
+    return {c.descriptor: c.describe(maps) for c in _components(score) if isinstance(c, MODEL_FREE)}
+
+
 def _component_scores(c, out: Outputs, desc: dict, maps=None) -> np.ndarray:
-    if isinstance(c, MapTexture):
+    if isinstance(c, MODEL_FREE):
         return c.score_descriptors(desc[c.descriptor] if maps is None else c.describe(maps))
     return c.score_outputs(out)
 
 
 def fit_rows(score, out: Outputs, desc: dict, y: np.ndarray, idx: np.ndarray):
     """``score`` fitted on the maps ``idx`` as ``Combined.fit`` fits it (its ``split`` and ``set_scales``),
-    from network outputs ``out`` and texture descriptors ``desc`` ({MapTexture.descriptor: (N, F)})
-    computed once for all maps. Classes absent from the fitting maps are left out of the class means
-    (labels renumbered)."""
+    from network outputs ``out`` and the descriptors of the map-reading components (``descriptors``:
+    {descriptor: (N, ...)}) computed once for all maps. Classes absent from the fitting maps are left
+    out of the class means (labels renumbered)."""
     comps = _components(score)
     fit_i, ref_i = idx, None
     if isinstance(score, Combined):
@@ -127,7 +128,7 @@ def fit_rows(score, out: Outputs, desc: dict, y: np.ndarray, idx: np.ndarray):
         fit_i, ref_i = idx[f], idx[r]
     y_fit = torch.from_numpy(np.unique(y[fit_i], return_inverse=True)[1].reshape(-1))
     for c in comps:
-        if isinstance(c, MapTexture):
+        if isinstance(c, MODEL_FREE):
             c.fit_descriptors(desc[c.descriptor][fit_i])
         else:
             c.fit_outputs(_rows(out, fit_i), y_fit)
@@ -206,7 +207,7 @@ def calibrate_model(wm, maps, labels, val_maps=None, folds: int = FOLDS, share: 
     score = novelty_score(wm, seed)
     layers, views = _net_parts(score)
     out = model_outputs(wm, maps, layers, views)
-    desc = {c.descriptor: c.describe(maps) for c in _components(score) if isinstance(c, MapTexture)}
+    desc = descriptors(score, maps)
     if val_maps is not None:
         how = "validation"
         fit_rows(score, out, desc, y, np.arange(len(maps)))
@@ -274,5 +275,5 @@ def flag_summary(nov: Novelty, s: np.ndarray) -> str:
             f"{nov.state['calibrated_on']})")
 
 
-__all__ = ["FILE", "Novelty", "calibrate_model", "describe", "fit_rows", "flag_summary", "load_novelty",
+__all__ = ["FILE", "Novelty", "calibrate_model", "describe", "descriptors", "fit_rows", "flag_summary", "load_novelty",
            "model_outputs", "novelty_score", "save_novelty", "score_parts", "stratified_folds", "total"]
