@@ -366,7 +366,10 @@ ctx.figure(map_rows_figure({f"beta={b:g}": decode_mean(m, posterior_stats(m, Xt[
 # error** (the squared distance to the span of the top principal directions of the same `none`
 # maps; the number of directions chosen on the *validation* maps), and the **fail share** of the
 # map, the simplest score a fab engineer would try. AUROC: defect maps against `none` maps of the
-# test set, overall and class by class.
+# test set, overall and class by class. The same score, with a VAE of all nine classes, is one of
+# the three parts of the novelty score `deepfab wafer predict` writes (`deepfab.ood.MapLikelihood`,
+# lecture 5): there it catches maps whose die grid is shifted against the wafer outline, which the
+# classifier's features miss.
 
 # %%
 Xn, Xvn = X[y == NONE], Xv[yv == NONE]

@@ -114,7 +114,7 @@ class Combined:
 
 
 def wafer_score(model, size: int = 32, views: int = 8, bank: int = 5000, seed: int = 0, layers=None,
-                vae_epochs: int = 12) -> Combined:
+                vae_epochs: int = 6) -> Combined:
     """The unfitted novelty score of ``deepfab wafer``: ``MapTexture(k=10, radius=5, period=8, bank)``,
     ``MultiLayerMahalanobis`` on every stage of ``model`` (``stage_names``; or ``layers``), weights
     1 / std, one covariance per class shrunk by 0.1 towards the shared one, averaged over ``views``,

@@ -11,7 +11,7 @@ cell, and its importance-weighted bound estimates log p(x) (Burda et al. 2016):
 in nats per map, higher = less likely. The K draws eps_k are fixed by ``seed`` and shared by every
 map, so a map's score does not depend on the maps scored with it.
 
-    s = MapLikelihood(epochs=12).fit(train_maps)            # trains a WaferVAE on the encoded maps
+    s = MapLikelihood(epochs=6).fit(train_maps)             # trains a WaferVAE on the encoded maps
     u = s(test_maps)                                         # (N,) float64
 
 Likelihood alone ranks maps by how much there is to describe (many scattered fails cost nats), so
@@ -49,7 +49,7 @@ class MapLikelihood:
     needs_fit = True
     layers = ()
 
-    def __init__(self, size: int = 32, latent: int = 16, width: int = 8, epochs: int = 12, k: int = 4,
+    def __init__(self, size: int = 32, latent: int = 16, width: int = 8, epochs: int = 6, k: int = 4,
                  batch_size: int = 128, lr: float = 2e-3, seed: int = 0):
         for key, v in (("size", size), ("latent", latent), ("width", width), ("epochs", epochs), ("k", k),
                        ("batch_size", batch_size)):

@@ -195,9 +195,11 @@ class Novelty:
 
 
 def calibrate_model(wm, maps, labels, val_maps=None, folds: int = FOLDS, share: float = SHARE, seed: int = 0,
-                    calibrated_on: str = "") -> Novelty:
+                    calibrated_on: str = "", log=None) -> Novelty:
     """Fit the score on the training ``maps`` (labels in the model's classes) and set its threshold on the
-    validation maps, or, without them, on ``folds``-fold out-of-fold scores of the training maps."""
+    validation maps, or, without them, on ``folds``-fold out-of-fold scores of the training maps.
+    ``log(line)``, when given, hears of each fit as it ends (a fit takes minutes on large sets)."""
+    say = log if log is not None else (lambda line: None)
     t0 = time.perf_counter()
     maps, y = list(maps), np.asarray(labels, dtype=np.int64)
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
@@ -220,7 +222,9 @@ def calibrate_model(wm, maps, labels, val_maps=None, folds: int = FOLDS, share: 
             held = np.flatnonzero(fold == j)
             part = fit_rows(novelty_score(wm, seed), out, desc, y, np.flatnonzero(fold != j))
             s_cal[held] = total(part, score_parts(part, _rows(out, held), {r: d[held] for r, d in desc.items()}))
+            say(f"  fold {j + 1}/{folds}: {len(held)} maps scored ({time.perf_counter() - t0:.0f} s)")
         fit_rows(score, out, desc, y, np.arange(len(maps)))
+        say(f"  fitted on all {len(maps)} maps ({time.perf_counter() - t0:.0f} s)")
     state = ood_state(score, s_cal, share=share, calibrated_on=calibrated_on)
     state.update(method=how, folds=folds if val_maps is None else None, model_sha256=sha256(wm.path / "model.pt"),
                  n_train=len(maps), seconds=round(time.perf_counter() - t0, 1))

@@ -150,7 +150,7 @@ def calibrate_folder(wm, opts: TrainOptions, folds: int = 5, sets=None) -> dict:
         on = f"{folds}-fold out-of-fold scores of the {len(train)} training maps ({', '.join(opts.data)})"
     remap = np.array([wm.label_names.index(n) for n in train.label_names])
     nov = calibrate_model(wm, train.maps, remap[train.labels], None if val_set is None else val_set.maps,
-                          folds=folds, seed=opts.seed, calibrated_on=on)
+                          folds=folds, seed=opts.seed, calibrated_on=on, log=lambda line: print(line, flush=True))
     return save_novelty(wm, nov)
 
 
