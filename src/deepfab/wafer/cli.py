@@ -271,7 +271,7 @@ def _cmd_explain(args) -> int:
     true = wm.label_names[labels[args.index]] if labels is not None and labels[args.index] >= 0 else "unknown"
     wafer = f" ({ws.wafer_ids[args.index]})" if ws.wafer_ids else ""
     title = f"map {args.index}{wafer}: true {true} | predicted {wm.label_names[k]} (p = {probs[k]:.3f})"
-    explain_figure(m, cam, title + "\n" + novelty).savefig(out, dpi=110)
+    explain_figure(m, cam, title + "\n" + novelty.replace(" (", "\n(", 1)).savefig(out, dpi=110)   # parts: own line
     print(f"wrote {out}: {title}")
     print(novelty)
     return 0
