@@ -118,8 +118,8 @@ def exercise_3(smoke: bool = False, seed: int = 0) -> dict:
 
     Section 6 corrupted real test maps at severity 3. Corrupt held-out test wafers at severity 1
     and 5 too (``ood.corrupt(maps, kind, severity)``, the five kinds in equal parts), and measure the
-    AUROC of MSP, energy, Mahalanobis and the map-texture score against the ordinary test maps at
-    each level. Which scores see a mild corruption, and which only a severe one?"""
+    AUROC of MSP, energy, Mahalanobis, the map-texture score and the VAE likelihood against the
+    ordinary test maps at each level. Which scores see a mild corruption, and which only a severe one?"""
     from .. import ood
     from ..data import stratified_indices
 
@@ -133,7 +133,8 @@ def exercise_3(smoke: bool = False, seed: int = 0) -> dict:
     bank = dict(bank=200 if smoke else 2000, seed=seed)
     scores = {"MSP": ood.MaxSoftmax(model), "energy": ood.Energy(model),
               "Mahalanobis": ood.Mahalanobis(model).fit(fit_ws.maps, fit_ws.labels),
-              "map texture": ood.MapTexture(**bank).fit(fit_ws.maps)}
+              "map texture": ood.MapTexture(**bank).fit(fit_ws.maps),
+              "VAE likelihood": ood.MapLikelihood(seed=seed).fit(fit_ws.maps)}
     s_in = {m: s(ordinary) for m, s in scores.items()}
     levels = (1, 5) if smoke else (1, 3, 5)
     auroc = {}

@@ -610,6 +610,7 @@ print(f"lecture wall time {time.perf_counter() - t_start:.0f} s")
 #    robustness beyond the smaller one, and at what cost in clean accuracy?
 #    Solution: `deepfab exercise L05 2`.
 # 3. **Another noise level.** Corrupt held-out test wafers at severity 1 and 5 as well as 3
-#    (`ood.corrupt(maps, kind, severity)`) and measure the AUROC of MSP, energy, Mahalanobis and the
-#    map texture at each level. Which scores see a mild corruption, and which only a severe one?
+#    (`ood.corrupt(maps, kind, severity)`) and measure the AUROC of MSP, energy, Mahalanobis, the
+#    map texture and the VAE likelihood at each level. Which scores see a mild corruption, and which
+#    only a severe one?
 #    Solution: `deepfab exercise L05 3`.
