@@ -80,6 +80,31 @@ def test_out_of_fold_threshold_matches_a_brute_force_calibration(trained):
     assert abs(np.mean(oof > st["threshold"]) - st["flagged_share"]) <= 1.5 / len(y)   # a map at the threshold may flip
 
 
+def test_calibrate_names_the_fewest_maps_every_fold_can_be_fitted_on(trained):
+    """Each fit needs 50 maps (40 for the statistics, 10 for the scales): 5 folds need 63, 2 need 100."""
+    from deepfab.errors import ModelError
+    from deepfab.wafer.novelty import calibrate_model
+
+    wm = load_model(trained, device="cpu")
+    ws = load_wm811k("train_1")
+    with pytest.raises(ModelError, match=r"at least 63 labelled training maps \(5-fold: each fold is fitted on "
+                                         r"the other 4\); got 62"):
+        calibrate_model(wm, ws.maps[:62], ws.labels[:62])
+    with pytest.raises(ModelError, match=r"at least 100 labelled training maps .*got 99"):
+        calibrate_model(wm, ws.maps[:99], ws.labels[:99], folds=2)
+    assert np.isfinite(calibrate_model(wm, ws.maps[:63], ws.labels[:63]).threshold)
+
+
+def test_train_on_too_few_maps_for_the_score_keeps_the_model_and_says_so(tmp_path, capsys):
+    data = tmp_path / "small.npz"
+    write_wafer_npz(data, load_wm811k("train_1").subset(list(range(55))))
+    out = tmp_path / "m"
+    assert main(["wafer", "train", "--data", str(data), "--width", "4", "--size", "16", "--epochs", "1",
+                 "--out", str(out)]) == 2
+    _one_error_line(capsys, "at least 63 labelled training maps", "got 55", f"saved in {out}", "--no-novelty")
+    assert (out / "model.pt").is_file() and not (out / "ood.pt").exists()
+
+
 def test_predict_writes_ood_columns_from_the_stored_score(trained, tmp_path, capsys):
     out = tmp_path / "p.csv"
     assert main(["wafer", "predict", "--model", str(trained), "--data", "wm811k:train_1", "--out", str(out)]) == 0

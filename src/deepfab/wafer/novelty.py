@@ -61,6 +61,7 @@ from .model_io import sha256
 FILE = "ood.pt"
 SHARE = 0.05
 FOLDS = 5
+MIN_FIT = 50                  # maps a score is fitted on: 80 % for its statistics, 20 % for its scale
 CHUNK = 4096                  # maps per extraction chunk: the features are averaged over the views per chunk
 
 
@@ -124,7 +125,7 @@ def fit_rows(score, out: Outputs, desc: dict, y: np.ndarray, idx: np.ndarray):
         try:
             f, r = score.split(len(idx))
         except DataError:
-            raise ModelError(f"the novelty score needs at least 50 training maps; got {len(idx)}") from None
+            raise ModelError(f"the novelty score needs at least {MIN_FIT} training maps; got {len(idx)}") from None
         fit_i, ref_i = idx[f], idx[r]
     y_fit = torch.from_numpy(np.unique(y[fit_i], return_inverse=True)[1].reshape(-1))
     for c in comps:
@@ -204,8 +205,11 @@ def calibrate_model(wm, maps, labels, val_maps=None, folds: int = FOLDS, share: 
     maps, y = list(maps), np.asarray(labels, dtype=np.int64)
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
         raise UsageError(f"--folds must be an int >= 2; got {folds!r}")
-    if len(maps) != len(y) or len(maps) < 50:
-        raise ModelError(f"calibrating the novelty score needs at least 50 labelled training maps; got {len(maps)}")
+    need = MIN_FIT if val_maps is not None else -(-MIN_FIT * folds // (folds - 1))   # each fold fit: >= MIN_FIT
+    if len(maps) != len(y) or len(maps) < need:
+        how = "" if val_maps is not None else f" ({folds}-fold: each fold is fitted on the other {folds - 1})"
+        raise ModelError(f"calibrating the novelty score needs at least {need} labelled training maps{how}; "
+                         f"got {len(maps)}")
     score = novelty_score(wm, seed)
     layers, views = _net_parts(score)
     out = model_outputs(wm, maps, layers, views)

@@ -219,5 +219,9 @@ def train_wafer(opts: TrainOptions) -> dict:
         from .model_io import load_model
 
         print("fitting the novelty score (ood.pt) ...", flush=True)
-        metrics["novelty"] = calibrate_folder(load_model(out, device=opts.device), opts, sets=(train, val_set))
+        try:
+            metrics["novelty"] = calibrate_folder(load_model(out, device=opts.device), opts, sets=(train, val_set))
+        except ModelError as exc:
+            raise ModelError(f"{exc}; the model is saved in {out} without a novelty score (--no-novelty skips "
+                             f"this step)") from None
     return metrics
