@@ -1,5 +1,6 @@
 """``deepfab.aiops.drain``: masking by type, the parse tree on hand-made logs, merging of variable widths,
-the streaming file parse, and grouping accuracy on the shipped Loghub logs against ``drain3``.
+events split by the few names a field takes, the streaming file parse, and grouping accuracy on the
+shipped Loghub logs against ``drain3``.
 
 Run: .venv/bin/python -m pytest tests/aiops/test_drain.py -q -p no:cacheprovider
 """
@@ -8,7 +9,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from deepfab.aiops.drain import DEFAULTS, LogParser, collapse, is_variable, mask, parse_file, parse_lines
+from deepfab.aiops.drain import (
+    DEFAULTS,
+    LogParser,
+    collapse,
+    is_variable,
+    mask,
+    name_of,
+    parse_file,
+    parse_lines,
+)
 from deepfab.aiops.logformat import LOGHUB_FORMATS
 from deepfab.aiops.parse_metrics import grouping_accuracy
 from deepfab.data import load_loghub
@@ -133,9 +143,48 @@ def test_grouping_accuracy_on_loghub_at_least_drain3(system):
     ours = grouping_accuracy(lg.structured.EventId, df.EventId)
     theirs = grouping_accuracy(lg.structured.EventId, _drain3_ids(list(df.Content)))
     assert ours >= theirs, (system, ours, theirs)
-    floor = {"BGL": 0.97, "Thunderbird": 0.97, "HDFS": 0.99, "HPC": 0.90, "Linux": 0.69, "OpenSSH": 0.99}
+    floor = {"BGL": 0.97, "Thunderbird": 0.97, "HDFS": 0.99, "HPC": 0.95, "Linux": 0.87, "OpenSSH": 0.99}
     assert ours >= floor[system], (system, ours)
 
 
 def test_defaults_are_the_leave_one_log_out_choice():
-    assert DEFAULTS == {"sim_threshold": 0.75, "depth": 4, "max_children": 100}
+    assert DEFAULTS == {"sim_threshold": 0.75, "depth": 4, "max_children": 100, "split_values": 3}
+
+
+@pytest.mark.parametrize("token, name", [("ee0", "ee<*>"), ("eth1:", "eth<*>"), ("(SOCKS5)", "SOCKS<*>"),
+                                         ("user=root", "root"), ("user=root,", "root"), ("123", None),
+                                         ("node-5", None), ("blk_12", None), ("uid=0", None), ("ready", None),
+                                         ("abcdefghijklm1", None)])
+def test_name_of(token, name):
+    assert name_of(token) == name
+
+
+def _interfaces(names, n=12):
+    return [f"link {i} up on node-{7 * i} via interface {names[i % len(names)]}" for i in range(n)]
+
+
+def test_a_field_of_a_few_names_splits_its_event_and_numbers_do_not():
+    df = parse_lines(_interfaces(["ee0", "alt0", "scip0"]))
+    assert df.EventId.nunique() == 3
+    assert sorted(set(df.EventTemplate)) == [f"link <*> up on <*> via interface {n}<*>" for n in ("alt", "ee", "scip")]
+    assert df.EventId.iloc[0] == "E1"                             # the names met first keep the cluster's id
+    for names in (["eth0", "eth1", "eth2"], ["a1", "b1", "c1", "d1", "e1"]):   # one name; more than 3 names
+        df = parse_lines(_interfaces(names))
+        assert df.EventId.nunique() == 1 and df.EventTemplate.iloc[0] == "link <*> up on <*> via interface <*>"
+    assert parse_lines(_interfaces(["ee0", "alt0"]), split_values=0).EventId.nunique() == 1
+    users = [f"authentication failure; rhost=10.0.0.{i} user={['root', 'guest'][i % 2]}" for i in range(6)]
+    df = parse_lines(users)
+    assert sorted(set(df.EventTemplate)) == ["authentication failure; rhost=<*> user=guest",
+                                             "authentication failure; rhost=<*> user=root"]
+    with pytest.raises(UsageError, match="split_values"):
+        LogParser(split_values=-1)
+
+
+def test_parse_file_splits_events_as_parse_lines(tmp_path):
+    lines = _interfaces(["ee0", "alt0"], 9) + _interfaces(["eth0", "eth1"], 5)
+    (tmp_path / "a.log").write_text("\n".join(lines) + "\n")
+    s = parse_file(tmp_path / "a.log", "<Content>", tmp_path / "a.csv")
+    got = pd.read_csv(tmp_path / "a.csv", dtype=str, keep_default_na=False)
+    want = parse_lines(lines)
+    assert s["events"] == want.EventId.nunique() == 3
+    assert got.EventId.tolist() == want.EventId.tolist() and got.EventTemplate.tolist() == want.EventTemplate.tolist()

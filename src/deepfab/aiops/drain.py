@@ -19,24 +19,36 @@ message at a time:
    variable that printed as one token in one line and as two in another) and a group of up to three
    tokens that holds a variable and repeats is kept once (a list of any length: ``<*> <ok> <*> <ok>``
    reads ``<*> <ok>``): both keep their leaves, and share one event id from then on (a union-find over
-   cluster numbers).
+   cluster numbers);
+5. **name** events once the whole log is read (``parse_lines``, ``parse_file``, ``LogParser.events``):
+   where a masked token is a short word ending in digits (``ee0``, ``SOCKS5``: its letters are its
+   name, ``ee<*>``) or a ``key=value`` whose value is a word (``user=root``), and across an event's
+   lines it takes only 2 to ``split_values`` names, the event splits by name (``... interface ee<*>``,
+   ``... interface alt<*>``): a field with a handful of named values is an enum that tells events
+   apart, a field with many is a parameter (``eth0``, ``eth1`` share the name ``eth<*>``). Numbers
+   never split an event.
 
-One generic configuration (``DEFAULTS``), no per-log settings: ``sim_threshold`` and ``depth`` were
-chosen by leave-one-log-out over the six shipped Loghub 2k logs (``benchmarks/bench_log_parse.py``).
+One generic configuration (``DEFAULTS``), no per-log settings: ``sim_threshold``, ``depth`` and
+``split_values`` were chosen by leave-one-log-out over the six shipped Loghub 2k logs
+(``benchmarks/bench_log_parse.py``).
 Caches (raw message, masked message, token) answer what was seen before; ``parse_file`` streams a
 file in two passes and writes the CSV.
 
     from deepfab.aiops.drain import LogParser, parse_lines
     p = LogParser("<Date> <Time> <Level> <Component>: <Content>")
     eid = p.add("081109 203615 INFO dfs.DataNode: Receiving block blk_1 src: /10.0.0.1:5")   # 'E1'
-    p.templates                                 # DataFrame: EventId, EventTemplate, Occurrences
+    p.templates                                 # DataFrame: EventId, EventTemplate, Occurrences (steps 1-4)
+    pairs = [p.add_named(c) for c in contents]  # (cluster, names) per message
+    final = p.events(pairs)                     # {pair: (EventId, EventTemplate)} after step 5
     df = parse_lines(lines, "<Content>")         # LineId, headers, Content, EventId, EventTemplate
 
 Introduced in lecture 16 (AIOps); ``deepfab logs parse`` runs it on a file.
 
 References: P. He, J. Zhu, Z. Zheng, M. R. Lyu, "Drain: An Online Log Parsing Approach with Fixed
 Depth Tree", ICWS 2017; J. Zhu et al., "Tools and Benchmarks for Automated Log Parsing", ICSE-SEIP
-2019 (the masking regexes of its benchmark); IBM drain3 (https://github.com/logpai/Drain3).
+2019 (the masking regexes of its benchmark); IBM drain3 (https://github.com/logpai/Drain3); H. Dai et al.,
+"Logram: Efficient Log Parsing Using n-Gram Dictionaries", IEEE TSE 2022, and S. Yu et al., "Brain: Log
+Parsing with Bidirectional Parallel Tree", IEEE TSC 2023 (frequent values are constants: step 5).
 """
 from __future__ import annotations
 
@@ -46,7 +58,7 @@ from ..errors import DataError, UsageError
 from .logformat import LogFormat
 
 WILD = "<*>"
-DEFAULTS = {"sim_threshold": 0.75, "depth": 4, "max_children": 100}
+DEFAULTS = {"sim_threshold": 0.75, "depth": 4, "max_children": 100, "split_values": 3}
 
 # (type, pattern, hint): applied in this order to each whitespace-separated token (only when the hint,
 # a regex, finds something), each match replaced by <*>; the last rule masks numbers, hex, IPs and ports,
@@ -68,6 +80,8 @@ _LETTER = re.compile(r"[A-Za-z]")
 _TRAIL = ",;:.)]}'\""
 _LEAD = "([{'\""
 _DIGIT = re.compile(r"\d")
+_WORD_ID = re.compile(r"([A-Za-z]{1,12})\d{1,3}")           # ee0, alt0, SOCKS5, eth1: a name, then a number
+_KEY_WORD = re.compile(r"[\w\-.]+=([A-Za-z]{1,24})")        # user=root: a key whose value is a word
 
 
 def mask_token(token: str) -> str:
@@ -89,15 +103,29 @@ def mask_token(token: str) -> str:
     return _RUN.sub(WILD, token)
 
 
-def _token_info(token: str) -> tuple[str, bool, bool]:
-    """(masked token, whether it is a unit word, whether the masked token is a variable)."""
+def name_of(token: str) -> str | None:
+    """What stands for ``<*>`` in the name a masked token gives an event (step 5 of the module
+    docstring): ``ee<*>`` for ``ee0`` (the letters of a short word that ends in digits), ``root`` for
+    ``user=root``; None for any other token."""
+    core = token.lstrip(_LEAD).rstrip(_TRAIL)
+    m = _WORD_ID.fullmatch(core)
+    if m is not None:
+        return m.group(1) + WILD
+    m = _KEY_WORD.fullmatch(core)
+    return None if m is None else m.group(1)
+
+
+def _token_info(token: str) -> tuple[str, bool, bool, str | None]:
+    """(masked token, whether it is a unit word, whether the masked token is a variable, ``name_of``)."""
     m = mask_token(token)
-    return m, token.rstrip(_TRAIL).lower() in UNITS, is_variable(m)
+    return m, token.rstrip(_TRAIL).lower() in UNITS, is_variable(m), name_of(token) if m != token else None
 
 
-def mask_tokens(content: str, cache: dict | None = None, cache_size: int = 100_000) -> list[str]:
+def mask_tokens(content: str, cache: dict | None = None, cache_size: int = 100_000,
+                names: list | None = None) -> list[str]:
     """The tokens of ``content`` (split on whitespace), masked (``mask_token``; ``cache`` remembers
-    tokens seen before), with a unit after a masked number joined to it."""
+    tokens seen before), with a unit after a masked number joined to it. ``names``, when given, gets
+    (position, ``name_of``) of each masked token that has a name."""
     out: list[str] = []
     after_variable = False
     for tok in content.split():
@@ -112,6 +140,8 @@ def mask_tokens(content: str, cache: dict | None = None, cache_size: int = 100_0
             out[-1] += tok[len(tok.rstrip(_TRAIL)):]
             after_variable = False
             continue
+        if names is not None and info[3] is not None:
+            names.append((len(out), info[3]))
         out.append(info[0])
         after_variable = info[2]
     return out
@@ -174,14 +204,17 @@ class LogParser:
 
     def __init__(self, log_format: str = "<Content>", sim_threshold: float = DEFAULTS["sim_threshold"],
                  depth: int = DEFAULTS["depth"], max_children: int = DEFAULTS["max_children"],
-                 cache_size: int = 200_000):
+                 split_values: int = DEFAULTS["split_values"], cache_size: int = 200_000):
         if not 0.0 < sim_threshold <= 1.0:
             raise UsageError(f"sim_threshold must be in (0, 1]; got {sim_threshold}")
         if depth < 3 or max_children < 2:
             raise UsageError(f"depth must be at least 3 and max_children at least 2; got {depth}, {max_children}")
+        if isinstance(split_values, bool) or not isinstance(split_values, int) or split_values < 0:
+            raise UsageError(f"split_values must be an int >= 0 (0: events never split by name); got {split_values!r}")
         self.format = LogFormat(log_format)
         self.sim_threshold, self.depth, self.max_children = sim_threshold, depth, max_children
-        self.cache_size = cache_size
+        self.split_values, self.cache_size = split_values, cache_size
+        self.names: dict[tuple, int] = {(0, ()): 0}    # (token count, ((position, name), ...)) -> its number
         self.root: dict = {}            # length -> {token -> ... -> list of cluster numbers}
         self.clusters: list[Cluster] = []
         self.parent: list[int] = []     # union-find over cluster numbers
@@ -238,9 +271,15 @@ class LogParser:
 
     def add_content(self, content: str) -> int:
         """The cluster number of one message (its ``Content``), learning from it."""
-        c = self._raw.get(content)
-        if c is None:
-            tokens = mask_tokens(content, self._tokens, self.cache_size)
+        return self.add_named(content)[0]
+
+    def add_named(self, content: str) -> tuple[int, int]:
+        """(cluster number, number of the message's names) of one message, learning from it; ``events``
+        turns the pairs of a whole log into final events."""
+        got = self._raw.get(content)
+        if got is None:
+            names: list | None = [] if self.split_values else None
+            tokens = mask_tokens(content, self._tokens, self.cache_size, names)
             masked = " ".join(tokens)
             c = self._masked.get(masked)
             if c is None:
@@ -248,11 +287,48 @@ class LogParser:
                 if len(self._masked) >= self.cache_size:
                     self._masked.clear()
                 self._masked[masked] = c
+            key = (len(tokens), tuple(names)) if names else (0, ())
+            got = c, self.names.setdefault(key, len(self.names))
             if len(self._raw) >= self.cache_size:
                 self._raw.clear()
-            self._raw[content] = c
-        self.clusters[c].size += 1
-        return c
+            self._raw[content] = got
+        self.clusters[got[0]].size += 1
+        return got
+
+    def events(self, pairs) -> dict[tuple[int, int], tuple[str, str]]:
+        """{(cluster, names): (EventId, EventTemplate)} for the ``add_named`` pairs of a whole log: each
+        final cluster's event, split by the names of step 5 of the module docstring. An event keeps
+        ``E<cluster + 1>`` for the names it met first; the others get numbers after the clusters'."""
+        by_number = {v: k for k, v in self.names.items()}
+        distinct = dict.fromkeys(pairs)                      # in order of first appearance
+        seen: dict[int, dict[int, None]] = {}                # final cluster -> its names numbers, in order
+        for c, n in distinct:
+            seen.setdefault(self.find(c), {})[n] = None
+        final, fresh = {}, len(self.clusters)
+        for root, numbers in seen.items():
+            keys = [by_number[n] for n in numbers]
+            split = self._split_positions(keys)
+            ids: dict[tuple, tuple[str, str]] = {}
+            for n, (length, names) in zip(numbers, keys):
+                sub = tuple(names[j] for j in split)
+                if sub not in ids:
+                    tokens = list(self.clusters[root].tokens)
+                    if length == len(tokens):
+                        for pos, name in sub:
+                            tokens[pos] = tokens[pos].replace(WILD, name, 1)
+                    fresh += bool(ids)
+                    ids[sub] = (f"E{fresh if ids else root + 1}", " ".join(tokens))
+                final[(root, n)] = ids[sub]
+        return {(c, n): final[(self.find(c), n)] for c, n in distinct}
+
+    def _split_positions(self, keys: list[tuple]) -> list[int]:
+        """Indices into the names lists of an event's messages where 2 to ``split_values`` names occur;
+        none when the messages differ in token count or in where their names stand."""
+        if not self.split_values or len(keys) < 2 or len({(length, tuple(p for p, _ in names))
+                                                          for length, names in keys}) != 1:
+            return []
+        width = len(keys[0][1])
+        return [j for j in range(width) if 2 <= len({names[j][1] for _, names in keys}) <= self.split_values]
 
     def add(self, line: str) -> str:
         """Parse one raw line (split by the log format first); its event id as of now (merges may
@@ -285,16 +361,17 @@ def parse_lines(lines, log_format: str = "<Content>", **settings):
     import pandas as pd
 
     parser = LogParser(log_format, **settings)
-    rows, clusters = [], []
+    rows, pairs = [], []
     for line in lines:
         fields, _ = parser.format.fields(line)
-        clusters.append(parser.add_content(fields["Content"]))
+        pairs.append(parser.add_named(fields["Content"]))
         rows.append(fields)
     columns = [h for h in parser.format.headers if h != "Content"] + ["Content"]
     df = pd.DataFrame(rows, columns=columns)
     df.insert(0, "LineId", range(1, len(df) + 1))
-    df["EventId"] = [parser.event_id(c) for c in clusters]
-    df["EventTemplate"] = [parser.template(c) for c in clusters]
+    events = parser.events(pairs)
+    df["EventId"] = [events[p][0] for p in pairs]
+    df["EventTemplate"] = [events[p][1] for p in pairs]
     df.attrs["unmatched"] = parser.format.unmatched
     return df
 
@@ -321,7 +398,7 @@ def read_lines(path):
 
 def parse_file(path, log_format: str, out, **settings) -> dict:
     """Parse a log file into a CSV in two streaming passes: the first learns the templates and keeps a
-    cluster number per line (4 bytes), the second writes each row with its final EventId and
+    cluster number and a names number per line (8 bytes), the second writes each row with its final EventId and
     EventTemplate (templates change as lines arrive). Rows: LineId (the line's number in the file;
     blank lines skipped), the header fields, Content, EventId, EventTemplate. Returns {'lines',
     'events', 'unmatched'}."""
@@ -332,27 +409,28 @@ def parse_file(path, log_format: str, out, **settings) -> dict:
     from ..io import write_atomic
 
     parser = LogParser(log_format, **settings)
-    clusters = array("i")
+    clusters, names = array("i"), array("i")
     for _, line in read_lines(path):                       # pass 1: learn
         fields, _ = parser.format.fields(line)
-        clusters.append(parser.add_content(fields["Content"]))
+        c, n = parser.add_named(fields["Content"])
+        clusters.append(c)
+        names.append(n)
     if not clusters:
         raise DataError(f"{path}: no log lines (the file is empty or blank); expected a text log")
     unmatched = parser.format.unmatched
     headers = [h for h in parser.format.headers if h != "Content"]
     split = parser.format.fields
-    ids = {r: parser.event_id(r) for r in set(clusters)}
-    templates = {r: parser.template(r) for r in ids}
+    events = parser.events(zip(clusters, names))
 
     def write(f):                                           # pass 2: write the final rows
         text = io.TextIOWrapper(f, encoding="utf-8", newline="")
         w = csv.writer(text, lineterminator="\n")
         w.writerow(["LineId", *headers, "Content", "EventId", "EventTemplate"])
-        for (number, line), c in zip(read_lines(path), clusters):
+        for (number, line), c, n in zip(read_lines(path), clusters, names):
             fields, _ = split(line)
-            w.writerow([number, *(fields[h] for h in headers), fields["Content"], ids[c], templates[c]])
+            w.writerow([number, *(fields[h] for h in headers), fields["Content"], *events[(c, n)]])
         text.flush()
         text.detach()
 
     write_atomic(out, "wb", write)
-    return {"lines": len(clusters), "events": len(set(ids.values())), "unmatched": unmatched}
+    return {"lines": len(clusters), "events": len({e for e, _ in events.values()}), "unmatched": unmatched}

@@ -13,8 +13,10 @@ fragment, so brackets need a backslash: ``'\\[<Time>\\] <Program> - <Content>'``
 The CSV has one row per non-blank line: LineId (the line's number in FILE), the header fields,
 Content, EventId and EventTemplate (variables as ``<*>``). The file is read twice, line by line:
 the first pass learns the templates, the second writes every row with its final template (templates
-merge as lines arrive). A line that does not match FORMAT is kept, its whole text as Content and the
-header fields empty, and counted in the summary line. One generic parser configuration serves every
+merge as lines arrive, and an event whose masked field takes only two or three names, such as
+``interface ee0`` and ``interface alt0``, splits into one event per name once the whole file is
+read). A line that does not match FORMAT is kept, its whole text as Content and the header fields
+empty, and counted in the summary line. One generic parser configuration serves every
 log (``deepfab.aiops.drain.DEFAULTS``); its accuracy on Loghub is in ``benchmarks/bench_log_parse.py``.
 
 Bad input (a missing, binary or unreadable FILE, a FORMAT without ``<Content>``, an existing --out
