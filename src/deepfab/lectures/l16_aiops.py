@@ -82,10 +82,10 @@ INJECT = {"unseen": 3, "burst": 3, "order": 3, "missing": 3}
 # two code paths, `node-17` and `node-42` from one. Once the whole log is read, our parser therefore
 # looks at each masked field of an event that holds a name (a short word ending in digits, whose
 # letters are the name: `ee<*>`; or a `key=value` whose value is a word: `user=root`). A field that
-# takes 2 to 3 names across the event's lines splits it, one event per name; one with more names
+# takes two or three names across the event's lines splits it, one event per name; one with more names
 # is a parameter, and numbers never split (`eth0`, `eth1` share the name `eth<*>`). It is the idea of
 # frequency-based parsers such as Logram (Dai et al., IEEE TSE 2022) and Brain (Yu et al., IEEE TSC 2023) in
-# its simplest form: a value seen in few variants, each many times, is part of the template.
+# its simplest form: a field seen in only a few variants is part of the template.
 #
 # **PCA on event counts** (W. Xu, L. Huang, A. Fox, D. Patterson, M. I. Jordan, SOSP 2009) turns each
 # window of lines into a vector $y$ of event counts (TF-IDF weighted) and learns the normal subspace
