@@ -36,6 +36,7 @@ from deepfab.errors import DataError, UsageError
     ("rhost=218.188.2.4 user=root uid=0 logname=", "rhost=<*> user=<*> uid=<*> logname="),
     ("node R02-M1-N0-C:J12-U11 reg 0x1f onExtend:1514038530000", "node <*> reg <*> onExtend:<*>"),
     ("Loaded C:\\Windows\\winsxs\\cbscore.dll", "Loaded <*>"),
+    ("chip FF:F2:9F:16:BF:E9 and ab-cd-ef-01-23-45, up", "chip <*> and <*>, up"),
     ("session opened for user news by (uid=0)", "session opened for user news by (uid=<*>)"),
 ])
 def test_masking_by_type(text, masked):
