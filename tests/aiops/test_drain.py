@@ -37,6 +37,9 @@ from deepfab.errors import DataError, UsageError
     ("node R02-M1-N0-C:J12-U11 reg 0x1f onExtend:1514038530000", "node <*> reg <*> onExtend:<*>"),
     ("Loaded C:\\Windows\\winsxs\\cbscore.dll", "Loaded <*>"),
     ("chip FF:F2:9F:16:BF:E9 and ab-cd-ef-01-23-45, up", "chip <*> and <*>, up"),
+    ('acquire lock=1, tag="View Lock", name=com.android.systemui ws=null',
+     'acquire lock=<*>, tag="<*>", name=<*> ws=<*>'),
+    ('release tag="*alarm*" flags=0x1', 'release tag="<*>" flags=<*>'),
     ("session opened for user news by (uid=0)", "session opened for user news by (uid=<*>)"),
 ])
 def test_masking_by_type(text, masked):

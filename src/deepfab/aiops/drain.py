@@ -5,9 +5,10 @@ comes from ``Receiving block <*> src: <*>``. Drain (He et al. 2017) finds the te
 message at a time:
 
 1. **split** on whitespace and **mask** each token by type (``MASKS``: URLs, paths, host names,
-   host:port, MAC addresses, ``key=value`` values, then any word that holds a digit: numbers, hex, IPs and ports,
-   dates, times, block and node ids), each match ``<*>``; a size or duration unit after a masked
-   number joins it (``1.16 KB``, ``<1 sec``). A token with no letter outside ``<*>`` (``<*>``,
+   host:port, MAC addresses, ``key=value`` values, then any word that holds a digit: numbers, hex,
+   IPs and ports, dates, times, block and node ids), each match ``<*>``; a size or duration unit
+   after a masked number joins it (``1.16 KB``, ``<1 sec``), and a quoted value after ``=`` is one
+   variable, spaces and all (``tag="View Lock"``). A token with no letter outside ``<*>`` (``<*>``,
    ``(<*>)``, ``<*>,``) is a variable, every other token a constant;
 2. **route** through the tree: the first layer is the token count, the next ``depth - 2`` layers the
    first tokens (a variable, or a token past ``max_children`` siblings, goes to the ``<*>`` child);
@@ -81,6 +82,7 @@ _LETTER = re.compile(r"[A-Za-z]")
 _TRAIL = ",;:.)]}'\""
 _LEAD = "([{'\""
 _DIGIT = re.compile(r"\d")
+_QUOTED, _QUOTED_MASK = re.compile(r'(?<==)"[^"]*"'), f'"{WILD}"'
 _WORD_ID = re.compile(r"([A-Za-z]{1,12})\d{1,3}")           # ee0, alt0, SOCKS5, eth1: a name, then a number
 _KEY_WORD = re.compile(r"[\w\-.]+=([A-Za-z]{1,24})")        # user=root: a key whose value is a word
 
@@ -125,10 +127,13 @@ def _token_info(token: str) -> tuple[str, bool, bool, str | None]:
 def mask_tokens(content: str, cache: dict | None = None, cache_size: int = 100_000,
                 names: list | None = None) -> list[str]:
     """The tokens of ``content`` (split on whitespace), masked (``mask_token``; ``cache`` remembers
-    tokens seen before), with a unit after a masked number joined to it. ``names``, when given, gets
+    tokens seen before), with a unit after a masked number joined to it; a quoted value after ``=`` is
+    one variable, spaces and all (``tag="View Lock"`` -> ``tag="<*>"``). ``names``, when given, gets
     (position, ``name_of``) of each masked token that has a name."""
     out: list[str] = []
     after_variable = False
+    if '="' in content:
+        content = _QUOTED.sub(_QUOTED_MASK, content)
     for tok in content.split():
         info = cache.get(tok) if cache is not None else None
         if info is None:
