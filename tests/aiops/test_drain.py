@@ -184,6 +184,14 @@ def test_a_field_of_a_few_names_splits_its_event_and_numbers_do_not():
         LogParser(split_values=-1)
 
 
+def test_past_max_names_an_event_does_not_split():
+    p = LogParser()
+    p.max_names = 2                                  # (0, ()) and the first name list
+    pairs = [p.add_named(line) for line in _interfaces(["ee0", "alt0", "scip0"])]
+    assert {n for _, n in pairs} == {1, -1}
+    assert len({e for e, _ in p.events(pairs).values()}) == 1
+
+
 def test_parse_file_splits_events_as_parse_lines(tmp_path):
     lines = _interfaces(["ee0", "alt0"], 9) + _interfaces(["eth0", "eth1"], 5)
     (tmp_path / "a.log").write_text("\n".join(lines) + "\n")

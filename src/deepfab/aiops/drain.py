@@ -60,6 +60,7 @@ from .logformat import LogFormat
 
 WILD = "<*>"
 DEFAULTS = {"sim_threshold": 0.75, "depth": 4, "max_children": 100, "split_values": 3}
+MAX_NAMES = 100_000       # distinct name lists a parser keeps (memory bound); an event with more does not split
 
 # (type, pattern, hint): applied in this order to each whitespace-separated token (only when the hint,
 # a regex, finds something), each match replaced by <*>; the last rule masks numbers, hex, IPs and ports,
@@ -221,6 +222,7 @@ class LogParser:
         self.sim_threshold, self.depth, self.max_children = sim_threshold, depth, max_children
         self.split_values, self.cache_size = split_values, cache_size
         self.names: dict[tuple, int] = {(0, ()): 0}    # (token count, ((position, name), ...)) -> its number
+        self.max_names = MAX_NAMES                     # past it, new names get -1: their event does not split
         self.root: dict = {}            # length -> {token -> ... -> list of cluster numbers}
         self.clusters: list[Cluster] = []
         self.parent: list[int] = []     # union-find over cluster numbers
@@ -294,7 +296,12 @@ class LogParser:
                     self._masked.clear()
                 self._masked[masked] = c
             key = (len(tokens), tuple(names)) if names else (0, ())
-            got = c, self.names.setdefault(key, len(self.names))
+            n = self.names.get(key)
+            if n is None:
+                n = len(self.names) if len(self.names) < self.max_names else -1
+                if n >= 0:
+                    self.names[key] = n
+            got = c, n
             if len(self._raw) >= self.cache_size:
                 self._raw.clear()
             self._raw[content] = got
@@ -312,8 +319,8 @@ class LogParser:
             seen.setdefault(self.find(c), {})[n] = None
         final, fresh = {}, len(self.clusters)
         for root, numbers in seen.items():
-            keys = [by_number[n] for n in numbers]
-            split = self._split_positions(keys)
+            keys = [by_number.get(n, (-1, ())) for n in numbers]        # -1: names past max_names
+            split = [] if -1 in numbers else self._split_positions(keys)
             ids: dict[tuple, tuple[str, str]] = {}
             for n, (length, names) in zip(numbers, keys):
                 sub = tuple(names[j] for j in split)
