@@ -37,6 +37,7 @@ from deepfab.errors import DataError, UsageError
     ("node R02-M1-N0-C:J12-U11 reg 0x1f onExtend:1514038530000", "node <*> reg <*> onExtend:<*>"),
     ("Loaded C:\\Windows\\winsxs\\cbscore.dll", "Loaded <*>"),
     ("chip FF:F2:9F:16:BF:E9 and ab-cd-ef-01-23-45, up", "chip <*> and <*>, up"),
+    ("chip FF:F2:9F:15:1F:72:00:0D:60:EA:E0:8D at 12:01:01", "chip <*> at <*>"),
     ('acquire lock=1, tag="View Lock", name=com.android.systemui ws=null',
      'acquire lock=<*>, tag="<*>", name=<*> ws=<*>'),
     ('release tag="*alarm*" flags=0x1', 'release tag="<*>" flags=<*>'),

@@ -5,11 +5,11 @@ comes from ``Receiving block <*> src: <*>``. Drain (He et al. 2017) finds the te
 message at a time:
 
 1. **split** on whitespace and **mask** each token by type (``MASKS``: URLs, paths, host names,
-   host:port, MAC addresses, ``key=value`` values, then any word that holds a digit: numbers, hex,
-   IPs and ports, dates, times, block and node ids), each match ``<*>``; a size or duration unit
-   after a masked number joins it (``1.16 KB``, ``<1 sec``), and a quoted value after ``=`` is one
-   variable, spaces and all (``tag="View Lock"``). A token with no letter outside ``<*>`` (``<*>``,
-   ``(<*>)``, ``<*>,``) is a variable, every other token a constant;
+   host:port, MAC addresses and other hex bytes, ``key=value`` values, then any word that holds a
+   digit: numbers, hex, IPs and ports, dates, times, block and node ids), each match ``<*>``; a size
+   or duration unit after a masked number joins it (``1.16 KB``, ``<1 sec``), and a quoted value after
+   ``=`` is one variable, spaces and all (``tag="View Lock"``). A token with no letter outside ``<*>``
+   (``<*>``, ``(<*>)``, ``<*>,``) is a variable, every other token a constant;
 2. **route** through the tree: the first layer is the token count, the next ``depth - 2`` layers the
    first tokens (a variable, or a token past ``max_children`` siblings, goes to the ``<*>`` child);
 3. in the leaf, **match** the most similar template: the similarity is the share of the template's
@@ -70,7 +70,7 @@ MASKS = tuple((name, re.compile(p), re.compile(hint)) for name, p, hint in (
     ("path", r"(?<![\w/.~])(?:[A-Za-z]:\\|~?/)[\w.\-@%+~:]+(?:[/\\][\w.\-@%+~:]*)*", r"[/\\]"),
     ("host name", r"(?<![\w.\-])(?:[A-Za-z][\w\-]*\.){2,}[A-Za-z][\w\-]*(?::\d+)?(?![\w\-])", r"\..*\."),
     ("host:port", r"(?<![\w.\-])(?:[\w\-]+\.)+[A-Za-z][\w\-]*:\d{1,5}\b", r"\..*:"),
-    ("MAC address", r"(?<![\w:\-])(?:[0-9A-Fa-f]{2}[:\-]){5}[0-9A-Fa-f]{2}(?![\w:\-])", r"\w[:\-]\w"),
+    ("hex bytes", r"(?<![\w:\-])(?:[0-9A-Fa-f]{2}[:\-]){3,}[0-9A-Fa-f]{2}(?![\w:\-])", r"\w[:\-]\w"),
     ("key=value", r"(?<=[\w\]\)]=)[^\s,;&\)\]\"']+", "="),
     ("word with a digit", r"(?<![\w.\-<>])[<>]?[\w.\-]*?\d[\w.\-]*", r"\d"),
 ))
