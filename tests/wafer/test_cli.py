@@ -160,6 +160,19 @@ def test_eval_json_is_one_object_and_agrees_with_predict(trained, tmp_path, caps
     assert out["per_class_recall"]["Scratch"] == pytest.approx(np.mean([r["predicted"] == "Scratch" for r in scratch]))
 
 
+def test_eval_by_grid_adds_up_to_the_whole(trained, capsys):
+    assert main(["wafer", "eval", "--model", str(trained), "--data", "wm811k:train_1", "--json", "--by-grid", "3"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    rows = out["by_grid"]
+    assert len(rows) == 4 and rows[-1]["grid"].startswith("other (") and rows[0]["maps"] >= rows[1]["maps"]
+    assert sum(r["maps"] for r in rows) == 549
+    right = sum(round(r["accuracy"] * r["maps"]) for r in rows)
+    assert right == round(out["accuracy"] * 549)
+    assert main(["wafer", "eval", "--model", str(trained), "--data", "wm811k:train_1", "--by-grid"]) == 0
+    text = capsys.readouterr().out
+    assert "by die grid" in text and text.count("\n") > 12 and rows[0]["grid"] in text
+
+
 def test_predict_csv_columns_rows_and_probabilities(trained, tmp_path, monkeypatch, capsys):
     import deepfab.train.progress as progress
     import deepfab.wafer.cli as wafer_cli

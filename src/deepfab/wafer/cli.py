@@ -3,6 +3,7 @@
     deepfab wafer train   --data FILE... [--val FILE | --holdout-lots F] [--no-density] [--amp bf16]
                           --out DIR [--resume|--force]
     deepfab wafer eval    --model DIR|default --data FILE [--json] [--out-png PNG] [--dedup] [--no-tta]
+                          [--by-grid [N]]
     deepfab wafer predict --model DIR|default --data FILE --out preds.csv [--no-tta]
     deepfab wafer explain --model DIR|default --data FILE --index N --out PNG
                           (each of the three also takes [--force] [--threads N] [--device D])
@@ -23,7 +24,8 @@ commands load like any other. A model folder with a novelty score
 (``ood.pt``, ``deepfab.wafer.novelty``) also gives each map an ``ood_score`` and an ``ood`` flag:
 ``predict`` writes them, ``eval`` reports the share flagged, ``explain`` shows the score's parts;
 ``calibrate`` fits it for a folder that lacks it. ``eval`` shows a recall of n/a for a class
-absent from the data and a precision of n/a for a class never predicted (null in ``--json``).
+absent from the data and a precision of n/a for a class never predicted (null in ``--json``);
+``--by-grid`` adds its scores by die grid, a product each (``deepfab.wafer.report``).
 ``predict`` and ``eval`` draw a progress bar in maps/s on stderr when it is a terminal. Files are
 written only where a flag names them, into a folder that exists (never created), and an existing
 file is replaced only with ``--force``; figures are .png, .pdf, .svg or .jpg. Bad input exits with
@@ -200,9 +202,15 @@ def _cmd_eval(args) -> int:
         confusion_figure(np.array(m["confusion"]), wm.label_names,
                          title=f"{path.name}: accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}"
                          ).savefig(png, dpi=110)
+    grid_rows = None
+    if args.by_grid is not None:
+        from .report import by_grid
+
+        grid_rows = by_grid(ws.maps, labels, probs.argmax(1), wm.label_names,
+                            None if s is None else s > nov.threshold, top=args.by_grid)
     if args.json:
-        print(json.dumps({"accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
-                          "per_class_recall": recall, "ood_flagged_share": share}))
+        print(json.dumps({"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "per_class_recall": recall,
+                          "ood_flagged_share": share, **({} if grid_rows is None else {"by_grid": grid_rows})}))
         return 0
     print(f"{path.name}: {len(ws)} maps" + (f" ({dropped} dropped as copies of training maps)" if args.dedup else "")
           + (f" ({unlabelled} unlabelled maps left out)" if unlabelled else "")
@@ -215,9 +223,22 @@ def _cmd_eval(args) -> int:
         from .novelty import flag_summary
 
         print(flag_summary(nov, s))
+    if grid_rows is not None:
+        _print_grids(grid_rows)
     if png is not None:
         print(f"confusion matrix: {png}")
     return 0
+
+
+def _print_grids(rows: list[dict]) -> None:
+    print("by die grid (rows x cols), most maps first; missed: defects called none, false: none called a defect")
+    print(f"{'grid':<17} {'maps':>6} {'defects':>7} {'accuracy':>8} {'macro-F1':>8} {'missed':>6} {'false':>6} "
+          f"{'flagged':>7}")
+    for r in rows:
+        num = lambda v: f"{'n/a':>6}" if v is None else f"{v:>6d}"       # noqa: E731
+        flagged = f"{'n/a':>7}" if r["flagged"] is None else f"{100 * r['flagged']:>6.1f}%"
+        print(f"{r['grid']:<17} {r['maps']:>6d} {num(r['defects']):>7} {r['accuracy']:>8.4f} {r['macro_f1']:>8.4f} "
+              f"{num(r['missed_defects'])} {num(r['false_defects'])} {flagged}")
 
 
 def _cmd_predict(args) -> int:
@@ -310,6 +331,9 @@ def add_parser(subparsers) -> None:
                    "ood_flagged_share} as JSON (null: a class absent from the data, or no novelty score)")
     e.add_argument("--out-png", metavar="PNG", help="also write the confusion matrix to this figure")
     e.add_argument("--dedup", action="store_true", help="drop maps identical to one of the model's training maps")
+    e.add_argument("--by-grid", nargs="?", type=int, const=12, default=None, metavar="N",
+                   help="also the scores by die grid (a product): the N grids with most maps (default 12), then "
+                   "the rest pooled; with --json, as the list by_grid")
     e.set_defaults(func=_cmd_eval)
 
     r = sub.add_parser("predict", help="class and probabilities per wafer, as CSV")
