@@ -171,6 +171,8 @@ def test_eval_by_grid_adds_up_to_the_whole(trained, capsys):
     assert main(["wafer", "eval", "--model", str(trained), "--data", "wm811k:train_1", "--by-grid"]) == 0
     text = capsys.readouterr().out
     assert "by die grid" in text and text.count("\n") > 12 and rows[0]["grid"] in text
+    assert main(["wafer", "eval", "--model", str(trained), "--data", "wm811k:train_1", "--by-grid", "0"]) == 2
+    _one_error_line(capsys, "--by-grid N needs N >= 1", "got 0")
 
 
 def test_predict_csv_columns_rows_and_probabilities(trained, tmp_path, monkeypatch, capsys):

@@ -186,6 +186,8 @@ def _cmd_eval(args) -> int:
     from .plots import confusion_figure
 
     png = check_new_figure(args.out_png, args.force) if args.out_png else None
+    if args.by_grid is not None and args.by_grid < 1:
+        raise UsageError(f"--by-grid N needs N >= 1 (the grids with most maps shown on their own); got {args.by_grid}")
     wm, ws, labels, path = _open(args, need_labels=True)
     unlabelled = int((labels < 0).sum())
     if unlabelled:                                                       # scored only where the truth is known
