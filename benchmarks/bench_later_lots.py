@@ -21,8 +21,9 @@ dies) and are scored on the de-duplicated test maps of small grids and of large 
 33 x 37 dies): real maps of grids never trained on, no re-rendering in the scoring sets.
 
 It prints one line per recipe, seed and set (accuracy, macro-F1 over the classes present or
-predicted, macro-F1 over the classes present, per-class recall), then per recipe the mean over
-seeds and the paired difference to the first recipe. Results go to ``<out>/results.json``; a
+predicted, macro-F1 over the classes present, per-class recall; for the real maps of ``later`` and
+``test@large`` also the eight die grids with most maps, ``deepfab.wafer.report.by_grid``), then per
+recipe the mean over seeds and the paired difference to the first recipe. Results go to ``<out>/results.json``; a
 trained run is reused when its folder exists (delete it to train again).
 
     MPLBACKEND=Agg OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_later_lots.py --recipes base regrid-fade \\
@@ -56,10 +57,12 @@ from deepfab.train.metrics import classification_metrics
 from deepfab.wafer import load_model, open_data
 from deepfab.wafer.model_io import drop_training_copies
 from deepfab.wafer.options import TrainOptions
+from deepfab.wafer.report import by_grid
 from deepfab.wafer.training import combine, train_wafer, training_sets
 
 DATA = ["wm811k:train_1", "wm811k:train_10", "wm811k:train_20", "wm811k:train_29", "wm811k:val"]
 SMALL_GRID, LARGE_GRID = 27 * 27, 33 * 37     # --grid-transfer: train on maps of <= 729 dies, score on >= 1,221
+GRID_ROWS = 8                                  # die grids shown one by one for the real later-lot and large-grid maps
 RECIPES = {"base": {}, "regrid": {"regrid": 0.5}, "regrid-fade": {"regrid": 0.5, "regrid_fade": 0.3},
            "sqrt": {"class_weights": "sqrt"}, "regrid-sqrt": {"regrid": 0.5, "class_weights": "sqrt"},
            "scatter": {"scatter": 0.5}, "scatter-fade": {"scatter": 0.5, "scatter_fade": 0.5}}
@@ -123,6 +126,8 @@ def score(out: Path, sets: dict, tta: bool) -> dict:
         res[name] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
                      "macro_f1_present": float(f1[present].mean()),
                      "recall": {c: m["per_class_recall"][c] for c, p in zip(wm.label_names, present) if p}}
+        if name in ("later", "test@large"):                        # real maps: which products the errors sit on
+            res[name]["by_grid"] = by_grid(ws.maps, ws.labels, pred, wm.label_names, top=GRID_ROWS)
     return res
 
 
@@ -188,6 +193,9 @@ def show(key: str, r: dict) -> None:
         rec = ", ".join(f"{c} {v:.2f}" for c, v in m["recall"].items())
         print(f"  {name:<17} acc {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f} "
               f"(present {m['macro_f1_present']:.4f})  recall: {rec}", flush=True)
+        for g in m.get("by_grid", []):                             # results scored before by_grid have none
+            print(f"    {g['grid']:<17} {g['maps']:>5} maps, {g['defects']:>4} defects: acc {g['accuracy']:.3f}, "
+                  f"macro-F1 {g['macro_f1']:.3f}, {g['missed_defects']} defects called none")
 
 
 def summary(results: dict, args, mode: str, sets) -> None:
