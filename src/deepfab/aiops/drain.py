@@ -329,7 +329,8 @@ class LogParser:
                     if length == len(tokens):
                         for pos, name in sub:
                             tokens[pos] = tokens[pos].replace(WILD, name, 1)
-                    fresh += bool(ids)
+                    if ids:                                  # names met later: a new event number
+                        fresh += 1
                     ids[sub] = (f"E{fresh if ids else root + 1}", " ".join(tokens))
                 final[(root, n)] = ids[sub]
         return {(c, n): final[(self.find(c), n)] for c, n in distinct}
@@ -337,8 +338,8 @@ class LogParser:
     def _split_positions(self, keys: list[tuple]) -> list[int]:
         """Indices into the names lists of an event's messages where 2 to ``split_values`` names occur;
         none when the messages differ in token count or in where their names stand."""
-        if not self.split_values or len(keys) < 2 or len({(length, tuple(p for p, _ in names))
-                                                          for length, names in keys}) != 1:
+        layouts = {(length, tuple(pos for pos, _ in names)) for length, names in keys}
+        if not self.split_values or len(keys) < 2 or len(layouts) != 1:
             return []
         width = len(keys[0][1])
         return [j for j in range(width) if 2 <= len({names[j][1] for _, names in keys}) <= self.split_values]

@@ -236,11 +236,13 @@ def _print_grids(rows: list[dict]) -> None:
     print("by die grid (rows x cols), most maps first; missed: defects called none, false: none called a defect")
     print(f"{'grid':<17} {'maps':>6} {'defects':>7} {'accuracy':>8} {'macro-F1':>8} {'missed':>6} {'false':>6} "
           f"{'flagged':>7}")
+    def count(v, width: int = 6) -> str:
+        return f"{'n/a':>{width}}" if v is None else f"{v:>{width}d}"
+
     for r in rows:
-        num = lambda v: f"{'n/a':>6}" if v is None else f"{v:>6d}"       # noqa: E731
         flagged = f"{'n/a':>7}" if r["flagged"] is None else f"{100 * r['flagged']:>6.1f}%"
-        print(f"{r['grid']:<17} {r['maps']:>6d} {num(r['defects']):>7} {r['accuracy']:>8.4f} {r['macro_f1']:>8.4f} "
-              f"{num(r['missed_defects'])} {num(r['false_defects'])} {flagged}")
+        print(f"{r['grid']:<17} {r['maps']:>6d} {count(r['defects'], 7)} {r['accuracy']:>8.4f} {r['macro_f1']:>8.4f} "
+              f"{count(r['missed_defects'])} {count(r['false_defects'])} {flagged}")
 
 
 def _cmd_predict(args) -> int:
