@@ -57,11 +57,13 @@ from deepfab.train.metrics import classification_metrics
 from deepfab.wafer import load_model, open_data
 from deepfab.wafer.model_io import drop_training_copies
 from deepfab.wafer.options import TrainOptions
+from deepfab.wafer.prior import product_prior, trained_none_share
 from deepfab.wafer.report import by_grid
-from deepfab.wafer.training import combine, train_wafer, training_sets
+from deepfab.wafer.training import class_counts, combine, train_wafer, training_sets
 
 DATA = ["wm811k:train_1", "wm811k:train_10", "wm811k:train_20", "wm811k:train_29", "wm811k:val"]
 SMALL_GRID, LARGE_GRID = 27 * 27, 33 * 37     # --grid-transfer: train on maps of <= 729 dies, score on >= 1,221
+REAL = ("later", "test", "test@small", "test@large")   # sets of real maps, scored also with the product prior
 GRID_ROWS = 8                                  # die grids shown one by one for the real later-lot and large-grid maps
 RECIPES = {"base": {}, "regrid": {"regrid": 0.5}, "regrid-fade": {"regrid": 0.5, "regrid_fade": 0.3},
            "sqrt": {"class_weights": "sqrt"}, "regrid-sqrt": {"regrid": 0.5, "class_weights": "sqrt"},
@@ -111,23 +113,36 @@ def eval_sets(args) -> dict:
     return {"later": late, "later@grids": copy(grids), "later@grids+fade": copy(faded), "test": test}
 
 
-def score(out: Path, sets: dict, tta: bool) -> dict:
+def trained_share(out: Path, opts: TrainOptions) -> float:
+    """The none share of the run's training maps: its config.json's class_counts, or counted again for a
+    run saved before config.json held them."""
+    config = json.loads((out / "config.json").read_text())
+    return trained_none_share(config) or trained_none_share({"class_counts": class_counts(training_sets(opts)[0])})
+
+
+def score(out: Path, sets: dict, tta: bool, pi0: float) -> dict:
     """Metrics of the run in ``out`` with its last epoch's weights, on every set (``later`` always with
-    the eight-view averaging, the others with it when ``tta``)."""
+    the eight-view averaging, the others with it when ``tta``); the sets of real maps also as
+    ``deepfab wafer eval`` scores them by default, with the product prior (``<set>+prior``)."""
     wm = load_model(out, device="cpu")
     last = torch.load(out / "checkpoints" / "checkpoint.pt", map_location="cpu", weights_only=True)
     wm.net.load_state_dict(last["model"])
     res = {}
     for name, ws in sets.items():
-        pred = wm.predict_proba(ws.maps, tta=tta or name == "later").argmax(1)
-        m = classification_metrics(ws.labels, pred, wm.label_names)
-        present = np.bincount(ws.labels, minlength=len(wm.label_names)) > 0
-        f1 = np.array([m["per_class_f1"][c] for c in wm.label_names])
-        res[name] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
-                     "macro_f1_present": float(f1[present].mean()),
-                     "recall": {c: m["per_class_recall"][c] for c, p in zip(wm.label_names, present) if p}}
-        if name in ("later", "test@large"):                        # real maps: which products the errors sit on
-            res[name]["by_grid"] = by_grid(ws.maps, ws.labels, pred, wm.label_names, top=GRID_ROWS)
+        probs = wm.predict_proba(ws.maps, tta=tta or name == "later")
+        runs = [(name, probs)]
+        if name in REAL:
+            runs.append((f"{name}+prior", product_prior(probs, ws.maps, wm.label_names.index("none"), pi0)[0]))
+        for key, p in runs:
+            pred = p.argmax(1)
+            m = classification_metrics(ws.labels, pred, wm.label_names)
+            present = np.bincount(ws.labels, minlength=len(wm.label_names)) > 0
+            f1 = np.array([m["per_class_f1"][c] for c in wm.label_names])
+            res[key] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
+                        "macro_f1_present": float(f1[present].mean()),
+                        "recall": {c: m["per_class_recall"][c] for c, p in zip(wm.label_names, present) if p}}
+            if name in ("later", "test@large"):                    # real maps: which products the errors sit on
+                res[key]["by_grid"] = by_grid(ws.maps, ws.labels, pred, wm.label_names, top=GRID_ROWS)
     return res
 
 
@@ -169,10 +184,11 @@ def main() -> None:
                 print(f"== {key}: trained in {time.perf_counter() - t0:.0f} s wall, "
                       f"{time.process_time() - c0:.0f} s CPU", flush=True)
             rkey = f"{key}/e{args.epochs}{cap}"
-            if rkey not in results:
+            if rkey not in results or any(f"{n}+prior" not in results[rkey] for n in sets if n in REAL):
                 metrics = json.loads((out / "metrics.json").read_text())
+                pi0 = trained_share(out, options(recipe, seed, args, out))
                 results[rkey] = {"train_seconds": metrics["train_seconds"], "cpu_seconds": metrics["cpu_seconds"],
-                                 **score(out, sets, args.tta)}
+                                 **score(out, sets, args.tta, pi0)}
                 rfile.write_text(json.dumps(results, indent=2))
             show(rkey, results[rkey])
     summary(results, args, mode, sets)
@@ -201,7 +217,7 @@ def show(key: str, r: dict) -> None:
 def summary(results: dict, args, mode: str, sets) -> None:
     cap = run_suffix(args)
     print(f"\nmean over seeds {args.seeds}, {args.epochs} epochs; paired difference to {args.recipes[0]}:")
-    for name in sets:
+    for name in [k for n in sets for k in (n, f"{n}+prior") if k == n or n in REAL]:
         for metric in ("macro_f1_present", "accuracy"):
             base = [results[f"{mode}{args.recipes[0]}/{s}/e{args.epochs}{cap}"][name][metric] for s in args.seeds]
             cells = []

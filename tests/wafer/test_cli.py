@@ -19,6 +19,7 @@ from deepfab.cli import main
 from deepfab.data import WaferSet, load_wm811k, write_wafer_npz
 from deepfab.wafer import TrainOptions, load_model
 from deepfab.wafer.options import WEIGHT_RULES
+from deepfab.wafer.prior import product_prior, trained_none_share
 
 TINY = ["--data", "wm811k:train_1", "--width", "4", "--size", "16", "--seed", "3"]
 
@@ -146,7 +147,7 @@ def test_eval_json_is_one_object_and_agrees_with_predict(trained, tmp_path, caps
     assert main(["wafer", "eval", "--model", str(trained), "--data", "wm811k:train_1", "--json",
                  "--out-png", str(png)]) == 0
     out = json.loads(capsys.readouterr().out)               # the whole of stdout is one JSON object
-    assert set(out) == {"accuracy", "macro_f1", "per_class_recall", "ood_flagged_share"}
+    assert set(out) == {"accuracy", "macro_f1", "per_class_recall", "ood_flagged_share", "product_prior"}
     names = load_model(trained).label_names
     assert list(out["per_class_recall"]) == names
     assert 0 <= out["macro_f1"] <= 1 and all(v is None or 0 <= v <= 1 for v in out["per_class_recall"].values())
@@ -175,6 +176,36 @@ def test_eval_by_grid_adds_up_to_the_whole(trained, capsys):
     _one_error_line(capsys, "--by-grid N needs N >= 1", "got 0")
 
 
+def test_product_prior_in_eval_and_predict(trained, tmp_path, capsys):
+    """On by default: a grid's none prior comes from the training class counts in config.json and the
+    file's own maps; --no-product-prior scores every map on its own; a folder without class_counts
+    says so on stderr and leaves the probabilities alone."""
+    cfg = json.loads((trained / "config.json").read_text())
+    ws = load_wm811k("train_1")
+    assert cfg["class_counts"] == dict(zip(ws.label_names, np.bincount(ws.labels, minlength=9).tolist()))
+    run = ["wafer", "eval", "--model", str(trained), "--data", "wm811k:train_1", "--json"]
+    assert main(run) == 0
+    on = json.loads(capsys.readouterr().out)
+    assert sum(r["maps"] for r in on["product_prior"]) == 549
+    assert on["product_prior"][0]["none_trained"] == pytest.approx(cfg["class_counts"]["none"] / 549)
+    assert main(run + ["--no-product-prior"]) == 0
+    off = json.loads(capsys.readouterr().out)
+    assert off["product_prior"] is None
+    wm = load_model(trained)
+    names, probs = wm.label_names, wm.predict_proba(ws.maps)
+    for got, p in ((off, probs), (on, product_prior(probs, ws.maps, names.index("none"), trained_none_share(cfg))[0])):
+        assert got["accuracy"] == pytest.approx(np.mean(p.argmax(1) == ws.labels))
+    assert main(["wafer", "eval", "--model", str(trained), "--data", "wm811k:train_1"]) == 0
+    assert capsys.readouterr().out.count("product prior: ") == 1
+    old = tmp_path / "old"
+    shutil.copytree(trained, old)
+    (old / "config.json").write_text(json.dumps({k: v for k, v in cfg.items() if k != "class_counts"}))
+    assert main(["wafer", "eval", "--model", str(old), "--data", "wm811k:train_1", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["accuracy"] == pytest.approx(off["accuracy"])
+    assert "no class_counts" in captured.err and "product prior is off" in captured.err
+
+
 def test_predict_csv_columns_rows_and_probabilities(trained, tmp_path, monkeypatch, capsys):
     import deepfab.train.progress as progress
     import deepfab.wafer.cli as wafer_cli
@@ -199,6 +230,7 @@ def test_predict_csv_columns_rows_and_probabilities(trained, tmp_path, monkeypat
         assert r["predicted"] == names[int(p.argmax())] and float(r["probability"]) == pytest.approx(p.max())
     wm = load_model(trained)
     probs = wm.predict_proba(ws.maps)                    # the library, all maps in one call, gives the same numbers
+    probs = product_prior(probs, ws.maps, names.index("none"), trained_none_share(wm.config))[0]
     np.testing.assert_allclose(probs, [[float(r[f"p_{n}"]) for n in names] for r in rows], atol=1e-5)
     from deepfab.wafer.novelty import load_novelty
 
@@ -306,7 +338,7 @@ def test_nothing_is_written_unasked_nor_replaced_without_force(trained, tmp_path
 
 
 def test_no_tta_predicts_one_view(trained, tmp_path, capsys):
-    base = ["--model", str(trained), "--data", "wm811k:train_1"]
+    base = ["--model", str(trained), "--data", "wm811k:train_1", "--no-product-prior"]   # the network's own numbers
     one, avg = tmp_path / "one.csv", tmp_path / "avg.csv"
     threads = torch.get_num_threads()
     try:
@@ -314,7 +346,8 @@ def test_no_tta_predicts_one_view(trained, tmp_path, capsys):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(threads)
-    assert "(one view)" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "(one view)" in said and "product prior: off" in said
     assert main(["wafer", "predict", *base, "--out", str(avg)]) == 0
     wm = load_model(trained)
     maps = load_wm811k("train_1").maps

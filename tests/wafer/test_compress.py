@@ -74,7 +74,9 @@ def test_int8_folder_loads_with_weights_only_and_records_its_recipe(parent, slim
     assert cfg["arch"] == "slim_resnet" and cfg["quantized"]["scheme"] == "int8-x86-fx"
     assert cfg["compressed"]["parent_sha256"] == sha256(parent / "model.pt")
     assert cfg["command"].startswith(f"deepfab wafer compress --model {parent} --method slim+int8 --keep 0.5")
-    assert cfg["data"] == json.loads((parent / "config.json").read_text())["data"]   # --dedup reads them
+    parent_cfg = json.loads((parent / "config.json").read_text())
+    assert cfg["data"] == parent_cfg["data"]                                   # --dedup reads them
+    assert cfg["class_counts"] == parent_cfg["class_counts"]                   # the product prior reads them
     m = json.loads((slim_int8 / "metrics.json").read_text())
     size = (slim_int8 / "model.pt").stat().st_size
     assert m["bytes"]["model_pt"] == size < 0.35 * (parent / "model.pt").stat().st_size
@@ -102,7 +104,7 @@ def test_eval_predict_explain_read_the_compressed_folder(slim_int8, tmp_path, ca
     got = json.loads(capsys.readouterr().out)
     assert 0 <= got["macro_f1"] <= 1 and got["ood_flagged_share"] is not None
     out = tmp_path / "p.csv"
-    assert main(["wafer", "predict", *base, "--out", str(out)]) == 0
+    assert main(["wafer", "predict", *base, "--out", str(out), "--no-product-prior"]) == 0
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 549 and rows[0]["ood_score"] != "" and rows[0]["ood"] in ("0", "1")
     p = np.array([[float(r[k]) for k in r if k.startswith("p_")] for r in rows])

@@ -3,8 +3,8 @@
     deepfab wafer train   --data FILE... [--val FILE | --holdout-lots F] [--no-density] [--amp bf16]
                           --out DIR [--resume|--force]
     deepfab wafer eval    --model DIR|default --data FILE [--json] [--out-png PNG] [--dedup] [--no-tta]
-                          [--by-grid [N]]
-    deepfab wafer predict --model DIR|default --data FILE --out preds.csv [--no-tta]
+                          [--by-grid [N]] [--no-product-prior]
+    deepfab wafer predict --model DIR|default --data FILE --out preds.csv [--no-tta] [--no-product-prior]
     deepfab wafer explain --model DIR|default --data FILE --index N --out PNG
                           (each of the three also takes [--force] [--threads N] [--device D])
     deepfab wafer calibrate --model DIR [--folds K] [--force]
@@ -25,7 +25,10 @@ commands load like any other. A model folder with a novelty score
 ``predict`` writes them, ``eval`` reports the share flagged, ``explain`` shows the score's parts;
 ``calibrate`` fits it for a folder that lacks it. ``eval`` shows a recall of n/a for a class
 absent from the data and a precision of n/a for a class never predicted (null in ``--json``);
-``--by-grid`` adds its scores by die grid, a product each (``deepfab.wafer.report``).
+``--by-grid`` adds its scores by die grid, a product each (``deepfab.wafer.report``). ``eval``
+and ``predict`` lower the ``none`` prior of a die grid whose maps in FILE look more defective than
+the model's training maps (``deepfab.wafer.prior``; at least 20 maps of the grid; the training
+class counts come from config.json; ``--no-product-prior``: off).
 ``predict`` and ``eval`` draw a progress bar in maps/s on stderr when it is a terminal. Files are
 written only where a flag names them, into a folder that exists (never created), and an existing
 file is replaced only with ``--force``; figures are .png, .pdf, .svg or .jpg. Bad input exits with
@@ -168,6 +171,23 @@ def _predict(wm, ws, tta: bool | None, nov=None) -> tuple[np.ndarray, np.ndarray
     return np.concatenate(probs), s, (time.perf_counter() - t0) / len(ws), views
 
 
+def _product_prior(wm, ws, probs: np.ndarray, on: bool) -> tuple[np.ndarray, list[dict] | None, str]:
+    """(``probs`` with each die grid's ``none`` prior lowered where its maps look more defective than the
+    model's training maps, one row per grid, a summary line: ``deepfab.wafer.prior``), or ``probs`` as
+    they are when ``on`` is False or the folder's config.json has no ``class_counts`` (a note on stderr)."""
+    from .prior import product_prior, summary, trained_none_share
+
+    if not on:
+        return probs, None, "product prior: off (--no-product-prior)"
+    pi0 = trained_none_share(wm.config)
+    if pi0 is None:
+        print(f"note: {wm.path}/config.json has no class_counts with a none class, so the product prior is off "
+              f"(a model trained with `deepfab wafer train` of this version has them)", file=sys.stderr)
+        return probs, None, "product prior: off (no class_counts)"
+    probs, rows = product_prior(probs, ws.maps, wm.label_names.index("none"), pi0)
+    return probs, rows, summary(rows)
+
+
 def _per_class(m: dict, names: list[str]) -> tuple[dict, dict]:
     """(recall, precision) per class, None where undefined: recall of a class absent from the data,
     precision of a class never predicted (``classification_metrics`` reports both as 0.0)."""
@@ -197,6 +217,7 @@ def _cmd_eval(args) -> int:
         ws, labels, dropped = dedup_against_training(wm, ws, labels)
     nov = _novelty(wm)
     probs, s, per_map, views = _predict(wm, ws, args.tta, nov)
+    probs, prior_rows, prior_line = _product_prior(wm, ws, probs, args.product_prior)
     m = classification_metrics(labels, probs.argmax(1), wm.label_names)
     share = None if s is None else float((s > nov.threshold).mean())
     recall, precision = _per_class(m, wm.label_names)
@@ -212,11 +233,13 @@ def _cmd_eval(args) -> int:
                             None if s is None else s > nov.threshold, top=args.by_grid)
     if args.json:
         print(json.dumps({"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "per_class_recall": recall,
-                          "ood_flagged_share": share, **({} if grid_rows is None else {"by_grid": grid_rows})}))
+                          "ood_flagged_share": share, "product_prior": prior_rows,
+                          **({} if grid_rows is None else {"by_grid": grid_rows})}))
         return 0
     print(f"{path.name}: {len(ws)} maps" + (f" ({dropped} dropped as copies of training maps)" if args.dedup else "")
           + (f" ({unlabelled} unlabelled maps left out)" if unlabelled else "")
           + f"; {1e3 * per_map:.2f} ms per map ({views})")
+    print(prior_line)
     print(f"accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}  balanced accuracy {m['balanced_accuracy']:.4f}")
     print(f"{'class':<10} {'recall':>7} {'precision':>9} {'support':>8}")
     for name in wm.label_names:
@@ -250,6 +273,7 @@ def _cmd_predict(args) -> int:
     wm, ws, labels, _ = _open(args)
     nov = _novelty(wm)
     probs, s, per_map, views = _predict(wm, ws, args.tta, nov)           # (N, C), (N,) or None
+    probs, _, prior_line = _product_prior(wm, ws, probs, args.product_prior)
     pred = probs.argmax(1)
     names = wm.label_names
     with open(out, "w", newline="") as f:
@@ -263,6 +287,7 @@ def _cmd_predict(args) -> int:
             row += ["", ""] if s is None else [f"{s[i]:.6f}", int(s[i] > nov.threshold)]
             w.writerow(row + ([names[labels[i]] if labels[i] >= 0 else ""] if labels is not None else []))
     print(f"wrote {out}: {len(ws)} predictions, {1e3 * per_map:.2f} ms per map ({views})")
+    print(prior_line)
     if nov is not None:
         from .novelty import flag_summary
 
@@ -390,3 +415,7 @@ def add_parser(subparsers) -> None:
                        help="average the probabilities over the 8 symmetries of the square (default: as the "
                             "model's config.json says, on for every model trained here); --no-tta: one view, "
                             "8 times faster")
+        q.add_argument("--product-prior", action=argparse.BooleanOptionalAction, default=True,
+                       help="per die grid (a product) with at least 20 maps in FILE, lower the none prior where the "
+                       "maps look more defective than the training maps (EM estimate, deepfab.wafer.prior; never "
+                       "raised; default on); --no-product-prior: every map scored on its own")

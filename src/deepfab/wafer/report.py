@@ -23,6 +23,11 @@ from ..train.metrics import classification_metrics
 NONE = "none"
 
 
+def grid_names(maps) -> np.ndarray:
+    """(N,) str: each map's die grid as rows x cols, e.g. ``'25x27'``."""
+    return np.array([f"{m.shape[0]}x{m.shape[1]}" for m in maps])
+
+
 def by_grid(maps, labels, pred, names: list[str], flags=None, top: int = 12) -> list[dict]:
     """One row per die grid with the most maps (``top`` of them, most maps first), then one row
     ``other (K grids)`` for the rest when there is a rest; the keys are in the module docstring
@@ -35,7 +40,7 @@ def by_grid(maps, labels, pred, names: list[str], flags=None, top: int = 12) -> 
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
         raise UsageError(f"top must be a positive int; got {top!r}")
     flags = None if flags is None else np.asarray(flags, dtype=bool)
-    grids = np.array([f"{m.shape[0]}x{m.shape[1]}" for m in maps])
+    grids = grid_names(maps)
     kinds, counts = np.unique(grids, return_counts=True)
     order = np.lexsort((kinds, -counts))                                   # most maps first, then by name
     groups = [(str(kinds[i]), grids == kinds[i]) for i in order[:top]]

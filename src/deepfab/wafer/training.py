@@ -125,6 +125,12 @@ def training_sets(opts: TrainOptions) -> tuple[WaferSet, WaferSet | None, list[d
     return train, val_set, files, val_info
 
 
+def class_counts(train: WaferSet) -> dict[str, int]:
+    """Training maps per class name (``config.json``'s ``class_counts``: the product prior's training mix)."""
+    counts = np.bincount(train.labels, minlength=len(train.label_names))
+    return {n: int(c) for n, c in zip(train.label_names, counts)}
+
+
 def options_of(config: dict, out) -> TrainOptions:
     """The training options of a model folder's config.json (rebuilt from its data and val entries
     for a folder written before config.json stored them)."""
@@ -204,7 +210,8 @@ def train_wafer(opts: TrainOptions) -> dict:
                      augment=RandomDihedral(), label_names=names)
     except ValueError as exc:  # e.g. resuming with other hyper-parameters
         raise ModelError(str(exc)) from None
-    config = {**run, "label_names": names, "encoding": DENSITY_ENCODING if opts.density else ENCODING, "tta": True,
+    config = {**run, "label_names": names, "class_counts": class_counts(train),
+              "encoding": DENSITY_ENCODING if opts.density else ENCODING, "tta": True,
               "augment": augment, "class_weights_rule": WEIGHT_RULES[opts.class_weights],
               "options": opts.to_dict(), "train_config": {**cfg.to_dict(), "out_dir": CKPT, "resume": False},
               "command": opts.command(), "deepfab_version": __version__}

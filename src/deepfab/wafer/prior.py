@@ -1,0 +1,121 @@
+"""The product prior: fewer maps called ``none`` on a product whose maps are more often defective.
+
+A classifier's probabilities carry the class mix of its training maps: the default's training maps
+are 55 % ``none``. A fab's later lots break that in both directions. The commonest product is 97 %
+``none``. Other products arrive as lots that were all pulled for a defect, and on those the model
+calls many defects ``none``, because during training that product looked defect-free.
+
+If only the class mix changed (label shift: p(x | y) unchanged), the right posterior for a group
+of maps with ``none`` share pi is the model's, reweighted by pi / pi0 on ``none`` and by
+(1 - pi) / (1 - pi0) on the defect classes (pi0: the training share). pi can be estimated from the
+group's own unlabelled maps by expectation-maximisation (Saerens et al. 2002): reweight, average
+the new ``none`` probabilities, repeat. The estimate here is a MAP one, with ``pseudo`` maps at pi0
+added to each group, so a small group stays near the training mix.
+
+Two choices come from a fab's costs, not from the statistics:
+
+* groups are die grids (rows x cols), one product each, as in ``deepfab wafer eval --by-grid``;
+  a grid with fewer than ``min_maps`` maps is left as it is, so a single map never changes;
+* pi is only ever lowered (``min(pi, pi0)``). Raising it on a product that is nearly all ``none``
+  is right on average but turns its rare defects into ``none``, and a missed defect costs more than
+  a second look at a clean wafer. Full EM over the nine classes is worse on later lots: it moves
+  the prior onto ``Near-full``, whose training share is 0.001.
+
+    pi0 = trained_none_share(wm.config)                                  # from config.json's class_counts
+    probs2, rows = product_prior(probs, maps, none_index=8, pi0=pi0)     # (N, C); one row per grid
+    rows[0]   # {'grid': '27x25', 'maps': ..., 'none_trained': pi0, 'none_estimated': ..., 'lowered': False}
+
+``deepfab wafer eval`` and ``predict`` apply it by default per file (``--no-product-prior``: off);
+the model folder's ``config.json`` holds the training class counts it needs (``class_counts``).
+On the latest 20 % of the shipped data's lots (``benchmarks/bench_later_lots.py``, three seeds) it
+raised macro-F1 from 0.817 to 0.839 and changed nothing on the none-heavy last half of those lots
+(the default's README has the table).
+
+References: M. Saerens, P. Latinne, C. Decaestecker, "Adjusting the Outputs of a Classifier to New a
+Priori Probabilities: A Simple Procedure", Neural Computation 14(1), 2002; A. Alexandari, A. Kundaje,
+A. Shrikumar, "Maximum Likelihood with Bias-Corrected Calibration is Hard-To-Beat at Label Shift
+Adaptation", ICML 2020; Z. Lipton, Y.-X. Wang, A. Smola, "Detecting and Correcting for Label Shift
+with Black Box Predictors", ICML 2018.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import DataError, UsageError
+from .report import NONE, grid_names
+
+PSEUDO = 5        # maps at the training share added to each grid's estimate
+MIN_MAPS = 20     # grids with fewer maps keep the model's probabilities
+
+
+def none_share(q: np.ndarray, pi0: float, pseudo: float = PSEUDO, iters: int = 200, tol: float = 1e-10) -> float:
+    """The MAP estimate of a group's ``none`` share from the model's ``none`` probabilities ``q`` (n,)
+    under label shift from training share ``pi0``: the fixed point of the EM step
+    pi <- (sum_i post_i(pi) + pseudo * pi0) / (n + pseudo)."""
+    q = np.clip(np.asarray(q, dtype=np.float64), 1e-12, 1 - 1e-12)
+    pi = pi0
+    for _ in range(iters):
+        a = q * (pi / pi0)
+        post = a / (a + (1 - q) * ((1 - pi) / (1 - pi0)))
+        new = (post.sum() + pseudo * pi0) / (len(q) + pseudo)
+        if abs(new - pi) < tol:
+            return float(new)
+        pi = new
+    return float(pi)
+
+
+def reweight(probs: np.ndarray, none_index: int, pi: float, pi0: float) -> np.ndarray:
+    """``probs`` (n, C) with the ``none`` column scaled by pi / pi0, the others by (1 - pi) / (1 - pi0),
+    rows renormalised."""
+    w = np.full(probs.shape[1], (1 - pi) / (1 - pi0))
+    w[none_index] = pi / pi0
+    out = probs * w
+    return out / out.sum(1, keepdims=True)
+
+
+def product_prior(probs, maps, none_index: int, pi0: float, pseudo: float = PSEUDO,
+                  min_maps: int = MIN_MAPS) -> tuple[np.ndarray, list[dict]]:
+    """(probabilities (N, C) with each die grid's ``none`` prior lowered where its maps look more
+    defective than training, one row per grid: see the module docstring)."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 2 or len(probs) != len(maps) or not 0 <= none_index < probs.shape[1]:
+        raise DataError(f"product_prior needs probabilities (N, C) for N maps and a none column; got "
+                        f"{probs.shape} for {len(maps)} maps, none column {none_index}")
+    if not 0 < pi0 < 1:
+        raise UsageError(f"the training share of none must be in (0, 1); got {pi0}")
+    out, rows = probs.copy(), []
+    grids = grid_names(maps)
+    kinds, counts = np.unique(grids, return_counts=True)
+    for grid, n in sorted(zip(kinds, counts), key=lambda gc: (-gc[1], gc[0])):
+        row = {"grid": str(grid), "maps": int(n), "none_trained": pi0, "none_estimated": None, "lowered": False}
+        if n >= min_maps:
+            at = grids == grid
+            pi = none_share(probs[at, none_index], pi0, pseudo)
+            row["none_estimated"] = pi
+            if pi < pi0:
+                out[at] = reweight(probs[at], none_index, pi, pi0)
+                row["lowered"] = True
+        rows.append(row)
+    return out, rows
+
+
+def trained_none_share(config: dict) -> float | None:
+    """The ``none`` share of a model folder's training maps (``class_counts`` in its config.json), or
+    None for a folder without them or without a ``none`` class."""
+    counts = config.get("class_counts")
+    if not counts or NONE not in counts:
+        return None
+    total = sum(counts.values())
+    return counts[NONE] / total if total and 0 < counts[NONE] < total else None
+
+
+def summary(rows: list[dict]) -> str:
+    """One line: which grids had their ``none`` prior lowered, and to what."""
+    low = [r for r in rows if r["lowered"]]
+    if not low:
+        return (f"product prior: no die grid looks more defective than training (none share "
+                f"{rows[0]['none_trained']:.2f} in training); probabilities unchanged")
+    shown = ", ".join(f"{r['grid']} ({r['maps']} maps) {r['none_estimated']:.2f}" for r in low[:4])
+    more = f" and {len(low) - 4} more" if len(low) > 4 else ""
+    return (f"product prior: none share lowered from {low[0]['none_trained']:.2f} (training) on {len(low)} of "
+            f"{len(rows)} die grids: {shown}{more}")
