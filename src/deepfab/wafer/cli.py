@@ -357,7 +357,8 @@ def add_parser(subparsers) -> None:
 
     e = sub.add_parser("eval", help="accuracy, macro-F1, per-class recall (and a confusion matrix)")
     e.add_argument("--json", action="store_true", help="print only {accuracy, macro_f1, per_class_recall, "
-                   "ood_flagged_share} as JSON (null: a class absent from the data, or no novelty score)")
+                   "ood_flagged_share, product_prior} as JSON (null: a class absent from the data, no novelty "
+                   "score, or the product prior off; product_prior: one row per die grid)")
     e.add_argument("--out-png", metavar="PNG", help="also write the confusion matrix to this figure")
     e.add_argument("--dedup", action="store_true", help="drop maps identical to one of the model's training maps")
     e.add_argument("--by-grid", nargs="?", type=int, const=12, default=None, metavar="N",
