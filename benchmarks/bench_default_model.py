@@ -13,7 +13,8 @@ Evaluates ``deepfab wafer``'s default model (or ``--model DIR``) on
    a fab deploys a model on lots that come after the ones it learned from.
 
 Each is scored with test-time augmentation (the mean over the eight symmetries of the square,
-as ``deepfab wafer`` predicts) and without, with per-class recall.
+as ``deepfab wafer`` predicts) and without, with per-class recall, and with the averaging and the
+product prior (``deepfab.wafer.prior``), as ``deepfab wafer eval`` scores by default.
 
     MPLBACKEND=Agg .venv/bin/python benchmarks/bench_default_model.py [--model default] [--json out.json]
 
@@ -32,6 +33,7 @@ from deepfab.data import lot_ordered_split, map_digest
 from deepfab.train.metrics import classification_metrics
 from deepfab.wafer import load_model, open_data
 from deepfab.wafer.model_io import drop_training_copies
+from deepfab.wafer.prior import product_prior, trained_none_share
 from deepfab.wafer.training import combine
 
 
@@ -47,14 +49,21 @@ def later_lots(wm):
 
 
 def score(wm, ws, name: str) -> dict:
+    """Scores with the eight-view averaging (``tta``), without (``plain``), and with the averaging and the
+    product prior (``tta+prior``: what ``deepfab wafer eval`` does by default; absent for a folder without
+    ``class_counts``)."""
     out = {"n": len(ws)}
-    for tta in (True, False):
+    pi0 = trained_none_share(wm.config)
+    for key in ("tta", "plain", "tta+prior"):
+        if key == "tta+prior" and pi0 is None:
+            continue
         t0 = time.perf_counter()
-        pred = wm.predict_proba(ws.maps, tta=tta).argmax(1)
-        m = classification_metrics(ws.labels, pred, wm.label_names)
-        key = "tta" if tta else "plain"
+        probs = wm.predict_proba(ws.maps, tta=key != "plain")
+        if key == "tta+prior":
+            probs = product_prior(probs, ws.maps, wm.label_names.index("none"), pi0)[0]
+        m = classification_metrics(ws.labels, probs.argmax(1), wm.label_names)
         out[key] = {k: m[k] for k in ("accuracy", "macro_f1", "per_class_recall")}
-        print(f"{name:<12} {key:<5} n {len(ws):>6}  accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}"
+        print(f"{name:<12} {key:<9} n {len(ws):>6}  accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}"
               f"  ({time.perf_counter() - t0:.0f} s)")
     rec = out["tta"]["per_class_recall"]
     print(f"{'':<12} recall (tta): " + ", ".join(f"{k} {v:.3f}" for k, v in rec.items()))
