@@ -172,6 +172,12 @@ def test_eval_by_grid_adds_up_to_the_whole(trained, capsys):
     assert main(["wafer", "eval", "--model", str(trained), "--data", "wm811k:train_1", "--by-grid"]) == 0
     text = capsys.readouterr().out
     assert "by die grid" in text and text.count("\n") > 12 and rows[0]["grid"] in text
+    first = next(r for r in out["product_prior"] if r["grid"] == rows[0]["grid"])   # the most maps: estimated
+    line = next(t for t in text.splitlines() if t.startswith(rows[0]["grid"] + " "))
+    assert "none est." in text and f"{first['none_estimated']:.3f}" in line
+    assert main(["wafer", "eval", "--model", str(trained), "--data", "wm811k:train_1", "--by-grid",
+                 "--no-product-prior"]) == 0
+    assert "none est." not in capsys.readouterr().out
     assert main(["wafer", "eval", "--model", str(trained), "--data", "wm811k:train_1", "--by-grid", "0"]) == 2
     _one_error_line(capsys, "--by-grid N needs N >= 1", "got 0")
 

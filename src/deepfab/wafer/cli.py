@@ -28,7 +28,8 @@ absent from the data and a precision of n/a for a class never predicted (null in
 ``--by-grid`` adds its scores by die grid, a product each (``deepfab.wafer.report``). ``eval``
 and ``predict`` lower the ``none`` prior of a die grid whose maps in FILE look more defective than
 the model's training maps (``deepfab.wafer.prior``; at least 20 maps of the grid; the training
-class counts come from config.json; ``--no-product-prior``: off).
+class counts come from config.json; ``--no-product-prior``: off); ``--by-grid`` then also shows
+each grid's estimated ``none`` share.
 ``predict`` and ``eval`` draw a progress bar in maps/s on stderr when it is a terminal. Files are
 written only where a flag names them, into a folder that exists (never created), and an existing
 file is replaced only with ``--force``; figures are .png, .pdf, .svg or .jpg. Bad input exits with
@@ -249,23 +250,33 @@ def _cmd_eval(args) -> int:
 
         print(flag_summary(nov, s))
     if grid_rows is not None:
-        _print_grids(grid_rows)
+        _print_grids(grid_rows, prior_rows)
     if png is not None:
         print(f"confusion matrix: {png}")
     return 0
 
 
-def _print_grids(rows: list[dict]) -> None:
-    print("by die grid (rows x cols), most maps first; missed: defects called none, false: none called a defect")
+def _print_grids(rows: list[dict], prior_rows: list[dict] | None) -> None:
+    """The per-grid table; with the product prior on, also each grid's `none` share as estimated from
+    its maps (marked * where the prior was lowered to it; n/a: too few maps, or the pooled rest)."""
+    print("by die grid (rows x cols), most maps first; missed: defects called none, false: none called a defect"
+          + ("; none est.: the grid's none share estimated by the product prior, * where applied" if prior_rows
+             else ""))
     print(f"{'grid':<17} {'maps':>6} {'defects':>7} {'accuracy':>8} {'macro-F1':>8} {'missed':>6} {'false':>6} "
-          f"{'flagged':>7}")
+          f"{'flagged':>7}" + (f" {'none est.':>9}" if prior_rows else ""))
+    estimated = {r["grid"]: r for r in prior_rows or []}
     def count(v, width: int = 6) -> str:
         return f"{'n/a':>{width}}" if v is None else f"{v:>{width}d}"
 
     for r in rows:
         flagged = f"{'n/a':>7}" if r["flagged"] is None else f"{100 * r['flagged']:>6.1f}%"
-        print(f"{r['grid']:<17} {r['maps']:>6d} {count(r['defects'], 7)} {r['accuracy']:>8.4f} {r['macro_f1']:>8.4f} "
-              f"{count(r['missed_defects'])} {count(r['false_defects'])} {flagged}")
+        line = (f"{r['grid']:<17} {r['maps']:>6d} {count(r['defects'], 7)} {r['accuracy']:>8.4f} {r['macro_f1']:>8.4f} "
+                f"{count(r['missed_defects'])} {count(r['false_defects'])} {flagged}")
+        if prior_rows:
+            est = estimated.get(r["grid"], {}).get("none_estimated")
+            mark = "*" if estimated.get(r["grid"], {}).get("lowered") else " "
+            line += f" {'n/a':>9}" if est is None else f" {est:>8.3f}{mark}"
+        print(line)
 
 
 def _cmd_predict(args) -> int:
