@@ -133,8 +133,8 @@ def score(out: Path, sets: dict, tta: bool, pi0: float) -> dict:
         runs = [(name, probs)]
         if name in REAL:
             runs.append((f"{name}+prior", product_prior(probs, ws.maps, wm.label_names.index("none"), pi0)[0]))
-        for key, p in runs:
-            pred = p.argmax(1)
+        for key, scored in runs:
+            pred = scored.argmax(1)
             m = classification_metrics(ws.labels, pred, wm.label_names)
             present = np.bincount(ws.labels, minlength=len(wm.label_names)) > 0
             f1 = np.array([m["per_class_f1"][c] for c in wm.label_names])

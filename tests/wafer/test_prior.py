@@ -85,6 +85,10 @@ def test_trained_none_share_and_bad_input():
     assert trained_none_share({"class_counts": {"Loc": 30, "none": 70}}) == pytest.approx(0.7)
     assert trained_none_share({}) is None and trained_none_share({"class_counts": {"Loc": 3, "Center": 1}}) is None
     assert trained_none_share({"class_counts": {"Loc": 0, "none": 5}}) is None      # a share of 1: nothing to shift
+    weighted = {"class_counts": {"Loc": 30, "none": 70}, "train_config": {"class_weights": [2.0, 0.5]}}
+    assert trained_none_share(weighted) == pytest.approx(35 / (60 + 35))               # the loss's mix
+    compressed = {"class_counts": weighted["class_counts"], "class_weights": [2.0, 0.5]}   # the parent's weights
+    assert trained_none_share(compressed) == pytest.approx(35 / 95)
     with pytest.raises(DataError, match="probabilities .N, C. for N maps"):
         product_prior(np.ones((3, 3)) / 3, _maps([(5, 5)] * 2), NONE, 0.5)
     with pytest.raises(UsageError, match="training share of none must be in"):

@@ -211,9 +211,9 @@ def run_compress(opts: CompressOptions, parent: WaferModel | None = None) -> dic
     arch_kwargs = {k: v for k, v in net.config.items() if k not in ("arch", "in_channels", "num_classes")}
     extra = [f for f in files if f["spec"] not in {d["spec"] for d in wm.config.get("data", [])}]
     config = {"arch": arch, "arch_kwargs": arch_kwargs, **kind,
-              **{k: wm.config[k] for k in ("input_size", "density", "label_names", "class_counts", "encoding",
-                                                "tta")
+              **{k: wm.config[k] for k in ("input_size", "density", "label_names", "class_counts", "encoding", "tta")
                  if k in wm.config},
+              **({"class_weights": w} if (w := (wm.config.get("train_config") or {}).get("class_weights")) else {}),
               "data": list(wm.config.get("data", [])) + extra,    # every map the network learnt from (--dedup)
               "val": wm.config.get("val") if opts.data is None else None,
               **{k: wm.config[k] for k in ("options", "max_per_class") if k in wm.config and opts.data is None},

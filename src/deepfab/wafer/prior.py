@@ -102,13 +102,18 @@ def product_prior(probs, maps, none_index: int, pi0: float, pseudo: float = PSEU
 
 
 def trained_none_share(config: dict) -> float | None:
-    """The ``none`` share of a model folder's training maps (``class_counts`` in its config.json), or
-    None for a folder without them or without a ``none`` class."""
+    """The ``none`` share the model was trained at: its training maps per class (``class_counts`` in its
+    config.json), each times its class weight in the loss when it had one (``train_config.class_weights``,
+    or ``class_weights`` in a compressed folder, which learnt its parent's posteriors: a weighted loss
+    trains the posteriors of a reweighted mix). None for a folder without class counts or without a
+    ``none`` class."""
     counts = config.get("class_counts")
     if not counts or NONE not in counts:
         return None
-    total = sum(counts.values())
-    return counts[NONE] / total if total and 0 < counts[NONE] < total else None
+    weights = config.get("class_weights") or (config.get("train_config") or {}).get("class_weights")
+    mass = {c: n * (weights[i] if weights else 1.0) for i, (c, n) in enumerate(counts.items())}
+    total = sum(mass.values())
+    return mass[NONE] / total if total and 0 < mass[NONE] < total else None
 
 
 def summary(rows: list[dict]) -> str:
