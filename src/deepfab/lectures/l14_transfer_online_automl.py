@@ -421,8 +421,7 @@ print(f"training share of none {pi0:.3f}; EM estimate against the true share: "
 
 # %% [markdown]
 # **Reading it.** With the class mix the only change, EM recovers the share of `none` from the
-# model's own probabilities: the printed estimates sit near the true shares, a little below them
-# where defects are common. On the groups with
+# model's own probabilities: the printed estimates sit close to the true shares. On the groups with
 # fewer `none` maps than training, the corrected posteriors find defects that the model as trained
 # called `none`. On the groups that are nearly all `none`, applying the estimate both ways trades
 # rare defects for fewer false alarms. Macro-F1 punishes that trade, because a group's one or two
