@@ -412,6 +412,14 @@ print(f"total {time.perf_counter() - t_start:.0f} s")
 # protocol: a generator is used only when its maps are of their class (measured), and an
 # augmentation is kept only when it wins a paired comparison on later lots it never saw.
 #
+# On the shipped data's hardest later lots (the latest 20 %, in the default model's README), most
+# errors are defects called `none` on products that were nearly defect-free in training. What helped
+# there is not augmentation. It is a correction at prediction time that needs no labels and no
+# training. It estimates each product's share of `none` maps from the
+# model's own probabilities and lowers that class's prior where the share is smaller than in
+# training (`deepfab.wafer.prior`, derived in lecture 14, applied by `deepfab wafer eval` and
+# `predict`). `benchmarks/bench_later_lots.py` measures it over three seeds.
+#
 # ## References
 #
 # - M.-J. Wu, J.-S. R. Jang, J.-L. Chen, "Wafer Map Failure Pattern Recognition and Similarity
