@@ -54,17 +54,19 @@ def score(wm, ws, name: str) -> dict:
     ``class_counts``)."""
     out = {"n": len(ws)}
     pi0 = trained_none_share(wm.config)
-    for key in ("tta", "plain", "tta+prior"):
-        if key == "tta+prior" and pi0 is None:
-            continue
+    runs = {}                                                  # key -> (probabilities, seconds)
+    for key, tta in (("tta", True), ("plain", False)):
         t0 = time.perf_counter()
-        probs = wm.predict_proba(ws.maps, tta=key != "plain")
-        if key == "tta+prior":
-            probs = product_prior(probs, ws.maps, wm.label_names.index("none"), pi0)[0]
+        runs[key] = wm.predict_proba(ws.maps, tta=tta), time.perf_counter() - t0
+    if pi0 is not None:                                        # the eight-view probabilities, reweighted
+        t0 = time.perf_counter()
+        runs["tta+prior"] = (product_prior(runs["tta"][0], ws.maps, wm.label_names.index("none"), pi0)[0],
+                             time.perf_counter() - t0)
+    for key, (probs, seconds) in runs.items():
         m = classification_metrics(ws.labels, probs.argmax(1), wm.label_names)
         out[key] = {k: m[k] for k in ("accuracy", "macro_f1", "per_class_recall")}
         print(f"{name:<12} {key:<9} n {len(ws):>6}  accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}"
-              f"  ({time.perf_counter() - t0:.0f} s)")
+              f"  ({seconds:.0f} s)")
     rec = out["tta"]["per_class_recall"]
     print(f"{'':<12} recall (tta): " + ", ".join(f"{k} {v:.3f}" for k, v in rec.items()))
     return out
