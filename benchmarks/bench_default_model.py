@@ -10,7 +10,12 @@ Evaluates ``deepfab wafer``'s default model (or ``--model DIR``) on
    mostly 27 x 27 maps of one product — scored on maps it never saw;
 3. the later-lot validation set: the latest lots (largest ``source_index``) of the training
    files, held out by ``--holdout-lots`` when the model was trained, so never seen in training;
-   a fab deploys a model on lots that come after the ones it learned from.
+   a fab deploys a model on lots that come after the ones it learned from;
+4. near-clean wafers: ``--clean`` (default 1,000) test-split ``none`` wafers with every fail die
+   turned to pass, then 0, 1, 2, 3, 5 or 10 of their dies failed at random. WM-811K has no wafer
+   without fails (every training map has at least 0.5 % of its dies failing), a high-yield product
+   has many: how many of them does the network call a defect, and how many does ``deepfab wafer``
+   (``fail_free``: a map without a failing die is ``none``)?
 
 Each is scored with test-time augmentation (the mean over the eight symmetries of the square,
 as ``deepfab wafer`` predicts) and without, with per-class recall, and with the averaging and the
@@ -33,7 +38,8 @@ from deepfab.data import lot_ordered_split, map_digest
 from deepfab.train.metrics import classification_metrics
 from deepfab.wafer import load_model, open_data
 from deepfab.wafer.model_io import drop_training_copies
-from deepfab.wafer.prior import product_prior, trained_none_share
+from deepfab.wafer.prior import fail_free, product_prior, trained_none_share
+from deepfab.wafer.report import grid_names
 from deepfab.wafer.training import combine
 
 
@@ -72,11 +78,44 @@ def score(wm, ws, name: str) -> dict:
     return out
 
 
+def near_clean(wm, test, n: int, seed: int = 0) -> dict:
+    """Per number of random fail dies k: how many of ``n`` cleaned test ``none`` wafers the network (eight
+    views) calls each defect, and how many are called a defect after ``fail_free``."""
+    rng = np.random.default_rng(seed)
+    none = wm.label_names.index("none")
+    rows = rng.choice(np.flatnonzero(test.labels == none), min(n, int((test.labels == none).sum())), replace=False)
+    clean = [np.where(test.maps[i] == 2, 1, test.maps[i]).astype(np.uint8) for i in rows]
+    out = {}
+    for k in (0, 1, 2, 3, 5, 10):
+        maps = []
+        for m in clean:
+            m = m.copy()
+            m.ravel()[rng.choice(np.flatnonzero(m.ravel() == 1), k, replace=False)] = 2
+            maps.append(m)
+        probs = wm.predict_proba(maps, tta=True)
+        calls = np.bincount(probs.argmax(1), minlength=len(wm.label_names))
+        kept = int((fail_free(probs, maps, none)[0].argmax(1) != none).sum())
+        out[k] = {"maps": len(maps), "network_defect_calls": int(len(maps) - calls[none]), "tool_defect_calls": kept,
+                  "calls": {c: int(v) for c, v in zip(wm.label_names, calls) if v and c != "none"}}
+        print(f"near-clean  {k:>2} fail dies: network calls {out[k]['network_defect_calls']:>3} of {len(maps)} a "
+              f"defect ({', '.join(f'{c} {v}' for c, v in out[k]['calls'].items()) or '-'}); deepfab wafer {kept}")
+    grids = grid_names(clean)                                  # which products the network's k = 0 calls sit on
+    wrong = grids[wm.predict_proba(clean, tta=True).argmax(1) != none]
+    kinds, n = np.unique(wrong, return_counts=True)
+    top = sorted(zip(kinds, n), key=lambda gn: (-gn[1], gn[0]))[:6]
+    out["fail_free_defect_grids"] = {str(g): {"defect_calls": int(c), "maps": int((grids == g).sum())} for g, c in top}
+    print("near-clean   fail-free wafers called a defect, by die grid: "
+          + ", ".join(f"{g} {c} of {int((grids == g).sum())}" for g, c in top))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="default", help="model folder or 'default'")
     parser.add_argument("--late-fraction", type=float, default=0.2,
                         help="the fraction of test maps from the latest lots scored on their own (default 0.2)")
+    parser.add_argument("--clean", type=int, default=1000, metavar="N",
+                        help="near-clean wafers scored (test none wafers, fails removed; default 1000; 0: skip)")
     parser.add_argument("--json", help="also write the numbers to this JSON file")
     args = parser.parse_args()
     wm = load_model(args.model)
@@ -96,6 +135,8 @@ def main() -> None:
         print("later lots: the model was trained without --holdout-lots, so it has no unseen later lots")
     else:
         results["later_lots"] = score(wm, late, "later lots")
+    if args.clean:
+        results["near_clean"] = near_clean(wm, test, args.clean)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

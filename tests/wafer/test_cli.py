@@ -147,7 +147,8 @@ def test_eval_json_is_one_object_and_agrees_with_predict(trained, tmp_path, caps
     assert main(["wafer", "eval", "--model", str(trained), "--data", "wm811k:train_1", "--json",
                  "--out-png", str(png)]) == 0
     out = json.loads(capsys.readouterr().out)               # the whole of stdout is one JSON object
-    assert set(out) == {"accuracy", "macro_f1", "per_class_recall", "ood_flagged_share", "product_prior"}
+    assert set(out) == {"accuracy", "macro_f1", "per_class_recall", "ood_flagged_share", "product_prior",
+                        "fail_free_maps"}
     names = load_model(trained).label_names
     assert list(out["per_class_recall"]) == names
     assert 0 <= out["macro_f1"] <= 1 and all(v is None or 0 <= v <= 1 for v in out["per_class_recall"].values())
@@ -210,6 +211,29 @@ def test_product_prior_in_eval_and_predict(trained, tmp_path, capsys):
     captured = capsys.readouterr()
     assert json.loads(captured.out)["accuracy"] == pytest.approx(off["accuracy"])
     assert "no class_counts" in captured.err and "product prior is off" in captured.err
+
+
+def test_a_wafer_without_a_failing_die_is_none(trained, tmp_path, capsys):
+    """predict, eval and explain call a fail-free map none with probability 1 (no training map is fail-free,
+    so the network alone may call it a defect) and say how many there were; other maps keep the network's call."""
+    ws = load_wm811k("train_1").subset(np.arange(6))
+    clean = [np.where(m == 2, 1, m).astype(np.uint8) for m in ws.maps[:3]]
+    data = write_wafer_npz(tmp_path / "clean.npz", WaferSet(clean + ws.maps[3:], np.array([8, 8, 8, *ws.labels[3:]]),
+                                                            ws.label_names))
+    out = tmp_path / "preds.csv"
+    assert main(["wafer", "predict", "--model", str(trained), "--data", str(data), "--out", str(out),
+                 "--no-product-prior"]) == 0
+    assert "3 maps without a failing die: called none" in capsys.readouterr().out
+    rows = list(csv.DictReader(open(out)))
+    assert [r["predicted"] for r in rows[:3]] == ["none"] * 3 and all(float(r["p_none"]) == 1.0 for r in rows[:3])
+    wm = load_model(trained)
+    net = wm.predict_proba(ws.maps[3:])
+    np.testing.assert_allclose([[float(r[f"p_{n}"]) for n in wm.label_names] for r in rows[3:]], net, atol=1e-5)
+    assert main(["wafer", "eval", "--model", str(trained), "--data", str(data), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["fail_free_maps"] == 3
+    assert main(["wafer", "explain", "--model", str(trained), "--data", str(data), "--index", "0",
+                 "--out", str(tmp_path / "e.png")]) == 0
+    assert "predicted none (p = 1.000)" in capsys.readouterr().out
 
 
 def test_predict_csv_columns_rows_and_probabilities(trained, tmp_path, monkeypatch, capsys):

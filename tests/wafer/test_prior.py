@@ -9,7 +9,7 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 from deepfab.errors import DataError, UsageError
-from deepfab.wafer.prior import none_share, product_prior, reweight, summary, trained_none_share
+from deepfab.wafer.prior import fail_free, none_share, product_prior, reweight, summary, trained_none_share
 
 NONE = 2                                                      # classes: Center, Loc, none
 
@@ -93,3 +93,20 @@ def test_trained_none_share_and_bad_input():
         product_prior(np.ones((3, 3)) / 3, _maps([(5, 5)] * 2), NONE, 0.5)
     with pytest.raises(UsageError, match="training share of none must be in"):
         product_prior(np.ones((2, 3)) / 3, _maps([(5, 5)] * 2), NONE, 1.0)
+
+
+def test_fail_free_maps_are_none_and_the_rest_untouched():
+    """A map without a fail die (2) is none with probability 1; a map with one fail keeps its row; off-wafer
+    (0) and pass (1) dies alone are fail-free whatever the shape."""
+    rng = np.random.default_rng(3)
+    probs = _probs(rng.uniform(0, 1, 4), rng)
+    one_fail = np.ones((5, 6), np.uint8)
+    one_fail[2, 3] = 2
+    maps = [np.ones((5, 6), np.uint8), one_fail, np.array([[0, 1], [1, 0]], np.uint8), np.full((3, 3), 2, np.uint8)]
+    out, clean = fail_free(probs, maps, NONE)
+    assert clean.tolist() == [True, False, True, False]
+    np.testing.assert_array_equal(out[clean], [[0.0, 0.0, 1.0]] * 2)
+    np.testing.assert_array_equal(out[~clean], probs[~clean])
+    assert not np.shares_memory(out, probs)
+    with pytest.raises(DataError, match="fail_free needs probabilities"):
+        fail_free(probs[:3], maps, NONE)

@@ -12,7 +12,8 @@ Modules: ``options`` (the training options: flags, config and command from one d
 ``model_io`` (model folders: save, load, check; fast prediction), ``training`` (the training
 recipe on ``deepfab.train.fit``), ``novelty`` (the novelty score a model folder carries,
 ``ood.pt``: fitted, calibrated, loaded), ``report`` (scores by die grid), ``prior`` (the product prior:
-each die grid's ``none`` prior estimated from its unlabelled maps, lowered only), ``plots`` (figures),
+each die grid's ``none`` prior estimated from its unlabelled maps, lowered only; a map without a
+failing die is ``none``), ``plots`` (figures),
 ``cli`` (the commands). ``default/`` holds the shipped model and the command that reproduces it.
 
 Introduced with the ``deepfab wafer`` tool; lectures 1-3 teach its parts.

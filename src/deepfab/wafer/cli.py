@@ -29,7 +29,9 @@ absent from the data and a precision of n/a for a class never predicted (null in
 and ``predict`` lower the ``none`` prior of a die grid whose maps in FILE look more defective than
 the model's training maps (``deepfab.wafer.prior``; at least 20 maps of the grid; the training
 class counts come from config.json; ``--no-product-prior``: off); ``--by-grid`` then also shows
-each grid's estimated ``none`` share.
+each grid's estimated ``none`` share. ``eval``, ``predict`` and ``explain`` call a map without a
+failing die ``none`` (``fail_free``: no training map is fail-free, so the network alone may call it
+a defect).
 ``predict`` and ``eval`` draw a progress bar in maps/s on stderr when it is a terminal. Files are
 written only where a flag names them, into a folder that exists (never created), and an existing
 file is replaced only with ``--force``; figures are .png, .pdf, .svg or .jpg. Bad input exits with
@@ -172,21 +174,28 @@ def _predict(wm, ws, tta: bool | None, nov=None) -> tuple[np.ndarray, np.ndarray
     return np.concatenate(probs), s, (time.perf_counter() - t0) / len(ws), views
 
 
-def _product_prior(wm, ws, probs: np.ndarray, on: bool) -> tuple[np.ndarray, list[dict] | None, str]:
-    """(``probs`` with each die grid's ``none`` prior lowered where its maps look more defective than the
-    model's training maps, one row per grid, a summary line: ``deepfab.wafer.prior``), or ``probs`` as
-    they are when ``on`` is False or the folder's config.json has no ``class_counts`` (a note on stderr)."""
-    from .prior import product_prior, summary, trained_none_share
+def _priors(wm, ws, probs: np.ndarray, on: bool) -> tuple[np.ndarray, list[dict] | None, int, list[str]]:
+    """(``probs`` with every map without a failing die called ``none`` (``fail_free``), then each die grid's
+    ``none`` prior lowered where its maps look more defective than the model's training maps (the product
+    prior), one row per grid, the number of fail-free maps, the lines to print: ``deepfab.wafer.prior``).
+    The product prior is skipped when ``on`` is False or the folder's config.json has no ``class_counts``
+    (a note on stderr); both are skipped for a model without a ``none`` class."""
+    from .prior import fail_free, product_prior, summary, trained_none_share
+    from .report import NONE
 
+    if NONE not in wm.label_names:
+        return probs, None, 0, [f"product prior: off (the model has no {NONE} class)"]
+    probs, clean = fail_free(probs, ws.maps, wm.label_names.index(NONE))
+    lines = [f"{int(clean.sum())} maps without a failing die: called {NONE}"] if clean.any() else []
     if not on:
-        return probs, None, "product prior: off (--no-product-prior)"
+        return probs, None, int(clean.sum()), lines + ["product prior: off (--no-product-prior)"]
     pi0 = trained_none_share(wm.config)
     if pi0 is None:
         print(f"note: {wm.path}/config.json has no class_counts with a none class, so the product prior is off "
               f"(a model trained with `deepfab wafer train` of this version has them)", file=sys.stderr)
-        return probs, None, "product prior: off (no class_counts)"
-    probs, rows = product_prior(probs, ws.maps, wm.label_names.index("none"), pi0)
-    return probs, rows, summary(rows)
+        return probs, None, int(clean.sum()), lines + ["product prior: off (no class_counts)"]
+    probs, rows = product_prior(probs, ws.maps, wm.label_names.index(NONE), pi0)
+    return probs, rows, int(clean.sum()), lines + [summary(rows)]
 
 
 def _per_class(m: dict, names: list[str]) -> tuple[dict, dict]:
@@ -218,7 +227,7 @@ def _cmd_eval(args) -> int:
         ws, labels, dropped = dedup_against_training(wm, ws, labels)
     nov = _novelty(wm)
     probs, s, per_map, views = _predict(wm, ws, args.tta, nov)
-    probs, prior_rows, prior_line = _product_prior(wm, ws, probs, args.product_prior)
+    probs, prior_rows, n_clean, prior_lines = _priors(wm, ws, probs, args.product_prior)
     m = classification_metrics(labels, probs.argmax(1), wm.label_names)
     share = None if s is None else float((s > nov.threshold).mean())
     recall, precision = _per_class(m, wm.label_names)
@@ -234,13 +243,13 @@ def _cmd_eval(args) -> int:
                             None if s is None else s > nov.threshold, top=args.by_grid)
     if args.json:
         print(json.dumps({"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "per_class_recall": recall,
-                          "ood_flagged_share": share, "product_prior": prior_rows,
+                          "ood_flagged_share": share, "product_prior": prior_rows, "fail_free_maps": n_clean,
                           **({} if grid_rows is None else {"by_grid": grid_rows})}))
         return 0
     print(f"{path.name}: {len(ws)} maps" + (f" ({dropped} dropped as copies of training maps)" if args.dedup else "")
           + (f" ({unlabelled} unlabelled maps left out)" if unlabelled else "")
           + f"; {1e3 * per_map:.2f} ms per map ({views})")
-    print(prior_line)
+    print("\n".join(prior_lines))
     print(f"accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}  balanced accuracy {m['balanced_accuracy']:.4f}")
     print(f"{'class':<10} {'recall':>7} {'precision':>9} {'support':>8}")
     for name in wm.label_names:
@@ -284,7 +293,7 @@ def _cmd_predict(args) -> int:
     wm, ws, labels, _ = _open(args)
     nov = _novelty(wm)
     probs, s, per_map, views = _predict(wm, ws, args.tta, nov)           # (N, C), (N,) or None
-    probs, _, prior_line = _product_prior(wm, ws, probs, args.product_prior)
+    probs, _, _, prior_lines = _priors(wm, ws, probs, args.product_prior)
     pred = probs.argmax(1)
     names = wm.label_names
     with open(out, "w", newline="") as f:
@@ -298,7 +307,7 @@ def _cmd_predict(args) -> int:
             row += ["", ""] if s is None else [f"{s[i]:.6f}", int(s[i] > nov.threshold)]
             w.writerow(row + ([names[labels[i]] if labels[i] >= 0 else ""] if labels is not None else []))
     print(f"wrote {out}: {len(ws)} predictions, {1e3 * per_map:.2f} ms per map ({views})")
-    print(prior_line)
+    print("\n".join(prior_lines))
     if nov is not None:
         from .novelty import flag_summary
 
@@ -326,6 +335,10 @@ def _cmd_explain(args) -> int:
         why = ", ".join(f"{n} {v[0]:+.2f}" for n, v in zip(nov.part_names, parts))
         verdict, sign = ("FLAGGED as novel", ">") if u > nov.threshold else ("not flagged", "<=")
         novelty = f"novelty {u:.2f} {sign} threshold {nov.threshold:.2f}: {verdict} ({why})"
+    if "none" in wm.label_names:
+        from .prior import fail_free
+
+        probs = fail_free(probs[None], [m], wm.label_names.index("none"))[0][0]   # no failing die: none
     k = int(probs.argmax())
     x = wm.encode([m]).to(wm.device)                                     # (1, C, S, S)
     cam = normalize_maps(grad_cam(wm.net, x, k, d4=wm.tta))[0].cpu().numpy()   # averaged as the prediction is
@@ -368,8 +381,9 @@ def add_parser(subparsers) -> None:
 
     e = sub.add_parser("eval", help="accuracy, macro-F1, per-class recall (and a confusion matrix)")
     e.add_argument("--json", action="store_true", help="print only {accuracy, macro_f1, per_class_recall, "
-                   "ood_flagged_share, product_prior} as JSON (null: a class absent from the data, no novelty "
-                   "score, or the product prior off; product_prior: one row per die grid)")
+                   "ood_flagged_share, product_prior, fail_free_maps} as JSON (null: a class absent from the data, no "
+                   "novelty score, or the product prior off; product_prior: one row per die grid; fail_free_maps: "
+                   "maps without a failing die, called none)")
     e.add_argument("--out-png", metavar="PNG", help="also write the confusion matrix to this figure")
     e.add_argument("--dedup", action="store_true", help="drop maps identical to one of the model's training maps")
     e.add_argument("--by-grid", nargs="?", type=int, const=12, default=None, metavar="N",

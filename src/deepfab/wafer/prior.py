@@ -33,6 +33,15 @@ raised macro-F1 from 0.817 to 0.839 and changed nothing on the none-heavy last h
 (the default's README has the table). Lecture 14 derives it and checks it on maps whose class
 mix alone was changed.
 
+One prior is certain: a map without a single failing die has no failure pattern, so it is ``none``
+(``fail_free``). Every training map of WM-811K has failing dies (at least 0.5 % of them), so the
+network never saw a clean wafer and calls some of them a defect: of 1,000 test-split ``none``
+wafers with their fails turned to pass, the default called 48 ``Loc`` (``benchmarks/bench_default_model.py``).
+
+    probs2, clean = fail_free(probs, maps, none_index=8)                # clean: (N,) bool, no fail die
+
+``deepfab wafer eval``, ``predict`` and ``explain`` apply it always, before the product prior.
+
 References: M. Saerens, P. Latinne, C. Decaestecker, "Adjusting the Outputs of a Classifier to New a
 Priori Probabilities: A Simple Procedure", Neural Computation 14(1), 2002; A. Alexandari, A. Kundaje,
 A. Shrikumar, "Maximum Likelihood with Bias-Corrected Calibration is Hard-To-Beat at Label Shift
@@ -99,6 +108,20 @@ def product_prior(probs, maps, none_index: int, pi0: float, pseudo: float = PSEU
                 row["lowered"] = True
         rows.append(row)
     return out, rows
+
+
+def fail_free(probs, maps, none_index: int) -> tuple[np.ndarray, np.ndarray]:
+    """(``probs`` (N, C) with every map that has no failing die (no 2) set to ``none`` with probability 1,
+    a (N,) bool mask of those maps): every class but ``none`` is a pattern of failing dies."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 2 or len(probs) != len(maps) or not 0 <= none_index < probs.shape[1]:
+        raise DataError(f"fail_free needs probabilities (N, C) for N maps and a none column; got "
+                        f"{probs.shape} for {len(maps)} maps, none column {none_index}")
+    clean = np.array([not (np.asarray(m) == 2).any() for m in maps], dtype=bool)
+    out = probs.copy()
+    out[clean] = 0.0
+    out[clean, none_index] = 1.0
+    return out, clean
 
 
 def trained_none_share(config: dict) -> float | None:
