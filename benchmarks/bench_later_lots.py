@@ -32,7 +32,8 @@ trained run is reused when its folder exists (delete it to train again).
 The recipes (``RECIPES``): ``base`` (the shipped default's recipe), ``regrid`` (``--regrid 0.5``),
 ``regrid-fade`` (``--regrid 0.5 --regrid-fade 0.3``), ``sqrt`` (``--class-weights sqrt``),
 ``regrid-sqrt``, ``scatter`` (``--scatter 0.5``: patterned defects on noisier wafers) and
-``scatter-fade`` (``--scatter 0.5 --scatter-fade 0.5``: also broken, fainter patterns). The
+``scatter-fade`` (``--scatter 0.5 --scatter-fade 0.5``: also broken, fainter patterns) and ``clean``
+(``--clean-none 0.3``: ``none`` wafers at a higher yield, down to no fail die). The
 command above (21,826 training maps: ``none`` and Edge-Ring thinned to 6,000) took 20.5 minutes
 of training CPU for its four runs (one thread, float32, on a CPU without bf16: about 100 s per
 epoch, 7 % more with ``--regrid 0.5``) and 43 minutes of wall time with scoring on a shared 2-core
@@ -67,7 +68,8 @@ REAL = ("later", "test", "test@small", "test@large")   # sets of real maps, scor
 GRID_ROWS = 8                                  # die grids shown one by one for the real later-lot and large-grid maps
 RECIPES = {"base": {}, "regrid": {"regrid": 0.5}, "regrid-fade": {"regrid": 0.5, "regrid_fade": 0.3},
            "sqrt": {"class_weights": "sqrt"}, "regrid-sqrt": {"regrid": 0.5, "class_weights": "sqrt"},
-           "scatter": {"scatter": 0.5}, "scatter-fade": {"scatter": 0.5, "scatter_fade": 0.5}}
+           "scatter": {"scatter": 0.5}, "scatter-fade": {"scatter": 0.5, "scatter_fade": 0.5},
+           "clean": {"clean_none": 0.3}}
 
 
 def options(recipe: str, seed: int, args, out: Path) -> TrainOptions:

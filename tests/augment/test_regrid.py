@@ -207,6 +207,24 @@ def test_regrid_maps_scatter_only_the_labels_asked_for():
     assert (xf[:, 2] <= plain[:, 2] + 1e-6).all() and (xf[:, 2] < plain[:, 2] - 1e-6).any()   # fails only removed
 
 
+def test_regrid_maps_clean_removes_fails_of_the_labels_asked_for_only():
+    """``clean``: maps of ``clean_labels`` lose a share uniform in [0, 1] of their fails (wafer area unchanged,
+    some down to no fail at all over many draws); other maps are untouched; the same batch draws the same."""
+    from deepfab.data import load_wm811k
+
+    ws = load_wm811k("train_1").subset(np.arange(64))
+    none = ws.label_names.index("none")
+    data = RegridMaps(ws.maps, ws.labels, size=16, p=0.0, clean=1.0, clean_labels=[none], seed=3)
+    plain = torch.from_numpy(encode_maps(ws.maps, 16, True))
+    is_none = ws.labels == none
+    x = torch.stack([xb for xb, _ in data.__getitems__(list(range(64)))])
+    assert torch.equal(x[~is_none], plain[~is_none]) and torch.equal(x[:, 0], plain[:, 0])
+    assert (x[:, 2] <= plain[:, 2] + 1e-6).all() and (x[is_none, 2].sum() < 0.8 * plain[is_none, 2].sum())
+    assert torch.equal(x, torch.stack([xb for xb, _ in data.__getitems__(list(range(64)))]))
+    draws = torch.stack([torch.stack([xb for xb, _ in data.__getitems__([i, 63 - i])])[0] for i in range(64)])
+    assert (draws[is_none, 2].flatten(1).sum(1) < plain[is_none, 2].flatten(1).sum(1) / 10).any()  # near-clean ones
+
+
 def test_regrid_maps_dataset_for_fit():
     from deepfab.data import load_wm811k
     from deepfab.models.small import SmallCNN
@@ -239,6 +257,7 @@ def test_regrid_maps_dataset_for_fit():
     (lambda: RegridMaps([blob_map()], [0], p=2.0), UsageError, "p must be a fraction in [0, 1]; got 2.0"),
     (lambda: RegridMaps([blob_map()], [0, 1]), DataError, "one label per map"),
     (lambda: RegridMaps([blob_map()], [0], scatter=-0.1), UsageError, "scatter must be a fraction in [0, 1]"),
+    (lambda: RegridMaps([blob_map()], [0], clean=3), UsageError, "clean must be a fraction in [0, 1]; got 3"),
     (lambda: scatter_fails(blob_map(), 2), UsageError, "scatter must be a fraction in [0, 1]; got 2"),
 ])
 def test_bad_input_raises_one_clear_line(call, kind, words):
@@ -252,6 +271,7 @@ def test_bad_input_raises_one_clear_line(call, kind, words):
     (dict(regrid_fade=0.2), "--regrid-fade needs --regrid P > 0"),
     (dict(scatter=-0.5), "--scatter must be a fraction in [0, 1]; got -0.5"),
     (dict(scatter_fade=0.2), "--scatter-fade needs --scatter P > 0"),
+    (dict(clean_none=1.2), "--clean-none must be a fraction in [0, 1]; got 1.2"),
 ])
 def test_bad_regrid_options(kw, words):
     from deepfab.wafer.options import TrainOptions

@@ -221,16 +221,19 @@ class RegridMaps(torch.utils.data.Dataset):
     ``scatter_labels`` (None: every label) also gets, with probability ``scatter``, a share uniform in
     [0, ``scatter_max``] of its pass dies turned fail (``scatter_fails``: the same pattern on a wafer of
     lower background yield), after a share uniform in [0, ``scatter_fade``] of its fails turned pass
-    (a broken, fainter pattern), before it is encoded. The draws are seeded by ``seed`` and the
+    (a broken, fainter pattern), before it is encoded. With ``clean`` > 0 each map whose label is in
+    ``clean_labels`` gets, with probability ``clean``, a share uniform in [0, 1] of its fails turned pass
+    (``fade_fails``: the same wafer at a higher yield, down to none failing). The draws are seeded by ``seed`` and the
     batch's indices, so a training run is the same run to run, and a resumed run repeats what the
     uninterrupted one drew.
     ``encoded``: the (N, C, S, S) float32 encoding of ``maps`` when already computed."""
 
     def __init__(self, maps, labels, size: int = 32, density: bool = True, p: float = 0.5, fade: float = 0.0,
                  seed: int = 0, encoded=None, grid_range: tuple[int, int] = GRID_RANGE, exclude=PROBE_GRIDS,
-                 scatter: float = 0.0, scatter_max: float = 0.1, scatter_fade: float = 0.0, scatter_labels=None):
+                 scatter: float = 0.0, scatter_max: float = 0.1, scatter_fade: float = 0.0, scatter_labels=None,
+                 clean: float = 0.0, clean_labels=()):
         for name, v in (("p", p), ("fade", fade), ("scatter", scatter), ("scatter_max", scatter_max),
-                        ("scatter_fade", scatter_fade)):
+                        ("scatter_fade", scatter_fade), ("clean", clean)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
                 raise UsageError(f"RegridMaps: {name} must be a fraction in [0, 1]; got {v!r}")
         labels = np.asarray(labels)
@@ -241,6 +244,7 @@ class RegridMaps(torch.utils.data.Dataset):
         self.seed, self.grid_range, self.exclude = int(seed) % 2 ** 32, grid_range, exclude
         self.scatter, self.scatter_max, self.scatter_fade = float(scatter), float(scatter_max), float(scatter_fade)
         self.scatter_ok = np.ones(len(maps), bool) if scatter_labels is None else np.isin(labels, list(scatter_labels))
+        self.clean, self.clean_ok = float(clean), np.isin(labels, list(clean_labels))
         x = encode_maps(maps, size, density) if encoded is None else np.asarray(encoded, dtype=np.float32)
         if x.shape[0] != len(maps):
             raise DataError(f"RegridMaps: encoded holds {x.shape[0]} maps, maps {len(maps)}")
@@ -265,6 +269,10 @@ class RegridMaps(torch.utils.data.Dataset):
                 if self.scatter_fade:
                     m = fade_fails(m, rng.uniform(0.0, self.scatter_fade), rng)
                 new[k] = scatter_fails(m, rng.uniform(0.0, self.scatter_max), rng)
+        if self.clean:
+            hit = np.flatnonzero((rng.random(len(idx)) < self.clean) & self.clean_ok[idx])
+            for k in hit.tolist():
+                new[k] = fade_fails(new.get(k, self.maps[idx[k]]), rng.uniform(0.0, 1.0), rng)
         x = self.X[idx]                                                    # (B, C, S, S), a copy
         if new:
             ks = sorted(new)
