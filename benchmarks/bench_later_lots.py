@@ -14,7 +14,9 @@ lots), on
    draw never uses), with its own seed: an imitation of the product shift that the shipped data
    does not hold;
 3. ``later@grids+fade``: those, with 30 % of each map's fail dies turned pass (fainter defects);
-4. ``test``: the WM-811K test split, de-duplicated against the training files.
+4. ``test``: the WM-811K test split, de-duplicated against the training files;
+5. near-clean wafers (``bench_default_model.near_clean``): 1,000 of those test ``none`` wafers with
+   their fails turned to pass, then 0 to 10 dies failed at random; how many the network calls a defect.
 
 With ``--grid-transfer`` the recipes train only on the maps of small die grids (at most 27 x 27
 dies) and are scored on the de-duplicated test maps of small grids and of large ones (at least
@@ -52,6 +54,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bench_default_model import near_clean
 from deepfab.augment.regrid import PROBE_GRIDS, fade_fails, regrid_maps
 from deepfab.data import WaferSet, write_wafer_npz
 from deepfab.train.metrics import classification_metrics
@@ -65,6 +68,7 @@ from deepfab.wafer.training import class_counts, combine, train_wafer, training_
 DATA = ["wm811k:train_1", "wm811k:train_10", "wm811k:train_20", "wm811k:train_29", "wm811k:val"]
 SMALL_GRID, LARGE_GRID = 27 * 27, 33 * 37     # --grid-transfer: train on maps of <= 729 dies, score on >= 1,221
 REAL = ("later", "test", "test@small", "test@large")   # sets of real maps, scored also with the product prior
+NEAR_CLEAN = 1000                              # cleaned test none wafers per run (bench_default_model.near_clean)
 GRID_ROWS = 8                                  # die grids shown one by one for the real later-lot and large-grid maps
 RECIPES = {"base": {}, "regrid": {"regrid": 0.5}, "regrid-fade": {"regrid": 0.5, "regrid_fade": 0.3},
            "sqrt": {"class_weights": "sqrt"}, "regrid-sqrt": {"regrid": 0.5, "class_weights": "sqrt"},
@@ -122,13 +126,19 @@ def trained_share(out: Path, opts: TrainOptions) -> float:
     return trained_none_share(config) or trained_none_share({"class_counts": class_counts(training_sets(opts)[0])})
 
 
+def last_epoch(out: Path):
+    """The run in ``out`` with its last epoch's weights (``model.pt`` holds the best epoch on the held-out lots)."""
+    wm = load_model(out, device="cpu")
+    last = torch.load(out / "checkpoints" / "checkpoint.pt", map_location="cpu", weights_only=True)
+    wm.net.load_state_dict(last["model"])
+    return wm
+
+
 def score(out: Path, sets: dict, tta: bool, pi0: float) -> dict:
     """Metrics of the run in ``out`` with its last epoch's weights, on every set (``later`` always with
     the eight-view averaging, the others with it when ``tta``); the sets of real maps also as
     ``deepfab wafer eval`` scores them by default, with the product prior (``<set>+prior``)."""
-    wm = load_model(out, device="cpu")
-    last = torch.load(out / "checkpoints" / "checkpoint.pt", map_location="cpu", weights_only=True)
-    wm.net.load_state_dict(last["model"])
+    wm = last_epoch(out)
     res = {}
     for name, ws in sets.items():
         probs = wm.predict_proba(ws.maps, tta=tta or name == "later")
@@ -192,6 +202,9 @@ def main() -> None:
                 results[rkey] = {"train_seconds": metrics["train_seconds"], "cpu_seconds": metrics["cpu_seconds"],
                                  **score(out, sets, args.tta, pi0)}
                 rfile.write_text(json.dumps(results, indent=2))
+            if "near_clean" not in results[rkey] and "test" in sets:   # cleaned test none wafers, + k fail dies
+                results[rkey]["near_clean"] = near_clean(last_epoch(out), sets["test"], NEAR_CLEAN)
+                rfile.write_text(json.dumps(results, indent=2))
             show(rkey, results[rkey])
     summary(results, args, mode, sets)
 
@@ -206,7 +219,7 @@ def run_suffix(args) -> str:
 
 def show(key: str, r: dict) -> None:
     print(f"{key:<22} train {r['train_seconds']:>5.0f} s")
-    for name in [k for k in r if isinstance(r[k], dict)]:
+    for name in [k for k in r if isinstance(r[k], dict) and k != "near_clean"]:
         m = r[name]
         rec = ", ".join(f"{c} {v:.2f}" for c, v in m["recall"].items())
         print(f"  {name:<17} acc {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f} "
@@ -229,6 +242,16 @@ def summary(results: dict, args, mode: str, sets) -> None:
                 cells.append(f"{recipe} {np.mean(vals):.4f}" + (f" ({diff.mean():+.4f}, per seed "
                              + " ".join(f"{d:+.3f}" for d in diff) + ")" if recipe != args.recipes[0] else ""))
             print(f"  {name:<17} {metric:<16} " + " | ".join(cells))
+    runs = {recipe: [results[f"{mode}{recipe}/{s}/e{args.epochs}{cap}"].get("near_clean") for s in args.seeds]
+            for recipe in args.recipes}
+    if all(r is not None for v in runs.values() for r in v):
+        print(f"  near-clean wafers with 1 to 3 fail dies called a defect by the network, of {3 * NEAR_CLEAN} "
+              "per seed: " + " | ".join(f"{rec} " + " ".join(str(near_calls(r)) for r in v) for rec, v in runs.items()))
+
+
+def near_calls(r: dict) -> int:
+    """Defect calls of the network on the near-clean wafers with 1, 2 and 3 fail dies (JSON keys are strings)."""
+    return sum(r[str(k)]["network_defect_calls"] if str(k) in r else r[k]["network_defect_calls"] for k in (1, 2, 3))
 
 
 if __name__ == "__main__":
