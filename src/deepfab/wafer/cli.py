@@ -335,10 +335,12 @@ def _cmd_explain(args) -> int:
         why = ", ".join(f"{n} {v[0]:+.2f}" for n, v in zip(nov.part_names, parts))
         verdict, sign = ("FLAGGED as novel", ">") if u > nov.threshold else ("not flagged", "<=")
         novelty = f"novelty {u:.2f} {sign} threshold {nov.threshold:.2f}: {verdict} ({why})"
-    if "none" in wm.label_names:
+    from .report import NONE
+
+    if NONE in wm.label_names:
         from .prior import fail_free
 
-        probs = fail_free(probs[None], [m], wm.label_names.index("none"))[0][0]   # no failing die: none
+        probs = fail_free(probs[None], [m], wm.label_names.index(NONE))[0][0]   # no failing die: none
     k = int(probs.argmax())
     x = wm.encode([m]).to(wm.device)                                     # (1, C, S, S)
     cam = normalize_maps(grad_cam(wm.net, x, k, d4=wm.tta))[0].cpu().numpy()   # averaged as the prediction is
