@@ -233,7 +233,7 @@ def test_a_wafer_without_a_failing_die_is_none(trained, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["fail_free_maps"] == 3
     assert main(["wafer", "explain", "--model", str(trained), "--data", str(data), "--index", "0",
                  "--out", str(tmp_path / "e.png")]) == 0
-    assert "predicted none (p = 1.000)" in capsys.readouterr().out
+    assert "predicted none (p = 1.000, no failing die)" in capsys.readouterr().out
 
 
 def test_predict_csv_columns_rows_and_probabilities(trained, tmp_path, monkeypatch, capsys):

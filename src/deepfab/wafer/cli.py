@@ -337,16 +337,18 @@ def _cmd_explain(args) -> int:
         novelty = f"novelty {u:.2f} {sign} threshold {nov.threshold:.2f}: {verdict} ({why})"
     from .report import NONE
 
+    why = ""
     if NONE in wm.label_names:
         from .prior import fail_free
 
-        probs = fail_free(probs[None], [m], wm.label_names.index(NONE))[0][0]   # no failing die: none
+        p, clean = fail_free(probs[None], [m], wm.label_names.index(NONE))
+        probs, why = p[0], ", no failing die" if clean[0] else ""
     k = int(probs.argmax())
     x = wm.encode([m]).to(wm.device)                                     # (1, C, S, S)
     cam = normalize_maps(grad_cam(wm.net, x, k, d4=wm.tta))[0].cpu().numpy()   # averaged as the prediction is
     true = wm.label_names[labels[args.index]] if labels is not None and labels[args.index] >= 0 else "unknown"
     wafer = f" ({ws.wafer_ids[args.index]})" if ws.wafer_ids else ""
-    title = f"map {args.index}{wafer}: true {true} | predicted {wm.label_names[k]} (p = {probs[k]:.3f})"
+    title = f"map {args.index}{wafer}: true {true} | predicted {wm.label_names[k]} (p = {probs[k]:.3f}{why})"
     explain_figure(m, cam, title + "\n" + novelty.replace(" (", "\n(", 1)).savefig(out, dpi=110)   # parts: own line
     print(f"wrote {out}: {title}")
     print(novelty)
