@@ -85,7 +85,7 @@ def near_clean(wm, test, n: int, seed: int = 0) -> dict:
     none = wm.label_names.index("none")
     rows = rng.choice(np.flatnonzero(test.labels == none), min(n, int((test.labels == none).sum())), replace=False)
     clean = [np.where(test.maps[i] == 2, 1, test.maps[i]).astype(np.uint8) for i in rows]
-    out = {}
+    out, clean_calls = {}, None
     for k in (0, 1, 2, 3, 5, 10):
         maps = []
         for m in clean:
@@ -94,15 +94,15 @@ def near_clean(wm, test, n: int, seed: int = 0) -> dict:
             maps.append(m)
         probs = wm.predict_proba(maps, tta=True)
         calls = np.bincount(probs.argmax(1), minlength=len(wm.label_names))
+        clean_calls = probs.argmax(1) if k == 0 else clean_calls           # the fail-free maps' calls, for the grids
         kept = int((fail_free(probs, maps, none)[0].argmax(1) != none).sum())
         out[k] = {"maps": len(maps), "network_defect_calls": int(len(maps) - calls[none]), "tool_defect_calls": kept,
                   "calls": {c: int(v) for c, v in zip(wm.label_names, calls) if v and c != "none"}}
         print(f"near-clean  {k:>2} fail dies: network calls {out[k]['network_defect_calls']:>3} of {len(maps)} a "
               f"defect ({', '.join(f'{c} {v}' for c, v in out[k]['calls'].items()) or '-'}); deepfab wafer {kept}")
     grids = grid_names(clean)                                  # which products the network's k = 0 calls sit on
-    wrong = grids[wm.predict_proba(clean, tta=True).argmax(1) != none]
-    kinds, n = np.unique(wrong, return_counts=True)
-    top = sorted(zip(kinds, n), key=lambda gn: (-gn[1], gn[0]))[:6]
+    kinds, counts = np.unique(grids[clean_calls != none], return_counts=True)
+    top = sorted(zip(kinds, counts), key=lambda gn: (-gn[1], gn[0]))[:6]
     out["fail_free_defect_grids"] = {str(g): {"defect_calls": int(c), "maps": int((grids == g).sum())} for g, c in top}
     print("near-clean   fail-free wafers called a defect, by die grid: "
           + ", ".join(f"{g} {c} of {int((grids == g).sum())}" for g, c in top))
