@@ -419,11 +419,11 @@ ctx.metric("timing/total_s", time.perf_counter() - t_start)
 #   the ring's collapse, on wafer maps.
 # - The **conditional GAN** is closer (a smaller Frechet distance) but **collapsed within each
 #   class**: recall 0 again, one map per class with little variety. The class label still steers
-#   it — Donut, Loc and Random maps are called their class every time, Edge-Ring and Edge-Loc
-#   often — but Center, Near-full, Scratch and `none` almost never: Near-full had 33 training
+#   it — Edge-Loc, Loc and Random maps are called their class almost every time, Edge-Ring often —
+#   but Center, Donut and Scratch seldom and Near-full and `none` never: Near-full had 33 training
 #   maps, and Scratch's one-die-wide lines are the hardest pattern to draw.
 # - **With the mode-seeking term** the within-class collapse breaks: recall rises from 0 to about
-#   0.2, precision rises a little, and the Frechet distance falls — the generated set is both more
+#   0.1, precision rises a little, and the Frechet distance falls — the generated set is both more
 #   varied and closer to the real one (the samples figure: six different maps per class where the
 #   plain cGAN drew six copies). The price is the class: class consistency falls well below the
 #   plain cGAN's (both printed above). The varied maps are blobs and arcs of fails placed in new places, and only

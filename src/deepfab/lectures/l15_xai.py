@@ -721,8 +721,9 @@ print(f"fastest-falling deletion curve: {best}")
 #   deletion test is not neutral: it removes dies by setting them to *pass*, which is exactly the
 #   baseline integrated gradients and occlusion were computed from, while Grad-CAM knows no
 #   baseline; and a map with many dies set to pass is itself unlike the training maps (Hooker et
-#   al. 2019 retrain the model to remove that shift). Grad-CAM's 4 × 4 layer also cannot single
-#   out a one-die-wide Scratch.
+#   al. 2019 retrain the model to remove that shift). Grad-CAM's 4 × 4 layer is also coarse: each
+#   of its cells covers 8 × 8 cells of the input, so it can point at the region of a one-die-wide
+#   Scratch but cannot trace the line.
 
 # %%
 m = ctx.metrics

@@ -91,7 +91,8 @@ class TrainOptions:
                                  "to pass (a broken, fainter pattern)", metavar="F")
     clean_none: float = option(0.0, "clean-wafer augmentation: each none training map gets, with probability P, a "
                                "share uniform in [0, 1] of its fail dies turned pass before encoding (the same wafer "
-                               "at a higher yield; no WM-811K map is without fails)", metavar="P")
+                               "at a higher yield; no WM-811K map is without fails; the default model used 0.3)",
+                               metavar="P")
     amp: str = option("auto", "mixed precision: auto = on CUDA only; bf16 also on a CPU with bf16 instructions",
                       choices=AMP_CHOICES)
     novelty: bool = option(True, "after training, fit the novelty score (ood.pt: predict's ood_score and ood flag) on "

@@ -35,8 +35,9 @@ mix alone was changed.
 
 One prior is certain: a map without a single failing die has no failure pattern, so it is ``none``
 (``fail_free``). Every training map of WM-811K has failing dies (at least 0.5 % of them), so the
-network never saw a clean wafer and calls some of them a defect: of 1,000 test-split ``none``
-wafers with their fails turned to pass, the default called 48 ``Loc`` (``benchmarks/bench_default_model.py``).
+network never saw a clean wafer and may call one a defect: of 1,000 test-split ``none`` wafers with
+their fails turned to pass, a network trained on them as they are called 48 ``Loc``
+(``benchmarks/bench_default_model.py``; the default, trained with ``--clean-none 0.3``, calls none).
 
     probs2, clean = fail_free(probs, maps, none_index=8)                # clean: (N,) bool, no fail die
 
