@@ -94,12 +94,14 @@ def near_clean(wm, test, n: int, seed: int = 0) -> dict:
             maps.append(m)
         probs = wm.predict_proba(maps, tta=True)
         calls = np.bincount(probs.argmax(1), minlength=len(wm.label_names))
-        clean_calls = probs.argmax(1) if k == 0 else clean_calls           # the fail-free maps' calls, for the grids
+        if k == 0:
+            clean_calls = probs.argmax(1)                              # the fail-free maps' calls, for the grids
         kept = int((fail_free(probs, maps, none)[0].argmax(1) != none).sum())
-        out[k] = {"maps": len(maps), "network_defect_calls": int(len(maps) - calls[none]), "tool_defect_calls": kept,
-                  "calls": {c: int(v) for c, v in zip(wm.label_names, calls) if v and c != "none"}}
-        print(f"near-clean  {k:>2} fail dies: network calls {out[k]['network_defect_calls']:>3} of {len(maps)} a "
-              f"defect ({', '.join(f'{c} {v}' for c, v in out[k]['calls'].items()) or '-'}); deepfab wafer {kept}")
+        row = {"maps": len(maps), "network_defect_calls": int(len(maps) - calls[none]), "tool_defect_calls": kept,
+               "calls": {c: int(v) for c, v in zip(wm.label_names, calls) if v and c != "none"}}
+        out[str(k)] = row                                          # string keys, as the JSON file holds them
+        print(f"near-clean  {k:>2} fail dies: network calls {row['network_defect_calls']:>3} of {len(maps)} a "
+              f"defect ({', '.join(f'{c} {v}' for c, v in row['calls'].items()) or '-'}); deepfab wafer {kept}")
     grids = grid_names(clean)                                  # which products the network's k = 0 calls sit on
     kinds, counts = np.unique(grids[clean_calls != none], return_counts=True)
     top = sorted(zip(kinds, counts), key=lambda gn: (-gn[1], gn[0]))[:6]

@@ -250,8 +250,8 @@ def summary(results: dict, args, mode: str, sets) -> None:
 
 
 def near_calls(r: dict) -> int:
-    """Defect calls of the network on the near-clean wafers with 1, 2 and 3 fail dies (JSON keys are strings)."""
-    return sum(r[str(k)]["network_defect_calls"] if str(k) in r else r[k]["network_defect_calls"] for k in (1, 2, 3))
+    """Defect calls of the network on the near-clean wafers with 1, 2 and 3 fail dies."""
+    return sum(r[k]["network_defect_calls"] for k in ("1", "2", "3"))
 
 
 if __name__ == "__main__":

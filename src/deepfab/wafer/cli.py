@@ -335,20 +335,14 @@ def _cmd_explain(args) -> int:
         why = ", ".join(f"{n} {v[0]:+.2f}" for n, v in zip(nov.part_names, parts))
         verdict, sign = ("FLAGGED as novel", ">") if u > nov.threshold else ("not flagged", "<=")
         novelty = f"novelty {u:.2f} {sign} threshold {nov.threshold:.2f}: {verdict} ({why})"
-    from .report import NONE
-
-    why = ""
-    if NONE in wm.label_names:
-        from .prior import fail_free
-
-        p, clean = fail_free(probs[None], [m], wm.label_names.index(NONE))
-        probs, why = p[0], ", no failing die" if clean[0] else ""
+    p, _, n_clean, _ = _priors(wm, ws.subset(np.array([args.index])), probs[None], on=False)   # one map: fail_free
+    probs, no_fail = p[0], ", no failing die" if n_clean else ""
     k = int(probs.argmax())
     x = wm.encode([m]).to(wm.device)                                     # (1, C, S, S)
     cam = normalize_maps(grad_cam(wm.net, x, k, d4=wm.tta))[0].cpu().numpy()   # averaged as the prediction is
     true = wm.label_names[labels[args.index]] if labels is not None and labels[args.index] >= 0 else "unknown"
     wafer = f" ({ws.wafer_ids[args.index]})" if ws.wafer_ids else ""
-    title = f"map {args.index}{wafer}: true {true} | predicted {wm.label_names[k]} (p = {probs[k]:.3f}{why})"
+    title = f"map {args.index}{wafer}: true {true} | predicted {wm.label_names[k]} (p = {probs[k]:.3f}{no_fail})"
     explain_figure(m, cam, title + "\n" + novelty.replace(" (", "\n(", 1)).savefig(out, dpi=110)   # parts: own line
     print(f"wrote {out}: {title}")
     print(novelty)
