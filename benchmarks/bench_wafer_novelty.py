@@ -99,8 +99,9 @@ def table(title: str, scores: dict, in_sets: dict, sets: dict) -> dict:
     return out
 
 
-def candidates(wm):
-    """The scores compared for the choice, unfitted (the shipped one is ``novelty_score``)."""
+def candidates(wm, bank: int):
+    """The scores compared for the choice, unfitted (the shipped one is ``novelty_score``); ``bank``: the
+    maps the shipped texture bank holds (a random bank of that size tells the floor from the size)."""
     net, s, layers = wm.fast_net, wm.size, stage_names(wm.net)
 
     def class_cov():
@@ -129,14 +130,18 @@ def candidates(wm):
             "texture, period peak + every stage, class cov.": Combined([MapTexture(k=10, bank=5000, period=8),
                                                                         class_cov()]),
             "VAE likelihood": MapLikelihood(),
-            "texture, period peak + every stage, class cov. + VAE likelihood (shipped)": novelty_score(wm)}
+            "texture, period peak + every stage, class cov. + VAE likelihood": Combined(
+                [MapTexture(k=10, bank=5000, period=8), class_cov(), MapLikelihood()]),
+            f"the same, a random texture bank of {bank} maps": Combined(
+                [MapTexture(k=10, bank=bank, period=8), class_cov(), MapLikelihood()]),
+            "the same, texture bank with a class floor of 1,000 (shipped)": novelty_score(wm)}
 
 
 def choose(wm, sets: dict) -> dict:
     """Fit every candidate on the model's training maps and score the choice sets."""
     t0 = time.perf_counter()
     train = combine([open_data(d["spec"])[0] for d in wm.config["data"]])
-    cands = candidates(wm)
+    cands = candidates(wm, len(load_novelty(wm).score.components[0].bank_))
     layers = tuple(stage_names(wm.net))
     out = model_outputs(wm, train.maps, layers, 8)
     readers = {c.descriptor: c for v in cands.values() for c in getattr(v, "components", [v])

@@ -217,6 +217,36 @@ def test_periodic_fails_stand_out_in_the_texture_score():
         s(torch.zeros(2, 2, 16, 16))
 
 
+def test_a_texture_floor_keeps_every_class_in_the_bank():
+    """floor: the random bank, then each class topped up to min(its maps, floor); floor 0 is the random
+    bank alone, the same rows as before the option existed."""
+    from deepfab.data.synthetic import make_dataset
+    from deepfab.ood.texture import autocorrelation_features
+
+    maps, _, y = make_dataset(30, size=24, seed=0)                  # 30 maps of each of the nine classes
+    keep = np.r_[np.flatnonzero(y != 3), np.flatnonzero(y == 3)[:4]]   # class 3 rare: 4 maps
+    maps, y = [maps[i] for i in keep], y[keep]
+    plain = MapTexture(k=3, bank=40).fit(maps)
+    d = autocorrelation_features(maps)
+    z = (d - d.mean(0)) / (d.std(0) + 1e-9)
+    rows = np.sort(np.random.default_rng(0).choice(len(maps), 40, replace=False))
+    np.testing.assert_array_equal(plain.bank_.numpy(), torch.from_numpy(z[rows]).half().double().numpy())
+    floored = MapTexture(k=3, bank=40, floor=10).fit(maps, y)
+    bank = floored.bank_.numpy()
+    assert set(map(tuple, plain.bank_.numpy())) <= set(map(tuple, bank))      # the random bank is kept
+    stored = torch.from_numpy(z).half().double().numpy()                   # every map as a bank row
+    in_bank = (np.abs(bank[:, None] - stored[None]).sum(-1) == 0).any(0)   # (N,) which maps the bank holds
+    held = np.bincount(y[in_bank], minlength=9)
+    assert held[3] == 4 and (np.delete(held, 3) >= 10).all()             # the rare class whole, the others >= 10
+    assert len(bank) == in_bank.sum() < len(maps)
+    rare = [maps[i] for i in np.flatnonzero(y == 3)]
+    assert floored(rare).mean() <= plain(rare).mean()
+    with pytest.raises(UsageError, match="fit it with labels"):
+        MapTexture(k=3, bank=40, floor=10).fit(maps)
+    with pytest.raises(UsageError, match="floor must be an int >= 0"):
+        MapTexture(floor=-1)
+
+
 def test_combined_puts_each_part_on_its_in_distribution_scale(tiny):
     net, maps, y, _ = tiny
     ref = maps[::3]

@@ -35,10 +35,11 @@ def scores(net):
             MultiLayerMahalanobis(net, stage_names(net), alpha="in-dist", covariance="class", shrink=0.2, size=16),
             MapTexture(k=3, radius=2, period=4), MapTexture(k=3, period=6, polar=True),
             MapLikelihood(size=16, width=4, latent=4, epochs=2, k=3),
-            Combined([MapTexture(k=3), MapLikelihood(size=16, width=4, latent=4, epochs=1)])]
+            Combined([MapTexture(k=3), MapLikelihood(size=16, width=4, latent=4, epochs=1)]),
+            MapTexture(k=3, bank=20, floor=5)]
 
 
-@pytest.mark.parametrize("i", range(13))
+@pytest.mark.parametrize("i", range(14))
 def test_saved_score_loads_weights_only_and_gives_the_same_numbers(tmp_path, tiny, other_maps, i):
     net, maps, y, _ = tiny
     s = scores(net)[i]
@@ -70,15 +71,16 @@ def test_a_bad_file_is_refused(tmp_path, tiny):
         load_ood(tmp_path / "m.pt")
 
 
-def test_a_texture_saved_before_the_period_and_polar_options_loads_without_them(tmp_path, tiny, other_maps):
-    """Options saved without ``period`` or ``polar`` (files written before they existed) read as period 0
-    and no polar features."""
+def test_a_texture_saved_before_the_period_polar_and_floor_options_loads_without_them(tmp_path, tiny, other_maps):
+    """Options saved without ``period``, ``polar`` or ``floor`` (files written before they existed) read as
+    period 0, no polar features and no floor."""
     net, maps, y, _ = tiny
     s = MapTexture(k=3).fit(maps)
     state = ood_state(s, s(maps))
-    del state["score"]["options"]["period"], state["score"]["options"]["polar"]
+    for key in ("period", "polar", "floor"):
+        del state["score"]["options"][key]
     s2, _ = load_ood(save_ood(tmp_path / "old.pt", state), net)
-    assert s2.period == 0 and s2.polar is False
+    assert s2.period == 0 and s2.polar is False and s2.floor == 0
     np.testing.assert_allclose(s2(other_maps), s(other_maps), rtol=1e-12)
 
 

@@ -359,14 +359,16 @@ ctx.table([{"model": k, **{c.name: c.passed for c in v}} for k, v in at_checks.i
 #   $-\log p(x)$ under a small variational autoencoder of the training maps (lecture 6's
 #   `WaferVAE`, $K = 4$ draws fixed once, so a map's score does not depend on its batch). It models
 #   the whole map, wafer outline included;
-# - **combined**: the score `deepfab wafer` ships (`ood.wafer_score`): map texture (with one more
-#   number, the strongest autocorrelation at lags of 6 to 8 dies, for longer repeats), the
-#   Mahalanobis distance on the spatial mean of *every* stage of the network, each class with its
-#   own covariance $\Sigma_k = 0.9\,C_k + 0.1\,\Sigma$ (wafer classes differ in spread: `none` maps
-#   sit tight, Random maps spread wide, and one shared $\Sigma$ makes every wide-class map look
-#   unusual), averaged over the 8 symmetries of the square (the real run; smoke mode reads one
-#   view), and the VAE likelihood; each part scaled so that 1 is the 95th percentile of held-out
-#   ordinary training maps, then summed.
+# - **combined**: the score `deepfab wafer` ships (`ood.wafer_score`): map texture (with one
+#   more number, the strongest autocorrelation at lags of 6 to 8 dies, for longer repeats, and a
+#   bank topped up to 1,000 maps of every class, so that a map of a rare class has neighbours of
+#   its kind and is not unusual for being rare), the Mahalanobis distance on the spatial mean of
+#   *every* stage of the network, each class with its own covariance
+#   $\Sigma_k = 0.9\,C_k + 0.1\,\Sigma$ (wafer classes differ in spread: `none` maps sit tight,
+#   Random maps spread wide, and one shared $\Sigma$ makes every wide-class map look unusual),
+#   averaged over the 8 symmetries of the square (the real run; smoke mode reads one view), and
+#   the VAE likelihood; each part scaled so that 1 is the 95th percentile of held-out ordinary
+#   training maps, then summed.
 #
 # A score is judged by **AUROC** (the chance that a random unusual map scores above a random
 # ordinary one) and **FPR@95** (the share of ordinary maps flagged when the threshold catches 95%

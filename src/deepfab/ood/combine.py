@@ -113,13 +113,14 @@ class Combined:
         return f"Combined([{', '.join(map(repr, self.components))}], how={self.how!r})"
 
 
-def wafer_score(model, size: int = 32, views: int = 8, bank: int = 5000, seed: int = 0, layers=None) -> Combined:
-    """The unfitted novelty score of ``deepfab wafer``: ``MapTexture(k=10, radius=5, period=8, bank)``,
-    ``MultiLayerMahalanobis`` on every stage of ``model`` (``stage_names``; or ``layers``), weights
-    1 / std, one covariance per class shrunk by 0.1 towards the shared one, averaged over ``views``,
-    and ``MapLikelihood()`` (a WaferVAE of width 8 and 16 latent dimensions, 6 epochs)."""
+def wafer_score(model, size: int = 32, views: int = 8, bank: int = 5000, seed: int = 0, layers=None,
+                floor: int = 1000) -> Combined:
+    """The unfitted novelty score of ``deepfab wafer`` (fit it with labels): ``MapTexture(k=10, radius=5,
+    period=8, bank, floor)``, ``MultiLayerMahalanobis`` on every stage of ``model`` (``stage_names``; or
+    ``layers``), weights 1 / std, one covariance per class shrunk by 0.1 towards the shared one, averaged
+    over ``views``, and ``MapLikelihood()`` (a WaferVAE of width 8 and 16 latent dimensions, 6 epochs)."""
     layers = stage_names(model) if layers is None else list(layers)
-    return Combined([MapTexture(k=10, radius=5, bank=bank, seed=seed, period=8),
+    return Combined([MapTexture(k=10, radius=5, bank=bank, seed=seed, period=8, floor=floor),
                      MultiLayerMahalanobis(model, layers, alpha="in-dist", covariance="class", shrink=0.1,
                                            views=views, size=size),
                      MapLikelihood(seed=seed)],

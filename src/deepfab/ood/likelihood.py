@@ -84,8 +84,9 @@ class MapLikelihood:
     def fit(self, maps, y=None) -> MapLikelihood:
         return self.fit_descriptors(self.describe(maps))
 
-    def fit_descriptors(self, d: torch.Tensor) -> MapLikelihood:
-        """``fit`` from encoded maps already computed by ``describe``: ``epochs`` of AdamW on the ELBO,
+    def fit_descriptors(self, d: torch.Tensor, y=None) -> MapLikelihood:
+        """``fit`` from encoded maps already computed by ``describe`` (``y`` unused: no labels needed):
+        ``epochs`` of AdamW on the ELBO,
         cosine schedule, initial weights and batch order fixed by ``seed``; the last epoch's weights."""
         if len(d) < 2:
             raise DataError(f"MapLikelihood needs at least 2 training maps; got {len(d)}")

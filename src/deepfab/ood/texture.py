@@ -29,6 +29,7 @@ descriptor to the k-th nearest training map's.
     d = autocorrelation_features(maps, 5, period=8)    # (N, 23): ..., the peak at lags 6-8, fail share, sqrt(dies)
     q = polar_features(maps)                           # (N, 12): 4 rings x harmonics 0, 1, 2 over 8 sectors
     s = MapTexture(k=10, bank=5000).fit(train_maps)     # no model needed
+    s = MapTexture(bank=5000, floor=1000).fit(train_maps, y_train)  # + each class's maps up to 1,000
     u = s(test_maps)                                    # (N,), higher = more unusual
 
 Introduced in lecture 5 beside the feature-space scores (``distance``), which it complements.
@@ -165,8 +166,10 @@ def _polar_cells(h: int, w: int, rings: int, sectors: int) -> np.ndarray:
 class MapTexture:
     """k-th nearest-neighbour distance of standardised autocorrelation descriptors (no model).
 
-    ``bank``: keep at most this many training descriptors (a random subset fixed by ``seed``);
-    ``period``: as ``autocorrelation_features`` (0: none); ``polar``: append ``polar_features``.
+    ``bank``: keep this many training descriptors (a random subset fixed by ``seed``); ``floor``: then
+    add maps of each class that holds fewer than ``floor`` in the bank, up to min(its maps, ``floor``),
+    so that a rare class (Near-full, Donut) has neighbours of its own to be near (``fit`` needs the
+    labels); ``period``: as ``autocorrelation_features`` (0: none); ``polar``: append ``polar_features``.
     """
 
     name = "map texture"
@@ -174,20 +177,20 @@ class MapTexture:
     layers = ()
 
     def __init__(self, k: int = 10, radius: int = 5, bank: int | None = None, seed: int = 0, period: int = 0,
-                 polar: bool = False):
-        for key, v in (("k", k), ("bank", 1 if bank is None else bank)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise UsageError(f"{key} must be a positive int; got {v!r}")
+                 polar: bool = False, floor: int = 0):
+        for key, v, least in (("k", k, 1), ("bank", 1 if bank is None else bank, 1), ("floor", floor, 0)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
+                raise UsageError(f"{key} must be an int >= {least}; got {v!r}")
         _check_lags(radius, period)
         if not isinstance(polar, (bool, np.bool_)):
             raise UsageError(f"polar must be True or False; got {polar!r}")
         self.k, self.radius, self.bank, self.seed, self.period = int(k), int(radius), bank, int(seed), int(period)
-        self.polar = bool(polar)
+        self.polar, self.floor = bool(polar), int(floor)
         self.fitted_ = False
 
     def options(self) -> dict:
         return {"k": self.k, "radius": self.radius, "bank": self.bank, "seed": self.seed, "period": self.period,
-                "polar": self.polar}
+                "polar": self.polar, "floor": self.floor}
 
     @property
     def descriptor(self) -> tuple[int, int, bool]:
@@ -208,19 +211,39 @@ class MapTexture:
         return list(maps)
 
     def fit(self, maps, y=None) -> MapTexture:
-        return self.fit_descriptors(self.describe(maps))
+        return self.fit_descriptors(self.describe(maps), y)
 
-    def fit_descriptors(self, d: np.ndarray) -> MapTexture:
-        """``fit`` from descriptors (N, F) already computed by ``describe``."""
+    def fit_descriptors(self, d: np.ndarray, y=None) -> MapTexture:
+        """``fit`` from descriptors (N, F) already computed by ``describe``; ``y`` (N,) the class of each
+        map, needed with ``floor`` > 0."""
         self.mean_, self.std_ = d.mean(0), d.std(0) + 1e-9
         z = (d - self.mean_) / self.std_
         if self.bank is not None and len(z) > self.bank:
-            z = z[np.sort(np.random.default_rng(self.seed).choice(len(z), self.bank, replace=False))]
+            z = z[self._bank_rows(len(z), y)]
         if len(z) < self.k:
             raise DataError(f"MapTexture needs at least k = {self.k} training maps; got {len(z)}")
         self.bank_ = torch.from_numpy(z).half().double()                    # as stored (float16)
         self.fitted_ = True
         return self
+
+    def _bank_rows(self, n: int, y) -> np.ndarray:
+        """Sorted rows of the bank: ``bank`` of the ``n`` training maps at random, then, with ``floor``, as
+        many more of each class's maps as it takes to hold min(its maps, ``floor``) of them."""
+        rng = np.random.default_rng(self.seed)
+        keep = np.zeros(n, bool)
+        keep[rng.choice(n, self.bank, replace=False)] = True
+        if self.floor:
+            if y is None:
+                raise UsageError(f"MapTexture(floor={self.floor}) keeps maps of every class: fit it with labels")
+            y = np.asarray(y).reshape(-1)
+            if len(y) != n:
+                raise DataError(f"MapTexture: expected one label per map ({n}); got {len(y)}")
+            for c in np.unique(y):
+                members = np.flatnonzero(y == c)
+                short = min(self.floor, len(members)) - int(keep[members].sum())
+                if short > 0:
+                    keep[rng.choice(members[~keep[members]], short, replace=False)] = True
+        return np.flatnonzero(keep)
 
     def __call__(self, maps) -> np.ndarray:
         if not self.fitted_:

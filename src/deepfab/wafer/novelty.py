@@ -7,8 +7,10 @@ beside the class, an ``ood_score`` (higher = more unusual) and an ``ood`` flag. 
 maps (lecture 5 derives them):
 
     map texture    the map's own fail autocorrelation at lags up to 5 dies and its strongest one
-                   at lags of 6 to 8, its distance to the 10th nearest of 5,000 training maps
-                   (``MapTexture``; no network)
+                   at lags of 6 to 8, its distance to the 10th nearest of a bank of training
+                   maps: 5,000 at random, then each class topped up to 1,000 of its own maps (or
+                   all of them), so that a rare class is not unusual for being rare
+                   (``MapTexture(floor=1000)``; no network)
     Mahalanobis    the squared Mahalanobis distance of the spatial mean of every stage of the
                    network to its closest class mean, each class with its own covariance (shrunk
                    by 0.1 towards the shared one), summed over the stages with weights 1 / std
@@ -130,7 +132,7 @@ def fit_rows(score, out: Outputs, desc: dict, y: np.ndarray, idx: np.ndarray):
     y_fit = torch.from_numpy(np.unique(y[fit_i], return_inverse=True)[1].reshape(-1))
     for c in comps:
         if isinstance(c, MODEL_FREE):
-            c.fit_descriptors(desc[c.descriptor][fit_i])
+            c.fit_descriptors(desc[c.descriptor][fit_i], y_fit.numpy())
         else:
             c.fit_outputs(_rows(out, fit_i), y_fit)
     if ref_i is not None:
