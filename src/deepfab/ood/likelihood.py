@@ -86,8 +86,8 @@ class MapLikelihood:
 
     def fit_descriptors(self, d: torch.Tensor, y=None) -> MapLikelihood:
         """``fit`` from encoded maps already computed by ``describe`` (``y`` unused: no labels needed):
-        ``epochs`` of AdamW on the ELBO,
-        cosine schedule, initial weights and batch order fixed by ``seed``; the last epoch's weights."""
+        ``epochs`` of AdamW on the ELBO, cosine schedule, initial weights and batch order fixed by
+        ``seed``; the last epoch's weights."""
         if len(d) < 2:
             raise DataError(f"MapLikelihood needs at least 2 training maps; got {len(d)}")
         x = d.float()

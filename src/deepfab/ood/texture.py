@@ -166,10 +166,11 @@ def _polar_cells(h: int, w: int, rings: int, sectors: int) -> np.ndarray:
 class MapTexture:
     """k-th nearest-neighbour distance of standardised autocorrelation descriptors (no model).
 
-    ``bank``: keep this many training descriptors (a random subset fixed by ``seed``); ``floor``: then
-    add maps of each class that holds fewer than ``floor`` in the bank, up to min(its maps, ``floor``),
-    so that a rare class (Near-full, Donut) has neighbours of its own to be near (``fit`` needs the
-    labels); ``period``: as ``autocorrelation_features`` (0: none); ``polar``: append ``polar_features``.
+    ``bank``: keep at most this many training descriptors (a random subset fixed by ``seed``; None: all);
+    ``floor``: then add maps of each class that holds fewer than ``floor`` in that subset, up to
+    min(its maps, ``floor``), so that a rare class (Near-full, Donut) has neighbours of its own to be
+    near (``fit`` needs the labels); ``period``: as ``autocorrelation_features`` (0: none); ``polar``:
+    append ``polar_features``.
     """
 
     name = "map texture"
