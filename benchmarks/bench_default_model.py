@@ -15,11 +15,13 @@ Evaluates ``deepfab wafer``'s default model (or ``--model DIR``) on
    turned to pass, then 0, 1, 2, 3, 5 or 10 of their dies failed at random. WM-811K has no wafer
    without fails (every training map has at least 0.5 % of its dies failing), a high-yield product
    has many: how many of them does the network call a defect, and how many does ``deepfab wafer``
-   (``fail_free``: a map without a failing die is ``none``)?
+   (``fail_free``: a map without a failing die is ``none``; then the product prior and the class
+   balance)?
 
 Each is scored with test-time augmentation (the mean over the eight symmetries of the square,
-as ``deepfab wafer`` predicts) and without, with per-class recall, and with the averaging and the
-product prior (``deepfab.wafer.prior``), as ``deepfab wafer eval`` scores by default.
+as ``deepfab wafer`` predicts) and without, with per-class recall, with the averaging and the
+product prior (``deepfab.wafer.prior``), and with the class balance after it, as ``deepfab wafer
+eval`` scores by default.
 
     MPLBACKEND=Agg .venv/bin/python benchmarks/bench_default_model.py [--model default] [--json out.json]
 
@@ -38,7 +40,7 @@ from deepfab.data import lot_ordered_split, map_digest
 from deepfab.train.metrics import classification_metrics
 from deepfab.wafer import load_model, open_data
 from deepfab.wafer.model_io import drop_training_copies
-from deepfab.wafer.prior import fail_free, product_prior, trained_none_share
+from deepfab.wafer.prior import BALANCE, balance, fail_free, product_prior, trained_none_share, trained_shares
 from deepfab.wafer.report import grid_names
 from deepfab.wafer.training import combine
 
@@ -54,10 +56,16 @@ def later_lots(wm):
     return late.subset(np.array([i for i, m in enumerate(late.maps) if map_digest(m) not in seen], dtype=np.int64))
 
 
+def shares_of(wm) -> np.ndarray | None:
+    """The model's training share of each class, in its label order (None without ``class_counts``)."""
+    mix = trained_shares(wm.config)
+    return None if mix is None else np.array([mix.get(c, 0.0) for c in wm.label_names])
+
+
 def score(wm, ws, name: str) -> dict:
-    """Scores with the eight-view averaging (``tta``), without (``plain``), and with the averaging and the
-    product prior (``tta+prior``: what ``deepfab wafer eval`` does by default; absent for a folder without
-    ``class_counts``)."""
+    """Scores with the eight-view averaging (``tta``), without (``plain``), with the averaging and the
+    product prior (``tta+prior``), and then the class balance (``tta+prior+balance``: what ``deepfab wafer
+    eval`` does by default); the last two absent for a folder without ``class_counts``."""
     out = {"n": len(ws)}
     pi0 = trained_none_share(wm.config)
     runs = {}                                                  # key -> (probabilities, seconds)
@@ -68,19 +76,31 @@ def score(wm, ws, name: str) -> dict:
         t0 = time.perf_counter()
         runs["tta+prior"] = (product_prior(runs["tta"][0], ws.maps, wm.label_names.index("none"), pi0)[0],
                              time.perf_counter() - t0)
+        runs["tta+prior+balance"] = balance(runs["tta+prior"][0], shares_of(wm), BALANCE), runs["tta+prior"][1]
     for key, (probs, seconds) in runs.items():
         m = classification_metrics(ws.labels, probs.argmax(1), wm.label_names)
         out[key] = {k: m[k] for k in ("accuracy", "macro_f1", "per_class_recall")}
-        print(f"{name:<12} {key:<9} n {len(ws):>6}  accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}"
+        print(f"{name:<12} {key:<17} n {len(ws):>6}  accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}"
               f"  ({seconds:.0f} s)")
-    rec = out["tta"]["per_class_recall"]
-    print(f"{'':<12} recall (tta): " + ", ".join(f"{k} {v:.3f}" for k, v in rec.items()))
+    for key in [k for k in ("tta", "tta+prior+balance") if k in out]:
+        rec = out[key]["per_class_recall"]
+        print(f"{'':<12} recall ({key}): " + ", ".join(f"{k} {v:.3f}" for k, v in rec.items()))
     return out
+
+
+def tool(wm, probs: np.ndarray, maps) -> np.ndarray:
+    """``probs`` as ``deepfab wafer eval`` and ``predict`` turn them into calls by default."""
+    none, pi0, shares = wm.label_names.index("none"), trained_none_share(wm.config), shares_of(wm)
+    probs = fail_free(probs, maps, none)[0]
+    if pi0 is not None:
+        probs = product_prior(probs, maps, none, pi0)[0]
+    return probs if shares is None else balance(probs, shares, BALANCE)
 
 
 def near_clean(wm, test, n: int, seed: int = 0) -> dict:
     """Per number of random fail dies k: how many of ``n`` cleaned test ``none`` wafers the network (eight
-    views) calls each defect, and how many are called a defect after ``fail_free``."""
+    views) calls each defect, and how many ``deepfab wafer`` calls a defect (``fail_free``, then, for a
+    folder with ``class_counts``, the product prior and the class balance, as ``eval`` and ``predict`` do)."""
     rng = np.random.default_rng(seed)
     none = wm.label_names.index("none")
     rows = rng.choice(np.flatnonzero(test.labels == none), min(n, int((test.labels == none).sum())), replace=False)
@@ -96,7 +116,7 @@ def near_clean(wm, test, n: int, seed: int = 0) -> dict:
         calls = np.bincount(probs.argmax(1), minlength=len(wm.label_names))
         if k == 0:
             clean_calls = probs.argmax(1)                              # the fail-free maps' calls, for the grids
-        kept = int((fail_free(probs, maps, none)[0].argmax(1) != none).sum())
+        kept = int((tool(wm, probs, maps).argmax(1) != none).sum())
         row = {"maps": len(maps), "network_defect_calls": int(len(maps) - calls[none]), "tool_defect_calls": kept,
                "calls": {c: int(v) for c, v in zip(wm.label_names, calls) if v and c != "none"}}
         out[str(k)] = row                                          # string keys, as the JSON file holds them

@@ -22,11 +22,15 @@ With ``--grid-transfer`` the recipes train only on the maps of small die grids (
 dies) and are scored on the de-duplicated test maps of small grids and of large ones (at least
 33 x 37 dies): real maps of grids never trained on, no re-rendering in the scoring sets.
 
+The sets of real maps are also scored as ``deepfab wafer eval`` scores them: with the product prior
+(``<set>+prior``) and then the class balance (``<set>+prior+balance``, ``deepfab.wafer.prior``).
 It prints one line per recipe, seed and set (accuracy, macro-F1 over the classes present or
 predicted, macro-F1 over the classes present, per-class recall; for the real maps of ``later`` and
 ``test@large`` also the eight die grids with most maps, ``deepfab.wafer.report.by_grid``), then per
-recipe the mean over seeds and the paired difference to the first recipe. Results go to ``<out>/results.json``; a
-trained run is reused when its folder exists (delete it to train again).
+recipe the mean over seeds and the paired difference to the first recipe, and the macro-F1 of the
+real sets at each class balance exponent of ``SWEEP`` (where the shipped one was chosen). Results
+go to ``<out>/results.json``; a trained run is reused when its folder exists (delete it to train
+again), and a run scored before a row existed is scored again.
 
     MPLBACKEND=Agg OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_later_lots.py --recipes base regrid-fade \\
         --seeds 0 1 --epochs 3 --max-per-class 6000 --threads 1 --out runs/bench_later_lots
@@ -61,13 +65,14 @@ from deepfab.train.metrics import classification_metrics
 from deepfab.wafer import load_model, open_data
 from deepfab.wafer.model_io import drop_training_copies
 from deepfab.wafer.options import TrainOptions
-from deepfab.wafer.prior import product_prior, trained_none_share
+from deepfab.wafer.prior import BALANCE, balance, product_prior, trained_shares
 from deepfab.wafer.report import by_grid
 from deepfab.wafer.training import class_counts, combine, train_wafer, training_sets
 
 DATA = ["wm811k:train_1", "wm811k:train_10", "wm811k:train_20", "wm811k:train_29", "wm811k:val"]
 SMALL_GRID, LARGE_GRID = 27 * 27, 33 * 37     # --grid-transfer: train on maps of <= 729 dies, score on >= 1,221
 REAL = ("later", "test", "test@small", "test@large")   # sets of real maps, scored also with the product prior
+SWEEP = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)          # class balance exponents scored after the product prior
 NEAR_CLEAN = 1000                              # cleaned test none wafers per run (bench_default_model.near_clean)
 GRID_ROWS = 8                                  # die grids shown one by one for the real later-lot and large-grid maps
 RECIPES = {"base": {}, "regrid": {"regrid": 0.5}, "regrid-fade": {"regrid": 0.5, "regrid_fade": 0.3},
@@ -119,11 +124,11 @@ def eval_sets(args) -> dict:
     return {"later": late, "later@grids": copy(grids), "later@grids+fade": copy(faded), "test": test}
 
 
-def trained_share(out: Path, opts: TrainOptions) -> float:
-    """The none share of the run's training maps: its config.json's class_counts, or counted again for a
-    run saved before config.json held them."""
+def trained_mix(out: Path, opts: TrainOptions) -> dict[str, float]:
+    """Each class's share of the run's training maps: its config.json's class_counts, or counted again for
+    a run saved before config.json held them."""
     config = json.loads((out / "config.json").read_text())
-    return trained_none_share(config) or trained_none_share({"class_counts": class_counts(training_sets(opts)[0])})
+    return trained_shares(config) or trained_shares({"class_counts": class_counts(training_sets(opts)[0])})
 
 
 def last_epoch(out: Path):
@@ -134,27 +139,39 @@ def last_epoch(out: Path):
     return wm
 
 
-def score(out: Path, sets: dict, tta: bool, pi0: float) -> dict:
+def f1_present(labels: np.ndarray, pred: np.ndarray, names: list[str]) -> tuple[dict, float]:
+    """(``classification_metrics``, macro-F1 over the classes present in ``labels``)."""
+    m = classification_metrics(labels, pred, names)
+    present = np.bincount(labels, minlength=len(names)) > 0
+    return m, float(np.mean([m["per_class_f1"][c] for c, p in zip(names, present) if p]))
+
+
+def score(out: Path, sets: dict, tta: bool, mix: dict) -> dict:
     """Metrics of the run in ``out`` with its last epoch's weights, on every set (``later`` always with
-    the eight-view averaging, the others with it when ``tta``); the sets of real maps also as
-    ``deepfab wafer eval`` scores them by default, with the product prior (``<set>+prior``)."""
+    the eight-view averaging, the others with it when ``tta``); the sets of real maps also with the
+    product prior (``<set>+prior``) and then the class balance (``<set>+prior+balance``: what ``deepfab
+    wafer eval`` does by default), and the macro-F1 over the classes present at each balance exponent of
+    ``SWEEP`` (``<set>+prior``'s ``balance_sweep``)."""
     wm = last_epoch(out)
+    names = wm.label_names
+    shares = np.array([mix[c] for c in names])
     res = {}
     for name, ws in sets.items():
         probs = wm.predict_proba(ws.maps, tta=tta or name == "later")
         runs = [(name, probs)]
         if name in REAL:
-            runs.append((f"{name}+prior", product_prior(probs, ws.maps, wm.label_names.index("none"), pi0)[0]))
+            prior = product_prior(probs, ws.maps, names.index("none"), mix["none"])[0]
+            runs += [(f"{name}+prior", prior), (f"{name}+prior+balance", balance(prior, shares, BALANCE))]
         for key, scored in runs:
             pred = scored.argmax(1)
-            m = classification_metrics(ws.labels, pred, wm.label_names)
-            present = np.bincount(ws.labels, minlength=len(wm.label_names)) > 0
-            f1 = np.array([m["per_class_f1"][c] for c in wm.label_names])
-            res[key] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
-                        "macro_f1_present": float(f1[present].mean()),
-                        "recall": {c: m["per_class_recall"][c] for c, p in zip(wm.label_names, present) if p}}
+            m, present = f1_present(ws.labels, pred, names)
+            res[key] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "macro_f1_present": present,
+                        "recall": {c: m["per_class_recall"][c] for c in names if (ws.labels == names.index(c)).any()}}
             if name in ("later", "test@large"):                    # real maps: which products the errors sit on
-                res[key]["by_grid"] = by_grid(ws.maps, ws.labels, pred, wm.label_names, top=GRID_ROWS)
+                res[key]["by_grid"] = by_grid(ws.maps, ws.labels, pred, names, top=GRID_ROWS)
+        if name in REAL:
+            res[f"{name}+prior"]["balance_sweep"] = {
+                str(t): f1_present(ws.labels, balance(prior, shares, t).argmax(1), names)[1] for t in SWEEP}
     return res
 
 
@@ -196,11 +213,12 @@ def main() -> None:
                 print(f"== {key}: trained in {time.perf_counter() - t0:.0f} s wall, "
                       f"{time.process_time() - c0:.0f} s CPU", flush=True)
             rkey = f"{key}/e{args.epochs}{cap}"
-            if rkey not in results or any(f"{n}+prior" not in results[rkey] for n in sets if n in REAL):
+            if rkey not in results or any(f"{n}+prior+balance" not in results[rkey] for n in sets if n in REAL):
                 metrics = json.loads((out / "metrics.json").read_text())
-                pi0 = trained_share(out, options(recipe, seed, args, out))
+                mix = trained_mix(out, options(recipe, seed, args, out))
+                near = (results.get(rkey) or {}).get("near_clean")       # kept: it does not change with the sets
                 results[rkey] = {"train_seconds": metrics["train_seconds"], "cpu_seconds": metrics["cpu_seconds"],
-                                 **score(out, sets, args.tta, pi0)}
+                                 **score(out, sets, args.tta, mix), **({"near_clean": near} if near else {})}
                 rfile.write_text(json.dumps(results, indent=2))
             if "near_clean" not in results[rkey] and "test" in sets:   # cleaned test none wafers, + k fail dies
                 results[rkey]["near_clean"] = near_clean(last_epoch(out), sets["test"], NEAR_CLEAN)
@@ -232,7 +250,7 @@ def show(key: str, r: dict) -> None:
 def summary(results: dict, args, mode: str, sets) -> None:
     cap = run_suffix(args)
     print(f"\nmean over seeds {args.seeds}, {args.epochs} epochs; paired difference to {args.recipes[0]}:")
-    for name in [k for n in sets for k in (n, f"{n}+prior") if k == n or n in REAL]:
+    for name in [k for n in sets for k in (n, f"{n}+prior", f"{n}+prior+balance") if k == n or n in REAL]:
         for metric in ("macro_f1_present", "accuracy"):
             base = [results[f"{mode}{args.recipes[0]}/{s}/e{args.epochs}{cap}"][name][metric] for s in args.seeds]
             cells = []
@@ -242,6 +260,13 @@ def summary(results: dict, args, mode: str, sets) -> None:
                 cells.append(f"{recipe} {np.mean(vals):.4f}" + (f" ({diff.mean():+.4f}, per seed "
                              + " ".join(f"{d:+.3f}" for d in diff) + ")" if recipe != args.recipes[0] else ""))
             print(f"  {name:<17} {metric:<16} " + " | ".join(cells))
+    for name in [n for n in sets if n in REAL]:
+        print(f"  {name}+prior, macro-F1 over the classes present by class balance exponent (mean of every recipe "
+              f"and seed above; per run):")
+        for t in SWEEP:
+            vals = [results[f"{mode}{recipe}/{s}/e{args.epochs}{cap}"][f"{name}+prior"]["balance_sweep"][str(t)]
+                    for recipe in args.recipes for s in args.seeds]
+            print(f"    tau {t:<4} {np.mean(vals):.4f}  (" + " ".join(f"{v:.3f}" for v in vals) + ")")
     runs = {recipe: [results[f"{mode}{recipe}/{s}/e{args.epochs}{cap}"].get("near_clean") for s in args.seeds]
             for recipe in args.recipes}
     if all(r is not None for v in runs.values() for r in v):

@@ -19,7 +19,7 @@ from deepfab.cli import main
 from deepfab.data import WaferSet, load_wm811k, write_wafer_npz
 from deepfab.wafer import TrainOptions, load_model
 from deepfab.wafer.options import WEIGHT_RULES
-from deepfab.wafer.prior import product_prior, trained_none_share
+from deepfab.wafer.prior import BALANCE, balance, product_prior, trained_none_share, trained_shares
 
 TINY = ["--data", "wm811k:train_1", "--width", "4", "--size", "16", "--seed", "3"]
 
@@ -148,7 +148,8 @@ def test_eval_json_is_one_object_and_agrees_with_predict(trained, tmp_path, caps
                  "--out-png", str(png)]) == 0
     out = json.loads(capsys.readouterr().out)               # the whole of stdout is one JSON object
     assert set(out) == {"accuracy", "macro_f1", "per_class_recall", "ood_flagged_share", "product_prior",
-                        "fail_free_maps"}
+                        "fail_free_maps", "balance"}
+    assert out["balance"] == BALANCE
     names = load_model(trained).label_names
     assert list(out["per_class_recall"]) == names
     assert 0 <= out["macro_f1"] <= 1 and all(v is None or 0 <= v <= 1 for v in out["per_class_recall"].values())
@@ -190,7 +191,7 @@ def test_product_prior_in_eval_and_predict(trained, tmp_path, capsys):
     cfg = json.loads((trained / "config.json").read_text())
     ws = load_wm811k("train_1")
     assert cfg["class_counts"] == dict(zip(ws.label_names, np.bincount(ws.labels, minlength=9).tolist()))
-    run = ["wafer", "eval", "--model", str(trained), "--data", "wm811k:train_1", "--json"]
+    run = ["wafer", "eval", "--model", str(trained), "--data", "wm811k:train_1", "--json", "--balance", "0"]
     assert main(run) == 0
     on = json.loads(capsys.readouterr().out)
     assert sum(r["maps"] for r in on["product_prior"]) == 549
@@ -209,8 +210,44 @@ def test_product_prior_in_eval_and_predict(trained, tmp_path, capsys):
     (old / "config.json").write_text(json.dumps({k: v for k, v in cfg.items() if k != "class_counts"}))
     assert main(["wafer", "eval", "--model", str(old), "--data", "wm811k:train_1", "--json"]) == 0
     captured = capsys.readouterr()
-    assert json.loads(captured.out)["accuracy"] == pytest.approx(off["accuracy"])
-    assert "no class_counts" in captured.err and "product prior is off" in captured.err
+    assert json.loads(captured.out)["accuracy"] == pytest.approx(off["accuracy"])      # no prior, no balance
+    assert "no class_counts" in captured.err and "product prior and the class balance are off" in captured.err
+
+
+def test_class_balance_in_eval_predict_and_explain(trained, tmp_path, capsys):
+    """On by default (tau 0.2): each class's probability divided by its training share to the power tau,
+    after the product prior; --balance 0 leaves the probabilities alone; a class the training maps lack
+    (Near-full in train_1) is not divided; a tau outside [0, 1] is one error line, exit 2."""
+    ws = load_wm811k("train_1").subset(np.arange(60))
+    data = write_wafer_npz(tmp_path / "few.npz", ws)
+    wm = load_model(trained)
+    names, shares = wm.label_names, trained_shares(wm.config)
+    assert shares["Near-full"] == 0 and sum(shares.values()) == pytest.approx(1.0)
+    raw = wm.predict_proba(ws.maps)
+    got = {}
+    for tau in ("0", "0.5", None):
+        out = tmp_path / f"p{tau}.csv"
+        assert main(["wafer", "predict", "--model", str(trained), "--data", str(data), "--out", str(out)]
+                    + (["--balance", tau] if tau else [])) == 0
+        assert ("class balance: off" in capsys.readouterr().out) == (tau == "0")
+        got[tau] = np.array([[float(r[f"p_{n}"]) for n in names] for r in csv.DictReader(open(out))])
+    prior = product_prior(raw, ws.maps, names.index("none"), trained_none_share(wm.config))[0]
+    np.testing.assert_allclose(got["0"], prior, atol=1e-5)
+    pi = np.array([shares[n] for n in names])
+    for tau, key in ((0.5, "0.5"), (BALANCE, None)):
+        want = prior / np.where(pi > 0, pi, 1.0) ** tau                    # by hand, then renormalised
+        np.testing.assert_allclose(got[key], want / want.sum(1, keepdims=True), atol=1e-5)
+    rare = names.index("Donut")                                          # 4 of 549 training maps
+    assert (got["0.5"][:, rare] >= got["0"][:, rare] - 1e-6).all()
+    assert main(["wafer", "predict", "--model", str(trained), "--data", str(data), "--out",
+                 str(tmp_path / "x.csv"), "--balance", "1.5"]) == 2
+    _one_error_line(capsys, "--balance must be in [0, 1]", "got 1.5")
+    assert not (tmp_path / "x.csv").exists()
+    png = tmp_path / "e.png"
+    assert main(["wafer", "explain", "--model", str(trained), "--data", str(data), "--index", "3",
+                 "--out", str(png)]) == 0
+    k = int(got[None][3].argmax())
+    assert f"predicted {names[k]} (p = {got[None][3, k]:.3f}" in capsys.readouterr().out
 
 
 def test_a_wafer_without_a_failing_die_is_none(trained, tmp_path, capsys):
@@ -222,7 +259,7 @@ def test_a_wafer_without_a_failing_die_is_none(trained, tmp_path, capsys):
                                                             ws.label_names))
     out = tmp_path / "preds.csv"
     assert main(["wafer", "predict", "--model", str(trained), "--data", str(data), "--out", str(out),
-                 "--no-product-prior"]) == 0
+                 "--no-product-prior", "--balance", "0"]) == 0
     assert "3 maps without a failing die: called none" in capsys.readouterr().out
     rows = list(csv.DictReader(open(out)))
     assert [r["predicted"] for r in rows[:3]] == ["none"] * 3 and all(float(r["p_none"]) == 1.0 for r in rows[:3])
@@ -261,6 +298,7 @@ def test_predict_csv_columns_rows_and_probabilities(trained, tmp_path, monkeypat
     wm = load_model(trained)
     probs = wm.predict_proba(ws.maps)                    # the library, all maps in one call, gives the same numbers
     probs = product_prior(probs, ws.maps, names.index("none"), trained_none_share(wm.config))[0]
+    probs = balance(probs, [trained_shares(wm.config)[n] for n in names])       # then the class balance
     np.testing.assert_allclose(probs, [[float(r[f"p_{n}"]) for n in names] for r in rows], atol=1e-5)
     from deepfab.wafer.novelty import load_novelty
 
@@ -368,7 +406,7 @@ def test_nothing_is_written_unasked_nor_replaced_without_force(trained, tmp_path
 
 
 def test_no_tta_predicts_one_view(trained, tmp_path, capsys):
-    base = ["--model", str(trained), "--data", "wm811k:train_1", "--no-product-prior"]   # the network's own numbers
+    base = ["--model", str(trained), "--data", "wm811k:train_1", "--no-product-prior", "--balance", "0"]   # as trained
     one, avg = tmp_path / "one.csv", tmp_path / "avg.csv"
     threads = torch.get_num_threads()
     try:

@@ -104,7 +104,7 @@ def test_eval_predict_explain_read_the_compressed_folder(slim_int8, tmp_path, ca
     got = json.loads(capsys.readouterr().out)
     assert 0 <= got["macro_f1"] <= 1 and got["ood_flagged_share"] is not None
     out = tmp_path / "p.csv"
-    assert main(["wafer", "predict", *base, "--out", str(out), "--no-product-prior"]) == 0
+    assert main(["wafer", "predict", *base, "--out", str(out), "--no-product-prior", "--balance", "0"]) == 0
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 549 and rows[0]["ood_score"] != "" and rows[0]["ood"] in ("0", "1")
     p = np.array([[float(r[k]) for k in r if k.startswith("p_")] for r in rows])

@@ -108,7 +108,7 @@ def test_train_on_too_few_maps_for_the_score_keeps_the_model_and_says_so(tmp_pat
 def test_predict_writes_ood_columns_from_the_stored_score(trained, tmp_path, capsys):
     out = tmp_path / "p.csv"
     assert main(["wafer", "predict", "--model", str(trained), "--data", "wm811k:train_1", "--out", str(out),
-                 "--no-product-prior"]) == 0
+                 "--no-product-prior", "--balance", "0"]) == 0
     assert "maps flagged as unlike the training maps" in capsys.readouterr().out
     rows = _rows(out)
     assert list(rows[0])[-3:] == ["ood_score", "ood", "true"]

@@ -9,7 +9,16 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 from deepfab.errors import DataError, UsageError
-from deepfab.wafer.prior import fail_free, none_share, product_prior, reweight, summary, trained_none_share
+from deepfab.wafer.prior import (
+    balance,
+    fail_free,
+    none_share,
+    product_prior,
+    reweight,
+    summary,
+    trained_none_share,
+    trained_shares,
+)
 
 NONE = 2                                                      # classes: Center, Loc, none
 
@@ -110,3 +119,34 @@ def test_fail_free_maps_are_none_and_the_rest_untouched():
     assert not np.shares_memory(out, probs)
     with pytest.raises(DataError, match="fail_free needs probabilities"):
         fail_free(probs[:3], maps, NONE)
+
+
+def test_balance_gives_the_posterior_under_a_flatter_prior():
+    """Oracle: for three 1-D Gaussian classes with training priors pi, the exact posterior p(y | x) divided
+    by pi ** tau and renormalised equals the posterior computed from the likelihoods with the prior
+    pi ** (1 - tau) (tau 1: uniform, the balanced-error rule); tau 0 changes nothing; a class of share 0
+    is left undivided."""
+    from scipy.stats import norm
+
+    x = np.linspace(-4, 6, 41)
+    lik = np.stack([norm.pdf(x, m, 1.0) for m in (0.0, 1.0, 2.5)], 1)        # (41, 3) p(x | y)
+    pi = np.array([0.7, 0.25, 0.05])
+    post = lik * pi / (lik * pi).sum(1, keepdims=True)
+    for tau in (0.0, 0.2, 1.0):
+        flat = lik * pi ** (1 - tau)
+        np.testing.assert_allclose(balance(post, pi, tau), flat / flat.sum(1, keepdims=True), rtol=1e-12)
+    np.testing.assert_allclose(balance(post, pi, 0.0), post, rtol=1e-12)
+    assert (balance(post, pi, 1.0).argmax(1) == 2).sum() > (post.argmax(1) == 2).sum()   # the rare class gains
+    with_empty = balance(np.full((2, 4), 0.25), np.array([0.5, 0.25, 0.25, 0.0]), 1.0)
+    np.testing.assert_allclose(with_empty[0], np.array([2, 4, 4, 1]) / 11)
+    with pytest.raises(UsageError, match="exponent must be a number in .0, 1."):
+        balance(post, pi, 1.5)
+    with pytest.raises(DataError, match="C class shares"):
+        balance(post, pi[:2], 0.2)
+
+
+def test_trained_shares_follow_the_loss():
+    assert trained_shares({"class_counts": {"Loc": 30, "none": 70}}) == pytest.approx({"Loc": 0.3, "none": 0.7})
+    weighted = {"class_counts": {"Loc": 30, "none": 70}, "train_config": {"class_weights": [2.0, 0.5]}}
+    assert trained_shares(weighted) == pytest.approx({"Loc": 60 / 95, "none": 35 / 95})
+    assert trained_shares({}) is None and trained_shares({"class_counts": {"Loc": 0}}) is None

@@ -418,7 +418,9 @@ print(f"total {time.perf_counter() - t_start:.0f} s")
 # training. It estimates each product's share of `none` maps from the
 # model's own probabilities and lowers that class's prior where the share is smaller than in
 # training (`deepfab.wafer.prior`, derived in lecture 14, applied by `deepfab wafer eval` and
-# `predict`). `benchmarks/bench_later_lots.py` measures it over three seeds.
+# `predict`). After it, `eval` and `predict` divide each class's probability by its training share
+# to the power 0.2 (the class balance, a logit adjustment), so that a doubtful map is not sent to
+# the common class. `benchmarks/bench_later_lots.py` measures both over three seeds per recipe.
 #
 # ## References
 #

@@ -3,9 +3,10 @@
     deepfab wafer train   --data FILE... [--val FILE | --holdout-lots F] [--no-density] [--amp bf16]
                           --out DIR [--resume|--force]
     deepfab wafer eval    --model DIR|default --data FILE [--json] [--out-png PNG] [--dedup] [--no-tta]
-                          [--by-grid [N]] [--no-product-prior]
+                          [--by-grid [N]] [--no-product-prior] [--balance TAU]
     deepfab wafer predict --model DIR|default --data FILE --out preds.csv [--no-tta] [--no-product-prior]
-    deepfab wafer explain --model DIR|default --data FILE --index N --out PNG
+                          [--balance TAU]
+    deepfab wafer explain --model DIR|default --data FILE --index N --out PNG [--balance TAU]
                           (each of the three also takes [--force] [--threads N] [--device D])
     deepfab wafer calibrate --model DIR [--folds K] [--force]
     deepfab wafer compress --model DIR|default --out DIR [--method int8|slim|slim+int8] [--keep F]
@@ -31,7 +32,8 @@ the model's training maps (``deepfab.wafer.prior``; at least 20 maps of the grid
 class counts come from config.json; ``--no-product-prior``: off); ``--by-grid`` then also shows
 each grid's estimated ``none`` share. ``eval``, ``predict`` and ``explain`` call a map without a
 failing die ``none`` (``fail_free``: no training map is fail-free, so the network alone may call it
-a defect).
+a defect), and, last, divide each class's probability by its training share to the power 0.2 (the
+class balance, ``--balance TAU``; 0: off), so that rare defects are called more readily.
 ``predict`` and ``eval`` draw a progress bar in maps/s on stderr when it is a terminal. Files are
 written only where a flag names them, into a folder that exists (never created), and an existing
 file is replaced only with ``--force``; figures are .png, .pdf, .svg or .jpg. Bad input exits with
@@ -54,6 +56,7 @@ import numpy as np
 from ..errors import UsageError
 from ..io import check_new_figure, check_new_file
 from .options import CompressOptions, TrainOptions, TuneOptions
+from .prior import BALANCE
 
 CHUNK = 512   # maps per progress-bar step: a few seconds of 8-view prediction on two CPU cores
 
@@ -174,28 +177,50 @@ def _predict(wm, ws, tta: bool | None, nov=None) -> tuple[np.ndarray, np.ndarray
     return np.concatenate(probs), s, (time.perf_counter() - t0) / len(ws), views
 
 
-def _priors(wm, ws, probs: np.ndarray, on: bool) -> tuple[np.ndarray, list[dict] | None, int, list[str]]:
+def _priors(wm, ws, probs: np.ndarray, on: bool, tau: float) -> tuple[np.ndarray, list[dict] | None, int, list[str]]:
     """(``probs`` with every map without a failing die called ``none`` (``fail_free``), then each die grid's
     ``none`` prior lowered where its maps look more defective than the model's training maps (the product
-    prior), one row per grid, the number of fail-free maps, the lines to print: ``deepfab.wafer.prior``).
-    The product prior is skipped when ``on`` is False or the folder's config.json has no ``class_counts``
-    (a note on stderr); both are skipped for a model without a ``none`` class."""
-    from .prior import fail_free, product_prior, summary, trained_none_share
+    prior), then each class divided by its training share to the power ``tau`` (the class balance); one
+    row per grid, the number of fail-free maps, the lines to print: ``deepfab.wafer.prior``). The product
+    prior is skipped when ``on`` is False, the class balance when ``tau`` is 0, both when the folder's
+    config.json has no ``class_counts`` (a note on stderr); all but the balance for a model without a
+    ``none`` class."""
+    from .prior import balance, fail_free, product_prior, summary, trained_none_share, trained_shares
     from .report import NONE
 
+    lines, rows, n_clean = [], None, 0
+    shares = trained_shares(wm.config)
     if NONE not in wm.label_names:
-        return probs, None, 0, [f"product prior: off (the model has no {NONE} class)"]
-    probs, clean = fail_free(probs, ws.maps, wm.label_names.index(NONE))
-    lines = [f"{int(clean.sum())} maps without a failing die: called {NONE}"] if clean.any() else []
-    if not on:
-        return probs, None, int(clean.sum()), lines + ["product prior: off (--no-product-prior)"]
-    pi0 = trained_none_share(wm.config)
-    if pi0 is None:
-        print(f"note: {wm.path}/config.json has no class_counts with a none class, so the product prior is off "
-              f"(a model trained with `deepfab wafer train` of this version has them)", file=sys.stderr)
-        return probs, None, int(clean.sum()), lines + ["product prior: off (no class_counts)"]
-    probs, rows = product_prior(probs, ws.maps, wm.label_names.index(NONE), pi0)
-    return probs, rows, int(clean.sum()), lines + [summary(rows)]
+        lines.append(f"product prior: off (the model has no {NONE} class)")
+    else:
+        probs, clean = fail_free(probs, ws.maps, wm.label_names.index(NONE))
+        n_clean = int(clean.sum())
+        lines += [f"{n_clean} maps without a failing die: called {NONE}"] if n_clean else []
+        pi0 = trained_none_share(wm.config)
+        if not on:
+            lines.append("product prior: off (--no-product-prior)")
+        elif pi0 is None:
+            lines.append("product prior: off (no class_counts with a none class)")
+        else:
+            probs, rows = product_prior(probs, ws.maps, wm.label_names.index(NONE), pi0)
+            lines.append(summary(rows))
+    if tau == 0:
+        lines.append("class balance: off (--balance 0)")
+    elif shares is None:
+        lines.append("class balance: off (no class_counts)")
+    else:
+        probs = balance(probs, [shares.get(n, 0.0) for n in wm.label_names], tau)
+        lines.append(f"class balance: each class divided by its training share to the power {tau:g}")
+    if shares is None and (on or tau):
+        print(f"note: {wm.path}/config.json has no class_counts, so the product prior and the class balance are "
+              f"off (a model trained with `deepfab wafer train` of this version has them)", file=sys.stderr)
+    return probs, rows, n_clean, lines
+
+
+def _tau(args) -> float:
+    if not 0 <= args.balance <= 1:
+        raise UsageError(f"--balance must be in [0, 1] (0: off); got {args.balance}")
+    return float(args.balance)
 
 
 def _per_class(m: dict, names: list[str]) -> tuple[dict, dict]:
@@ -216,6 +241,7 @@ def _cmd_eval(args) -> int:
     from .plots import confusion_figure
 
     png = check_new_figure(args.out_png, args.force) if args.out_png else None
+    tau = _tau(args)
     if args.by_grid is not None and args.by_grid < 1:
         raise UsageError(f"--by-grid N needs N >= 1 (the grids with most maps shown on their own); got {args.by_grid}")
     wm, ws, labels, path = _open(args, need_labels=True)
@@ -227,7 +253,7 @@ def _cmd_eval(args) -> int:
         ws, labels, dropped = dedup_against_training(wm, ws, labels)
     nov = _novelty(wm)
     probs, s, per_map, views = _predict(wm, ws, args.tta, nov)
-    probs, prior_rows, n_clean, prior_lines = _priors(wm, ws, probs, args.product_prior)
+    probs, prior_rows, n_clean, prior_lines = _priors(wm, ws, probs, args.product_prior, tau)
     m = classification_metrics(labels, probs.argmax(1), wm.label_names)
     share = None if s is None else float((s > nov.threshold).mean())
     recall, precision = _per_class(m, wm.label_names)
@@ -244,6 +270,7 @@ def _cmd_eval(args) -> int:
     if args.json:
         print(json.dumps({"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "per_class_recall": recall,
                           "ood_flagged_share": share, "product_prior": prior_rows, "fail_free_maps": n_clean,
+                          "balance": tau,
                           **({} if grid_rows is None else {"by_grid": grid_rows})}))
         return 0
     print(f"{path.name}: {len(ws)} maps" + (f" ({dropped} dropped as copies of training maps)" if args.dedup else "")
@@ -290,10 +317,11 @@ def _print_grids(rows: list[dict], prior_rows: list[dict] | None) -> None:
 
 def _cmd_predict(args) -> int:
     out = check_new_file(args.out, args.force)
+    tau = _tau(args)
     wm, ws, labels, _ = _open(args)
     nov = _novelty(wm)
     probs, s, per_map, views = _predict(wm, ws, args.tta, nov)           # (N, C), (N,) or None
-    probs, _, _, prior_lines = _priors(wm, ws, probs, args.product_prior)
+    probs, _, _, prior_lines = _priors(wm, ws, probs, args.product_prior, tau)
     pred = probs.argmax(1)
     names = wm.label_names
     with open(out, "w", newline="") as f:
@@ -320,6 +348,7 @@ def _cmd_explain(args) -> int:
     from .plots import explain_figure
 
     out = check_new_figure(args.out, args.force)
+    tau = _tau(args)
     wm, ws, labels, _ = _open(args)
     if not 0 <= args.index < len(ws):
         raise UsageError(f"--index must be in 0..{len(ws) - 1} for {args.data} ({len(ws)} maps); got {args.index}")
@@ -335,7 +364,7 @@ def _cmd_explain(args) -> int:
         why = ", ".join(f"{n} {v[0]:+.2f}" for n, v in zip(nov.part_names, parts))
         verdict, sign = ("FLAGGED as novel", ">") if u > nov.threshold else ("not flagged", "<=")
         novelty = f"novelty {u:.2f} {sign} threshold {nov.threshold:.2f}: {verdict} ({why})"
-    p, _, n_clean, _ = _priors(wm, ws.subset(np.array([args.index])), probs[None], on=False)   # one map: fail_free
+    p, _, n_clean, _ = _priors(wm, ws.subset(np.array([args.index])), probs[None], False, tau)   # one map
     probs, no_fail = p[0], ", no failing die" if n_clean else ""
     k = int(probs.argmax())
     x = wm.encode([m]).to(wm.device)                                     # (1, C, S, S)
@@ -379,9 +408,9 @@ def add_parser(subparsers) -> None:
 
     e = sub.add_parser("eval", help="accuracy, macro-F1, per-class recall (and a confusion matrix)")
     e.add_argument("--json", action="store_true", help="print only {accuracy, macro_f1, per_class_recall, "
-                   "ood_flagged_share, product_prior, fail_free_maps} as JSON (null: a class absent from the data, no "
-                   "novelty score, or the product prior off; product_prior: one row per die grid; fail_free_maps: "
-                   "maps without a failing die, called none)")
+                   "ood_flagged_share, product_prior, fail_free_maps, balance} as JSON (null: a class absent from the "
+                   "data, no novelty score, or the product prior off; product_prior: one row per die grid; "
+                   "fail_free_maps: maps without a failing die, called none; balance: the class balance exponent)")
     e.add_argument("--out-png", metavar="PNG", help="also write the confusion matrix to this figure")
     e.add_argument("--dedup", action="store_true", help="drop maps identical to one of the model's training maps")
     e.add_argument("--by-grid", nargs="?", type=int, const=12, default=None, metavar="N",
@@ -434,6 +463,11 @@ def add_parser(subparsers) -> None:
         q.add_argument("--force", action="store_true", help="replace the output file if it exists")
         q.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: one per core; on a machine "
                        "busy with other jobs, fewer run faster: each thread waits for the slowest at every layer)")
+    for q in (e, r, x):
+        q.add_argument("--balance", type=float, default=BALANCE, metavar="TAU",
+                       help=f"divide each class's probability by its share of the training maps to the power TAU "
+                       f"(0 to 1; default {BALANCE}: rare defects called more readily; deepfab.wafer.prior), after "
+                       "the product prior; 0: the network's probabilities as trained")
     for q in (e, r):
         q.add_argument("--tta", action=argparse.BooleanOptionalAction,
                        help="average the probabilities over the 8 symmetries of the square (default: as the "

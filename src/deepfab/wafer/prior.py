@@ -43,8 +43,22 @@ their fails turned to pass, a network trained on them as they are called 48 ``Lo
 
 ``deepfab wafer eval``, ``predict`` and ``explain`` apply it always, before the product prior.
 
-References: M. Saerens, P. Latinne, C. Decaestecker, "Adjusting the Outputs of a Classifier to New a
-Priori Probabilities: A Simple Procedure", Neural Computation 14(1), 2002; A. Alexandari, A. Kundaje,
+The last step weighs the classes, not the products. A network trained with plain cross-entropy on
+a mix that is 60 % ``none`` and 0.2 % Near-full learns posteriors for that mix, and the argmax that
+is best for accuracy under it calls a doubtful map ``none``; macro-F1 and per-class recall, what a
+fab reads, want rare defects called more readily. Dividing each class's probability by its
+training share to the power tau (logit adjustment: tau 1 is the balanced-error rule, tau 0 the
+model as trained) moves the decision between the two:
+
+    probs3 = balance(probs2, [shares[n] for n in names], tau=BALANCE)    # shares = trained_shares(config)
+
+tau = 0.2 (``BALANCE``) was chosen on the latest 20 % of lots of the shipped data
+(``benchmarks/bench_later_lots.py``, six runs), after the product prior. ``eval``, ``predict`` and
+``explain`` apply it last (``--balance T``; 0: off).
+
+References: A. K. Menon et al., "Long-tail learning via logit adjustment", ICLR 2021; M. Saerens,
+P. Latinne, C. Decaestecker, "Adjusting the Outputs of a Classifier to New a Priori Probabilities:
+A Simple Procedure", Neural Computation 14(1), 2002; A. Alexandari, A. Kundaje,
 A. Shrikumar, "Maximum Likelihood with Bias-Corrected Calibration is Hard-To-Beat at Label Shift
 Adaptation", ICML 2020; Z. Lipton, Y.-X. Wang, A. Smola, "Detecting and Correcting for Label Shift
 with Black Box Predictors", ICML 2018.
@@ -58,6 +72,7 @@ from .report import NONE, grid_names
 
 PSEUDO = 5        # maps at the training share added to each grid's estimate
 MIN_MAPS = 20     # grids with fewer maps keep the model's probabilities
+BALANCE = 0.2     # the class balance exponent tau, chosen on the 20 % later-lot check (the module docstring)
 
 
 def none_share(q: np.ndarray, pi0: float, pseudo: float = PSEUDO, iters: int = 200, tol: float = 1e-10) -> float:
@@ -125,19 +140,46 @@ def fail_free(probs, maps, none_index: int) -> tuple[np.ndarray, np.ndarray]:
     return out, clean
 
 
-def trained_none_share(config: dict) -> float | None:
-    """The ``none`` share the model was trained at: its training maps per class (``class_counts`` in its
-    config.json), each times its class weight in the loss when it had one (``train_config.class_weights``,
-    or ``class_weights`` in a compressed folder, which learnt its parent's posteriors: a weighted loss
-    trains the posteriors of a reweighted mix). None for a folder without class counts or without a
-    ``none`` class."""
+def trained_shares(config: dict) -> dict[str, float] | None:
+    """Each class's share of the training mix the model learnt: its training maps per class
+    (``class_counts`` in its config.json), each times its class weight in the loss when it had one
+    (``train_config.class_weights``, or ``class_weights`` in a compressed folder, which learnt its
+    parent's posteriors: a weighted loss trains the posteriors of a reweighted mix). None for a folder
+    without class counts."""
     counts = config.get("class_counts")
-    if not counts or NONE not in counts:
+    if not counts:
         return None
     weights = config.get("class_weights") or (config.get("train_config") or {}).get("class_weights")
     mass = {c: n * (weights[i] if weights else 1.0) for i, (c, n) in enumerate(counts.items())}
     total = sum(mass.values())
-    return mass[NONE] / total if total and 0 < mass[NONE] < total else None
+    return {c: v / total for c, v in mass.items()} if total > 0 else None
+
+
+def trained_none_share(config: dict) -> float | None:
+    """The ``none`` share of ``trained_shares``; None for a folder without class counts or without a
+    ``none`` class, or when the training maps were all or none of them ``none``."""
+    shares = trained_shares(config)
+    if not shares or NONE not in shares:
+        return None
+    return shares[NONE] if 0 < shares[NONE] < 1 else None
+
+
+def balance(probs, shares, tau: float = BALANCE) -> np.ndarray:
+    """``probs`` (N, C) divided by each class's training share to the power ``tau`` (``shares``: (C,), in
+    the columns' order), rows renormalised: the logit adjustment of the module docstring. ``tau`` 0
+    leaves them as they are, 1 divides the training mix out entirely. A class without training maps
+    (share 0) is not divided: the network never learnt it, so nothing is there to rebalance."""
+    probs = np.asarray(probs, dtype=np.float64)
+    shares = np.asarray(shares, dtype=np.float64)
+    if probs.ndim != 2 or shares.shape != (probs.shape[1],):
+        raise DataError(f"balance needs probabilities (N, C) and C class shares; got {probs.shape} and "
+                        f"{shares.shape}")
+    if isinstance(tau, bool) or not isinstance(tau, (int, float, np.floating)) or not 0 <= tau <= 1:
+        raise UsageError(f"the class balance exponent must be a number in [0, 1]; got {tau!r}")
+    if not (np.isfinite(shares).all() and (shares >= 0).all() and shares.sum() > 0):
+        raise DataError(f"balance needs training shares >= 0, not all 0; got {shares.tolist()}")
+    out = probs / np.where(shares > 0, shares, 1.0) ** float(tau)
+    return out / out.sum(1, keepdims=True)
 
 
 def summary(rows: list[dict]) -> str:
