@@ -40,7 +40,7 @@ from deepfab.data import lot_ordered_split, map_digest
 from deepfab.train.metrics import classification_metrics
 from deepfab.wafer import load_model, open_data
 from deepfab.wafer.model_io import drop_training_copies
-from deepfab.wafer.prior import BALANCE, balance, fail_free, product_prior, trained_none_share, trained_shares
+from deepfab.wafer.prior import BALANCE, as_deployed, trained_none_share
 from deepfab.wafer.report import grid_names
 from deepfab.wafer.training import combine
 
@@ -56,27 +56,20 @@ def later_lots(wm):
     return late.subset(np.array([i for i, m in enumerate(late.maps) if map_digest(m) not in seen], dtype=np.int64))
 
 
-def shares_of(wm) -> np.ndarray | None:
-    """The model's training share of each class, in its label order (None without ``class_counts``)."""
-    mix = trained_shares(wm.config)
-    return None if mix is None else np.array([mix.get(c, 0.0) for c in wm.label_names])
-
-
 def score(wm, ws, name: str) -> dict:
     """Scores with the eight-view averaging (``tta``), without (``plain``), with the averaging and the
     product prior (``tta+prior``), and then the class balance (``tta+prior+balance``: what ``deepfab wafer
     eval`` does by default); the last two absent for a folder without ``class_counts``."""
     out = {"n": len(ws)}
-    pi0 = trained_none_share(wm.config)
     runs = {}                                                  # key -> (probabilities, seconds)
     for key, tta in (("tta", True), ("plain", False)):
         t0 = time.perf_counter()
         runs[key] = wm.predict_proba(ws.maps, tta=tta), time.perf_counter() - t0
-    if pi0 is not None:                                        # the eight-view probabilities, reweighted
-        t0 = time.perf_counter()
-        runs["tta+prior"] = (product_prior(runs["tta"][0], ws.maps, wm.label_names.index("none"), pi0)[0],
-                             time.perf_counter() - t0)
-        runs["tta+prior+balance"] = balance(runs["tta+prior"][0], shares_of(wm), BALANCE), runs["tta+prior"][1]
+    if trained_none_share(wm.config) is not None:              # the eight-view probabilities, reweighted
+        for key, tau in (("tta+prior", 0.0), ("tta+prior+balance", BALANCE)):
+            t0 = time.perf_counter()
+            runs[key] = as_deployed(runs["tta"][0], ws.maps, wm.label_names, wm.config, tau=tau)[0], \
+                time.perf_counter() - t0
     for key, (probs, seconds) in runs.items():
         m = classification_metrics(ws.labels, probs.argmax(1), wm.label_names)
         out[key] = {k: m[k] for k in ("accuracy", "macro_f1", "per_class_recall")}
@@ -86,15 +79,6 @@ def score(wm, ws, name: str) -> dict:
         rec = out[key]["per_class_recall"]
         print(f"{'':<12} recall ({key}): " + ", ".join(f"{k} {v:.3f}" for k, v in rec.items()))
     return out
-
-
-def tool(wm, probs: np.ndarray, maps) -> np.ndarray:
-    """``probs`` as ``deepfab wafer eval`` and ``predict`` turn them into calls by default."""
-    none, pi0, shares = wm.label_names.index("none"), trained_none_share(wm.config), shares_of(wm)
-    probs = fail_free(probs, maps, none)[0]
-    if pi0 is not None:
-        probs = product_prior(probs, maps, none, pi0)[0]
-    return probs if shares is None else balance(probs, shares, BALANCE)
 
 
 def near_clean(wm, test, n: int, seed: int = 0) -> dict:
@@ -116,7 +100,7 @@ def near_clean(wm, test, n: int, seed: int = 0) -> dict:
         calls = np.bincount(probs.argmax(1), minlength=len(wm.label_names))
         if k == 0:
             clean_calls = probs.argmax(1)                              # the fail-free maps' calls, for the grids
-        kept = int((tool(wm, probs, maps).argmax(1) != none).sum())
+        kept = int((as_deployed(probs, maps, wm.label_names, wm.config)[0].argmax(1) != none).sum())
         row = {"maps": len(maps), "network_defect_calls": int(len(maps) - calls[none]), "tool_defect_calls": kept,
                "calls": {c: int(v) for c, v in zip(wm.label_names, calls) if v and c != "none"}}
         out[str(k)] = row                                          # string keys, as the JSON file holds them

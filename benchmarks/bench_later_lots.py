@@ -65,7 +65,7 @@ from deepfab.train.metrics import classification_metrics
 from deepfab.wafer import load_model, open_data
 from deepfab.wafer.model_io import drop_training_copies
 from deepfab.wafer.options import TrainOptions
-from deepfab.wafer.prior import BALANCE, balance, product_prior, trained_shares
+from deepfab.wafer.prior import BALANCE, as_deployed, balance, class_shares
 from deepfab.wafer.report import by_grid
 from deepfab.wafer.training import class_counts, combine, train_wafer, training_sets
 
@@ -124,11 +124,11 @@ def eval_sets(args) -> dict:
     return {"later": late, "later@grids": copy(grids), "later@grids+fade": copy(faded), "test": test}
 
 
-def trained_mix(out: Path, opts: TrainOptions) -> dict[str, float]:
-    """Each class's share of the run's training maps: its config.json's class_counts, or counted again for
-    a run saved before config.json held them."""
+def trained_config(out: Path, opts: TrainOptions) -> dict:
+    """The run's config.json, with its training maps per class counted again for a run saved before
+    config.json held them (``class_counts``: what the product prior and the class balance read)."""
     config = json.loads((out / "config.json").read_text())
-    return trained_shares(config) or trained_shares({"class_counts": class_counts(training_sets(opts)[0])})
+    return config if config.get("class_counts") else {**config, "class_counts": class_counts(training_sets(opts)[0])}
 
 
 def last_epoch(out: Path):
@@ -146,7 +146,7 @@ def f1_present(labels: np.ndarray, pred: np.ndarray, names: list[str]) -> tuple[
     return m, float(np.mean([m["per_class_f1"][c] for c, p in zip(names, present) if p]))
 
 
-def score(out: Path, sets: dict, tta: bool, mix: dict) -> dict:
+def score(out: Path, sets: dict, tta: bool, config: dict) -> dict:
     """Metrics of the run in ``out`` with its last epoch's weights, on every set (``later`` always with
     the eight-view averaging, the others with it when ``tta``); the sets of real maps also with the
     product prior (``<set>+prior``) and then the class balance (``<set>+prior+balance``: what ``deepfab
@@ -154,13 +154,13 @@ def score(out: Path, sets: dict, tta: bool, mix: dict) -> dict:
     ``SWEEP`` (``<set>+prior``'s ``balance_sweep``)."""
     wm = last_epoch(out)
     names = wm.label_names
-    shares = np.array([mix[c] for c in names])
+    shares = class_shares(config, names)
     res = {}
     for name, ws in sets.items():
         probs = wm.predict_proba(ws.maps, tta=tta or name == "later")
         runs = [(name, probs)]
         if name in REAL:
-            prior = product_prior(probs, ws.maps, names.index("none"), mix["none"])[0]
+            prior = as_deployed(probs, ws.maps, names, config, tau=0.0)[0]
             runs += [(f"{name}+prior", prior), (f"{name}+prior+balance", balance(prior, shares, BALANCE))]
         for key, scored in runs:
             pred = scored.argmax(1)
@@ -215,10 +215,10 @@ def main() -> None:
             rkey = f"{key}/e{args.epochs}{cap}"
             if rkey not in results or any(f"{n}+prior+balance" not in results[rkey] for n in sets if n in REAL):
                 metrics = json.loads((out / "metrics.json").read_text())
-                mix = trained_mix(out, options(recipe, seed, args, out))
+                config = trained_config(out, options(recipe, seed, args, out))
                 near = (results.get(rkey) or {}).get("near_clean")       # kept: it does not change with the sets
                 results[rkey] = {"train_seconds": metrics["train_seconds"], "cpu_seconds": metrics["cpu_seconds"],
-                                 **score(out, sets, args.tta, mix), **({"near_clean": near} if near else {})}
+                                 **score(out, sets, args.tta, config), **({"near_clean": near} if near else {})}
                 rfile.write_text(json.dumps(results, indent=2))
             if "near_clean" not in results[rkey] and "test" in sets:   # cleaned test none wafers, + k fail dies
                 results[rkey]["near_clean"] = near_clean(last_epoch(out), sets["test"], NEAR_CLEAN)

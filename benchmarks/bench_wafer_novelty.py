@@ -137,11 +137,12 @@ def candidates(wm, bank: int):
             "the same, texture bank with a class floor of 1,000 (shipped)": novelty_score(wm)}
 
 
-def choose(wm, sets: dict) -> dict:
-    """Fit every candidate on the model's training maps and score the choice sets."""
+def choose(wm, nov, sets: dict) -> dict:
+    """Fit every candidate on the model's training maps and score the choice sets (``nov``: the shipped
+    score, whose texture bank size the same-size random bank takes)."""
     t0 = time.perf_counter()
     train = combine([open_data(d["spec"])[0] for d in wm.config["data"]])
-    cands = candidates(wm, len(load_novelty(wm).score.components[0].bank_))
+    cands = candidates(wm, len(nov.score.components[0].bank_))
     layers = tuple(stage_names(wm.net))
     out = model_outputs(wm, train.maps, layers, 8)
     readers = {c.descriptor: c for v in cands.values() for c in getattr(v, "components", [v])
@@ -225,7 +226,7 @@ def main() -> None:
     res["choice"] = table("CHOICE sets (used to pick the score): AUROC against half A", ch, {"A": "A"}, choice)
     if args.choose:
         sets = {"A": a.maps, **choice}
-        cand = choose(wm, sets)
+        cand = choose(wm, nov, sets)
         res["candidates"] = table("CANDIDATES on the choice sets, against half A", cand, {"A": "A"}, choice)
         key = {n: np.mean([x["auroc"] for x in v["A"].values()]) for n, v in res["candidates"].items()}
         best = shipped = next(n for n in cand if n.endswith("(shipped)"))

@@ -10,7 +10,9 @@ from scipy.optimize import minimize_scalar
 
 from deepfab.errors import DataError, UsageError
 from deepfab.wafer.prior import (
+    as_deployed,
     balance,
+    class_shares,
     fail_free,
     none_share,
     product_prior,
@@ -150,3 +152,23 @@ def test_trained_shares_follow_the_loss():
     weighted = {"class_counts": {"Loc": 30, "none": 70}, "train_config": {"class_weights": [2.0, 0.5]}}
     assert trained_shares(weighted) == pytest.approx({"Loc": 60 / 95, "none": 35 / 95})
     assert trained_shares({}) is None and trained_shares({"class_counts": {"Loc": 0}}) is None
+
+
+def test_as_deployed_is_fail_free_then_the_product_prior_then_the_balance():
+    rng = np.random.default_rng(3)
+    maps = _maps([(6, 6)] * 30)
+    for m in maps[1:]:
+        m[2, 3] = 2                                                       # every map but the first has a fail
+    P = _probs(rng.uniform(0.2, 0.6, 30), rng)
+    names, config = ["Loc", "Center", "none"], {"class_counts": {"Loc": 10, "Center": 30, "none": 60}}
+    pi = class_shares(config, names)
+    np.testing.assert_allclose(pi, [0.1, 0.3, 0.6])
+    got, rows, clean, lines = as_deployed(P, maps, names, config)
+    step = product_prior(fail_free(P, maps, NONE)[0], maps, NONE, 0.6)[0]
+    np.testing.assert_allclose(got, balance(step, pi), rtol=1e-12)
+    assert clean.tolist() == [True] + [False] * 29 and rows[0]["lowered"] and len(lines) == 3
+    off = as_deployed(P, maps, names, config, product=False, tau=0.0)[0]
+    np.testing.assert_allclose(off, fail_free(P, maps, NONE)[0])
+    no_none = as_deployed(P[:, :2] / P[:, :2].sum(1, keepdims=True), maps, names[:2], config)
+    assert no_none[1] is None and not no_none[2].any() and "no none class" in no_none[3][0]
+    assert class_shares({}, names) is None and "off (no class_counts)" in as_deployed(P, maps, names, {})[3][-1]

@@ -178,43 +178,16 @@ def _predict(wm, ws, tta: bool | None, nov=None) -> tuple[np.ndarray, np.ndarray
 
 
 def _priors(wm, ws, probs: np.ndarray, on: bool, tau: float) -> tuple[np.ndarray, list[dict] | None, int, list[str]]:
-    """(``probs`` with every map without a failing die called ``none`` (``fail_free``), then each die grid's
-    ``none`` prior lowered where its maps look more defective than the model's training maps (the product
-    prior), then each class divided by its training share to the power ``tau`` (the class balance); one
-    row per grid, the number of fail-free maps, the lines to print: ``deepfab.wafer.prior``). The product
-    prior is skipped when ``on`` is False, the class balance when ``tau`` is 0, both when the folder's
-    config.json has no ``class_counts`` (a note on stderr); all but the balance for a model without a
-    ``none`` class."""
-    from .prior import balance, fail_free, product_prior, summary, trained_none_share, trained_shares
-    from .report import NONE
+    """``deepfab.wafer.prior.as_deployed`` (``fail_free``, the product prior unless ``on`` is False, the class
+    balance with exponent ``tau``): (probabilities, one row per die grid, the number of fail-free maps, the
+    lines to print), with a note on stderr when the folder's config.json has no ``class_counts``."""
+    from .prior import as_deployed, trained_shares
 
-    lines, rows, n_clean = [], None, 0
-    shares = trained_shares(wm.config)
-    if NONE not in wm.label_names:
-        lines.append(f"product prior: off (the model has no {NONE} class)")
-    else:
-        probs, clean = fail_free(probs, ws.maps, wm.label_names.index(NONE))
-        n_clean = int(clean.sum())
-        lines += [f"{n_clean} maps without a failing die: called {NONE}"] if n_clean else []
-        pi0 = trained_none_share(wm.config)
-        if not on:
-            lines.append("product prior: off (--no-product-prior)")
-        elif pi0 is None:
-            lines.append("product prior: off (no class_counts with a none class)")
-        else:
-            probs, rows = product_prior(probs, ws.maps, wm.label_names.index(NONE), pi0)
-            lines.append(summary(rows))
-    if tau == 0:
-        lines.append("class balance: off (--balance 0)")
-    elif shares is None:
-        lines.append("class balance: off (no class_counts)")
-    else:
-        probs = balance(probs, [shares.get(n, 0.0) for n in wm.label_names], tau)
-        lines.append(f"class balance: each class divided by its training share to the power {tau:g}")
-    if shares is None and (on or tau):
+    probs, rows, clean, lines = as_deployed(probs, ws.maps, wm.label_names, wm.config, on, tau)
+    if trained_shares(wm.config) is None and (on or tau):
         print(f"note: {wm.path}/config.json has no class_counts, so the product prior and the class balance are "
               f"off (a model trained with `deepfab wafer train` of this version has them)", file=sys.stderr)
-    return probs, rows, n_clean, lines
+    return probs, rows, int(clean.sum()), lines
 
 
 def _tau(args) -> float:

@@ -50,11 +50,12 @@ fab reads, want rare defects called more readily. Dividing each class's probabil
 training share to the power tau (logit adjustment: tau 1 is the balanced-error rule, tau 0 the
 model as trained) moves the decision between the two:
 
-    probs3 = balance(probs2, [shares[n] for n in names], tau=BALANCE)    # shares = trained_shares(config)
+    probs3 = balance(probs2, class_shares(config, names), tau=BALANCE)
+    probs3, rows, clean, lines = as_deployed(probs, maps, names, config)   # the three steps, as deployed
 
 tau = 0.2 (``BALANCE``) was chosen on the latest 20 % of lots of the shipped data
 (``benchmarks/bench_later_lots.py``, six runs), after the product prior. ``eval``, ``predict`` and
-``explain`` apply it last (``--balance T``; 0: off).
+``explain`` apply it last (``--balance T``; 0: off), through ``as_deployed``.
 
 References: A. K. Menon et al., "Long-tail learning via logit adjustment", ICLR 2021; M. Saerens,
 P. Latinne, C. Decaestecker, "Adjusting the Outputs of a Classifier to New a Priori Probabilities:
@@ -180,6 +181,46 @@ def balance(probs, shares, tau: float = BALANCE) -> np.ndarray:
         raise DataError(f"balance needs training shares >= 0, not all 0; got {shares.tolist()}")
     out = probs / np.where(shares > 0, shares, 1.0) ** float(tau)
     return out / out.sum(1, keepdims=True)
+
+
+def class_shares(config: dict, names) -> np.ndarray | None:
+    """``trained_shares`` as an array in the order of ``names`` (0 for a class the counts lack); None for
+    a folder without class counts."""
+    shares = trained_shares(config)
+    return None if shares is None else np.array([shares.get(n, 0.0) for n in names])
+
+
+def as_deployed(probs, maps, names, config: dict, product: bool = True,
+                tau: float = BALANCE) -> tuple[np.ndarray, list[dict] | None, np.ndarray, list[str]]:
+    """What ``deepfab wafer eval``, ``predict`` and ``explain`` make of the network's probabilities (N, C)
+    for ``maps`` of a model with classes ``names`` and ``config`` (its config.json): every map without a
+    failing die called ``none`` (``fail_free``), then the product prior (when ``product``), then the
+    class balance (``tau`` > 0). A step is skipped where the model lacks what it needs: a ``none`` class
+    (the first two) or ``class_counts`` (the last two). Returns (probabilities, the product prior's rows
+    or None, the fail-free maps (N,) bool, one line per step saying what it did)."""
+    lines, rows, clean = [], None, np.zeros(len(maps), dtype=bool)
+    if NONE not in names:
+        lines.append(f"product prior: off (the model has no {NONE} class)")
+    else:
+        probs, clean = fail_free(probs, maps, names.index(NONE))
+        lines += [f"{int(clean.sum())} maps without a failing die: called {NONE}"] if clean.any() else []
+        pi0 = trained_none_share(config)
+        if not product:
+            lines.append("product prior: off (--no-product-prior)")
+        elif pi0 is None:
+            lines.append("product prior: off (no class_counts with a none class)")
+        else:
+            probs, rows = product_prior(probs, maps, names.index(NONE), pi0)
+            lines.append(summary(rows))
+    shares = class_shares(config, names)
+    if tau == 0:
+        lines.append("class balance: off (--balance 0)")
+    elif shares is None:
+        lines.append("class balance: off (no class_counts)")
+    else:
+        probs = balance(probs, shares, tau)
+        lines.append(f"class balance: each class divided by its training share to the power {tau:g}")
+    return probs, rows, clean, lines
 
 
 def summary(rows: list[dict]) -> str:
