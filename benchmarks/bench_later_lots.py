@@ -15,7 +15,9 @@ lots), on
    does not hold;
 3. ``later@grids+fade``: those, with 30 % of each map's fail dies turned pass (fainter defects);
 4. ``test``: the WM-811K test split, de-duplicated against the training files;
-5. near-clean wafers (``bench_default_model.near_clean``): 1,000 of those test ``none`` wafers with
+5. ``test@faint``: those test maps with 30 % of each map's fail dies turned pass (``FAINT``, seeded by
+   ``--eval-seed``): the same defects, fainter, as defects on a product of higher yield can look;
+6. near-clean wafers (``bench_default_model.near_clean``): 1,000 of those test ``none`` wafers with
    their fails turned to pass, then 0 to 10 dies failed at random; how many the network calls a defect.
 
 With ``--grid-transfer`` the recipes train only on the maps of small die grids (at most 27 x 27
@@ -35,11 +37,12 @@ again), and a run scored before a row existed is scored again.
     MPLBACKEND=Agg OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_later_lots.py --recipes base regrid-fade \\
         --seeds 0 1 --epochs 3 --max-per-class 6000 --threads 1 --out runs/bench_later_lots
 
-The recipes (``RECIPES``): ``base`` (the shipped default's recipe), ``regrid`` (``--regrid 0.5``),
-``regrid-fade`` (``--regrid 0.5 --regrid-fade 0.3``), ``sqrt`` (``--class-weights sqrt``),
+The recipes (``RECIPES``): ``base`` (the shipped default's recipe without ``--clean-none``), ``regrid``
+(``--regrid 0.5``), ``regrid-fade`` (``--regrid 0.5 --regrid-fade 0.3``), ``sqrt`` (``--class-weights sqrt``),
 ``regrid-sqrt``, ``scatter`` (``--scatter 0.5``: patterned defects on noisier wafers) and
-``scatter-fade`` (``--scatter 0.5 --scatter-fade 0.5``: also broken, fainter patterns) and ``clean``
-(``--clean-none 0.3``: ``none`` wafers at a higher yield, down to no fail die). The
+``scatter-fade`` (``--scatter 0.5 --scatter-fade 0.5``: also broken, fainter patterns), ``clean``
+(``--clean-none 0.3``: ``none`` wafers at a higher yield, down to no fail die) and ``clean-faint`` (also
+``--faint 0.3``: patterned defects with up to half of their fail dies turned pass). The
 command above (21,826 training maps: ``none`` and Edge-Ring thinned to 6,000) took 20.5 minutes
 of training CPU for its four runs (one thread, float32, on a CPU without bf16: about 100 s per
 epoch, 7 % more with ``--regrid 0.5``) and 43 minutes of wall time with scoring on a shared 2-core
@@ -71,14 +74,15 @@ from deepfab.wafer.training import class_counts, combine, train_wafer, training_
 
 DATA = ["wm811k:train_1", "wm811k:train_10", "wm811k:train_20", "wm811k:train_29", "wm811k:val"]
 SMALL_GRID, LARGE_GRID = 27 * 27, 33 * 37     # --grid-transfer: train on maps of <= 729 dies, score on >= 1,221
-REAL = ("later", "test", "test@small", "test@large")   # sets of real maps, scored also with the product prior
+REAL = ("later", "test", "test@small", "test@large", "test@faint")   # scored also with the product prior
+FAINT = 0.3                                    # test@faint: this share of every test map's fail dies turned pass
 SWEEP = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)          # class balance exponents scored after the product prior
 NEAR_CLEAN = 1000                              # cleaned test none wafers per run (bench_default_model.near_clean)
 GRID_ROWS = 8                                  # die grids shown one by one for the real later-lot and large-grid maps
 RECIPES = {"base": {}, "regrid": {"regrid": 0.5}, "regrid-fade": {"regrid": 0.5, "regrid_fade": 0.3},
            "sqrt": {"class_weights": "sqrt"}, "regrid-sqrt": {"regrid": 0.5, "class_weights": "sqrt"},
            "scatter": {"scatter": 0.5}, "scatter-fade": {"scatter": 0.5, "scatter_fade": 0.5},
-           "clean": {"clean_none": 0.3}}
+           "clean": {"clean_none": 0.3}, "clean-faint": {"clean_none": 0.3, "faint": 0.3}}
 
 
 def options(recipe: str, seed: int, args, out: Path) -> TrainOptions:
@@ -121,7 +125,11 @@ def eval_sets(args) -> dict:
     test, _ = open_data("wm811k:test")
     test = drop_training_copies(test, {"data": [{"spec": s} for s in DATA]})
     copy = lambda maps: WaferSet(maps, late.labels, late.label_names, late.source_index, late.name)  # noqa: E731
-    return {"later": late, "later@grids": copy(grids), "later@grids+fade": copy(faded), "test": test}
+    rng = np.random.default_rng(args.eval_seed + 2)
+    faint = WaferSet([fade_fails(m, FAINT, rng) for m in test.maps], test.labels, test.label_names,
+                     test.source_index, test.name)
+    return {"later": late, "later@grids": copy(grids), "later@grids+fade": copy(faded), "test": test,
+            "test@faint": faint}
 
 
 def trained_config(out: Path, opts: TrainOptions) -> dict:

@@ -225,6 +225,27 @@ def test_regrid_maps_clean_removes_fails_of_the_labels_asked_for_only():
     assert (draws[is_none, 2].flatten(1).sum(1) < plain[is_none, 2].flatten(1).sum(1) / 10).any()  # near-clean ones
 
 
+def test_regrid_maps_faint_fades_the_labels_asked_for_only_and_at_most_faint_max():
+    """``faint``: maps of ``faint_labels`` lose a share uniform in [0, ``faint_max``] of their fails (wafer
+    area unchanged); other maps are untouched; the same batch draws the same; faint 0 changes nothing."""
+    from deepfab.data import load_wm811k
+
+    ws = load_wm811k("train_1").subset(np.arange(64))
+    keep = [c for c in range(len(ws.label_names)) if ws.label_names[c] != "none"]
+    hit = np.isin(ws.labels, keep)
+    plain = torch.from_numpy(encode_maps(ws.maps, 16, True))
+    batch = list(range(64))
+    data = RegridMaps(ws.maps, ws.labels, size=16, p=0.0, faint=1.0, faint_max=0.5, faint_labels=keep, seed=3)
+    x = torch.stack([xb for xb, _ in data.__getitems__(batch)])
+    assert torch.equal(x[~hit], plain[~hit]) and torch.equal(x[:, 0], plain[:, 0])
+    assert (x[:, 2] <= plain[:, 2] + 1e-6).all() and (x[hit, 2].sum() < 0.9 * plain[hit, 2].sum())
+    kept = x[hit, 2].flatten(1).sum(1) / plain[hit, 2].flatten(1).sum(1)     # share of the fail mass left
+    assert kept.min() > 0.35 and kept.max() <= 1.0 + 1e-6                    # never near-clean, unlike clean=1
+    assert torch.equal(x, torch.stack([xb for xb, _ in data.__getitems__(batch)]))
+    off = RegridMaps(ws.maps, ws.labels, size=16, p=0.0, faint=0.0, faint_labels=keep, seed=3)
+    assert torch.equal(torch.stack([xb for xb, _ in off.__getitems__(batch)]), plain)
+
+
 def test_regrid_maps_dataset_for_fit():
     from deepfab.data import load_wm811k
     from deepfab.models.small import SmallCNN
@@ -258,6 +279,7 @@ def test_regrid_maps_dataset_for_fit():
     (lambda: RegridMaps([blob_map()], [0, 1]), DataError, "one label per map"),
     (lambda: RegridMaps([blob_map()], [0], scatter=-0.1), UsageError, "scatter must be a fraction in [0, 1]"),
     (lambda: RegridMaps([blob_map()], [0], clean=3), UsageError, "clean must be a fraction in [0, 1]; got 3"),
+    (lambda: RegridMaps([blob_map()], [0], faint_max=-1), UsageError, "faint_max must be a fraction in [0, 1]"),
     (lambda: scatter_fails(blob_map(), 2), UsageError, "scatter must be a fraction in [0, 1]; got 2"),
 ])
 def test_bad_input_raises_one_clear_line(call, kind, words):
@@ -272,6 +294,7 @@ def test_bad_input_raises_one_clear_line(call, kind, words):
     (dict(scatter=-0.5), "--scatter must be a fraction in [0, 1]; got -0.5"),
     (dict(scatter_fade=0.2), "--scatter-fade needs --scatter P > 0"),
     (dict(clean_none=1.2), "--clean-none must be a fraction in [0, 1]; got 1.2"),
+    (dict(faint=2), "--faint must be a fraction in [0, 1]; got 2"),
 ])
 def test_bad_regrid_options(kw, words):
     from deepfab.wafer.options import TrainOptions

@@ -85,10 +85,11 @@ def test_wafer_train_with_regrid(tmp_path):
     out = tmp_path / "m"
     assert main(["wafer", "train", "--data", "wm811k:train_1", "--width", "4", "--size", "16", "--epochs", "1",
                  "--max-per-class", "10", "--regrid", "0.5", "--regrid-fade", "0.2", "--scatter", "0.5",
-                 "--clean-none", "0.3", "--no-novelty", "--out", str(out)]) == 0
+                 "--clean-none", "0.3", "--faint", "0.2", "--no-novelty", "--out", str(out)]) == 0
     cfg = json.loads((out / "config.json").read_text())
-    assert "--regrid 0.5 --regrid-fade 0.2 --scatter 0.5 --clean-none 0.3" in cfg["command"]
-    assert cfg["augment"].startswith("RegridMaps(p=0.5, fade=0.2, scatter=0.5, scatter_fade=0.0, clean=0.3)")
+    assert "--regrid 0.5 --regrid-fade 0.2 --scatter 0.5 --faint 0.2 --clean-none 0.3" in cfg["command"]
+    assert cfg["augment"].startswith("RegridMaps(p=0.5, fade=0.2, scatter=0.5, scatter_fade=0.0, clean=0.3, "
+                                     "faint=0.2)")
     assert TrainOptions(**cfg["options"]).command() == cfg["command"]
     assert "--regrid" not in TrainOptions(data=["a.npz"], out="m").command()
 

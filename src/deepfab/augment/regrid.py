@@ -221,9 +221,12 @@ class RegridMaps(torch.utils.data.Dataset):
     ``scatter_labels`` (None: every label) also gets, with probability ``scatter``, a share uniform in
     [0, ``scatter_max``] of its pass dies turned fail (``scatter_fails``: the same pattern on a wafer of
     lower background yield), after a share uniform in [0, ``scatter_fade``] of its fails turned pass
-    (a broken, fainter pattern), before it is encoded. With ``clean`` > 0 each map whose label is in
-    ``clean_labels`` gets, with probability ``clean``, a share uniform in [0, 1] of its fails turned
-    pass (``fade_fails``: the same wafer at a higher yield, down to none failing). The draws are
+    (a broken, fainter pattern), before it is encoded. With ``faint`` > 0 each map whose label is in
+    ``faint_labels`` (None: every label) first gets, with probability ``faint``, a share uniform in
+    [0, ``faint_max``] of its fails turned pass (``fade_fails``: the same defect, fainter). With
+    ``clean`` > 0 each map whose label is in ``clean_labels`` gets, with probability ``clean``, a share
+    uniform in [0, 1] of its fails turned pass (``fade_fails``: the same wafer at a higher yield, down to
+    none failing). The draws are
     seeded by ``seed`` and the batch's indices, so a training run is the same run to run, and a
     resumed run repeats what the uninterrupted one drew.
     ``encoded``: the (N, C, S, S) float32 encoding of ``maps`` when already computed."""
@@ -231,9 +234,9 @@ class RegridMaps(torch.utils.data.Dataset):
     def __init__(self, maps, labels, size: int = 32, density: bool = True, p: float = 0.5, fade: float = 0.0,
                  seed: int = 0, encoded=None, grid_range: tuple[int, int] = GRID_RANGE, exclude=PROBE_GRIDS,
                  scatter: float = 0.0, scatter_max: float = 0.1, scatter_fade: float = 0.0, scatter_labels=None,
-                 clean: float = 0.0, clean_labels=()):
+                 clean: float = 0.0, clean_labels=(), faint: float = 0.0, faint_max: float = 0.5, faint_labels=None):
         for name, v in (("p", p), ("fade", fade), ("scatter", scatter), ("scatter_max", scatter_max),
-                        ("scatter_fade", scatter_fade), ("clean", clean)):
+                        ("scatter_fade", scatter_fade), ("clean", clean), ("faint", faint), ("faint_max", faint_max)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
                 raise UsageError(f"RegridMaps: {name} must be a fraction in [0, 1]; got {v!r}")
         labels = np.asarray(labels)
@@ -245,6 +248,8 @@ class RegridMaps(torch.utils.data.Dataset):
         self.scatter, self.scatter_max, self.scatter_fade = float(scatter), float(scatter_max), float(scatter_fade)
         self.scatter_ok = np.ones(len(maps), bool) if scatter_labels is None else np.isin(labels, list(scatter_labels))
         self.clean, self.clean_ok = float(clean), np.isin(labels, list(clean_labels))
+        self.faint, self.faint_max = float(faint), float(faint_max)
+        self.faint_ok = np.ones(len(maps), bool) if faint_labels is None else np.isin(labels, list(faint_labels))
         x = encode_maps(maps, size, density) if encoded is None else np.asarray(encoded, dtype=np.float32)
         if x.shape[0] != len(maps):
             raise DataError(f"RegridMaps: encoded holds {x.shape[0]} maps, maps {len(maps)}")
@@ -262,6 +267,10 @@ class RegridMaps(torch.utils.data.Dataset):
         rng = np.random.default_rng([self.seed, *idx])
         pick = np.flatnonzero(rng.random(len(idx)) < self.p)
         new = dict(zip(pick.tolist(), self.rerender([idx[k] for k in pick], rng))) if pick.size else {}
+        if self.faint:
+            hit = np.flatnonzero((rng.random(len(idx)) < self.faint) & self.faint_ok[idx])
+            for k in hit.tolist():
+                new[k] = fade_fails(new.get(k, self.maps[idx[k]]), rng.uniform(0.0, self.faint_max), rng)
         if self.scatter:
             hit = np.flatnonzero((rng.random(len(idx)) < self.scatter) & self.scatter_ok[idx])
             for k in hit.tolist():

@@ -89,6 +89,9 @@ class TrainOptions:
                             metavar="P")
     scatter_fade: float = option(0.0, "with --scatter: first turn a share, uniform in [0, F], of those maps' fail dies "
                                  "to pass (a broken, fainter pattern)", metavar="F")
+    faint: float = option(0.0, "faint-defect augmentation: each training map of a patterned defect class (all but "
+                          "none, Random, Near-full) gets, with probability P, a share uniform in [0, 0.5] of its fail "
+                          "dies turned pass before encoding (the same defect, fainter)", metavar="P")
     clean_none: float = option(0.0, "clean-wafer augmentation: each none training map gets, with probability P, a "
                                "share uniform in [0, 1] of its fail dies turned pass before encoding (the same wafer "
                                "at a higher yield; no WM-811K map is without fails; the default model used 0.3)",
@@ -110,7 +113,7 @@ class TrainOptions:
             raise UsageError(f"--max-per-class must be a positive int; got {self.max_per_class}")
         if not 0.0 <= self.holdout_lots < 1.0:
             raise UsageError(f"--holdout-lots must be a fraction in [0, 1); got {self.holdout_lots}")
-        for name in ("regrid", "regrid_fade", "scatter", "scatter_fade", "clean_none"):
+        for name in ("regrid", "regrid_fade", "scatter", "scatter_fade", "faint", "clean_none"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise UsageError(f"{flag(name)} must be a fraction in [0, 1]; got {getattr(self, name)}")
         if self.regrid_fade and not self.regrid:

@@ -191,18 +191,19 @@ def train_wafer(opts: TrainOptions) -> dict:
            "data": files, "val": val_info}                                  # what load_model and --dedup read
     same_run = {**run, "max_per_class": opts.max_per_class}               # the engine checks the hyper-parameters
     train_data, augment = (X, train.labels), "RandomDihedral()"
-    if opts.regrid or opts.scatter or opts.clean_none:   # maps changed per batch, then encoded
+    if opts.regrid or opts.scatter or opts.clean_none or opts.faint:   # maps changed per batch, then encoded
         patterned = [i for i, n in enumerate(names) if n not in UNPATTERNED]
         clean = [names.index(NONE)] if NONE in names else []
         train_data = RegridMaps(train.maps, train.labels, opts.size, opts.density, p=opts.regrid,
                                 fade=opts.regrid_fade, seed=opts.seed, encoded=X, scatter=opts.scatter,
                                 scatter_fade=opts.scatter_fade, scatter_labels=patterned,
-                                clean=opts.clean_none, clean_labels=clean)
+                                clean=opts.clean_none, clean_labels=clean, faint=opts.faint, faint_labels=patterned)
         augment = (f"RegridMaps(p={opts.regrid}, fade={opts.regrid_fade}, scatter={opts.scatter}, "
                    f"scatter_fade={opts.scatter_fade}" + (f", clean={opts.clean_none}" if opts.clean_none else "")
-                   + "), then RandomDihedral()")
+                   + (f", faint={opts.faint}" if opts.faint else "") + "), then RandomDihedral()")
         same_run.update(regrid=opts.regrid, regrid_fade=opts.regrid_fade, scatter=opts.scatter,
-                        scatter_fade=opts.scatter_fade, **({"clean_none": opts.clean_none} if opts.clean_none else {}))
+                        scatter_fade=opts.scatter_fade, **({"clean_none": opts.clean_none} if opts.clean_none else {}),
+                        **({"faint": opts.faint} if opts.faint else {}))
     run_file = out / CKPT / "run.json"
     if opts.resume and run_file.exists() and json.loads(run_file.read_text()) != json.loads(json.dumps(same_run)):
         raise ModelError(f"{out}: cannot resume, the data, architecture or input size differ from the run "
