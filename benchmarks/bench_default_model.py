@@ -17,6 +17,8 @@ Evaluates ``deepfab wafer``'s default model (or ``--model DIR``) on
    has many: how many of them does the network call a defect, and how many does ``deepfab wafer``
    (``fail_free``: a map without a failing die is ``none``; then the product prior and the class
    balance)?
+5. faint defects: the de-duplicated test split with 30 % of every map's fail dies turned pass
+   (``faint``, ``FAINT``): the same patterns at a higher yield, as a later product may show them.
 
 Each is scored with test-time augmentation (the mean over the eight symmetries of the square,
 as ``deepfab wafer`` predicts) and without, with per-class recall, with the averaging and the
@@ -36,13 +38,16 @@ import time
 
 import numpy as np
 
-from deepfab.data import lot_ordered_split, map_digest
+from deepfab.augment.regrid import fade_fails
+from deepfab.data import WaferSet, lot_ordered_split, map_digest
 from deepfab.train.metrics import classification_metrics
 from deepfab.wafer import load_model, open_data
 from deepfab.wafer.model_io import drop_training_copies
 from deepfab.wafer.prior import BALANCE, as_deployed, trained_none_share
 from deepfab.wafer.report import grid_names
 from deepfab.wafer.training import combine
+
+FAINT = 0.3                                    # the share of every map's fail dies turned pass in ``faint``
 
 
 def later_lots(wm):
@@ -54,6 +59,13 @@ def later_lots(wm):
     early, late = lot_ordered_split(train, val["holdout_lots"])
     seen = {map_digest(m) for m in early.maps}
     return late.subset(np.array([i for i, m in enumerate(late.maps) if map_digest(m) not in seen], dtype=np.int64))
+
+
+def faint(ws: WaferSet, share: float = FAINT, seed: int = 0) -> WaferSet:
+    """``ws`` with ``share`` of every map's fail dies, drawn at random, turned pass (``fade_fails``)."""
+    rng = np.random.default_rng(seed)
+    return WaferSet([fade_fails(m, share, rng) for m in ws.maps], ws.labels, ws.label_names, ws.source_index,
+                    ws.name)
 
 
 def score(wm, ws, name: str) -> dict:
@@ -141,6 +153,7 @@ def main() -> None:
         print("later lots: the model was trained without --holdout-lots, so it has no unseen later lots")
     else:
         results["later_lots"] = score(wm, late, "later lots")
+    results["test_faint"] = score(wm, faint(test), "test, faint")
     if args.clean:
         results["near_clean"] = near_clean(wm, test, args.clean)
     if args.json:

@@ -15,8 +15,8 @@ lots), on
    does not hold;
 3. ``later@grids+fade``: those, with 30 % of each map's fail dies turned pass (fainter defects);
 4. ``test``: the WM-811K test split, de-duplicated against the training files;
-5. ``test@faint``: those test maps with 30 % of each map's fail dies turned pass (``FAINT``, seeded by
-   ``--eval-seed``): the same defects, fainter, as defects on a product of higher yield can look;
+5. ``test@faint``: those test maps with 30 % of each map's fail dies turned pass
+   (``bench_default_model.faint``, seeded by ``--eval-seed``): the same defects, fainter;
 6. near-clean wafers (``bench_default_model.near_clean``): 1,000 of those test ``none`` wafers with
    their fails turned to pass, then 0 to 10 dies failed at random; how many the network calls a defect.
 
@@ -61,7 +61,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench_default_model import near_clean
+from bench_default_model import FAINT, faint, near_clean
 from deepfab.augment.regrid import PROBE_GRIDS, fade_fails, regrid_maps
 from deepfab.data import WaferSet, write_wafer_npz
 from deepfab.train.metrics import classification_metrics
@@ -75,7 +75,6 @@ from deepfab.wafer.training import class_counts, combine, train_wafer, training_
 DATA = ["wm811k:train_1", "wm811k:train_10", "wm811k:train_20", "wm811k:train_29", "wm811k:val"]
 SMALL_GRID, LARGE_GRID = 27 * 27, 33 * 37     # --grid-transfer: train on maps of <= 729 dies, score on >= 1,221
 REAL = ("later", "test", "test@small", "test@large", "test@faint")   # scored also with the product prior
-FAINT = 0.3                                    # test@faint: this share of every test map's fail dies turned pass
 SWEEP = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)          # class balance exponents scored after the product prior
 NEAR_CLEAN = 1000                              # cleaned test none wafers per run (bench_default_model.near_clean)
 GRID_ROWS = 8                                  # die grids shown one by one for the real later-lot and large-grid maps
@@ -125,11 +124,8 @@ def eval_sets(args) -> dict:
     test, _ = open_data("wm811k:test")
     test = drop_training_copies(test, {"data": [{"spec": s} for s in DATA]})
     copy = lambda maps: WaferSet(maps, late.labels, late.label_names, late.source_index, late.name)  # noqa: E731
-    rng = np.random.default_rng(args.eval_seed + 2)
-    faint = WaferSet([fade_fails(m, FAINT, rng) for m in test.maps], test.labels, test.label_names,
-                     test.source_index, test.name)
     return {"later": late, "later@grids": copy(grids), "later@grids+fade": copy(faded), "test": test,
-            "test@faint": faint}
+            "test@faint": faint(test, FAINT, args.eval_seed + 2)}
 
 
 def trained_config(out: Path, opts: TrainOptions) -> dict:
