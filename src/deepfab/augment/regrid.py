@@ -267,26 +267,26 @@ class RegridMaps(torch.utils.data.Dataset):
         rng = np.random.default_rng([self.seed, *idx])
         pick = np.flatnonzero(rng.random(len(idx)) < self.p)
         new = dict(zip(pick.tolist(), self.rerender([idx[k] for k in pick], rng))) if pick.size else {}
-        if self.faint:
-            hit = np.flatnonzero((rng.random(len(idx)) < self.faint) & self.faint_ok[idx])
-            for k in hit.tolist():
-                new[k] = fade_fails(new.get(k, self.maps[idx[k]]), rng.uniform(0.0, self.faint_max), rng)
-        if self.scatter:
-            hit = np.flatnonzero((rng.random(len(idx)) < self.scatter) & self.scatter_ok[idx])
-            for k in hit.tolist():
-                m = new.get(k, self.maps[idx[k]])
-                if self.scatter_fade:
-                    m = fade_fails(m, rng.uniform(0.0, self.scatter_fade), rng)
-                new[k] = scatter_fails(m, rng.uniform(0.0, self.scatter_max), rng)
-        if self.clean:
-            hit = np.flatnonzero((rng.random(len(idx)) < self.clean) & self.clean_ok[idx])
-            for k in hit.tolist():
-                new[k] = fade_fails(new.get(k, self.maps[idx[k]]), rng.uniform(0.0, 1.0), rng)
+        for k in self._hits(rng, idx, self.faint, self.faint_ok):
+            new[k] = fade_fails(new.get(k, self.maps[idx[k]]), rng.uniform(0.0, self.faint_max), rng)
+        for k in self._hits(rng, idx, self.scatter, self.scatter_ok):
+            m = new.get(k, self.maps[idx[k]])
+            if self.scatter_fade:
+                m = fade_fails(m, rng.uniform(0.0, self.scatter_fade), rng)
+            new[k] = scatter_fails(m, rng.uniform(0.0, self.scatter_max), rng)
+        for k in self._hits(rng, idx, self.clean, self.clean_ok):
+            new[k] = fade_fails(new.get(k, self.maps[idx[k]]), rng.uniform(0.0, 1.0), rng)
         x = self.X[idx]                                                    # (B, C, S, S), a copy
         if new:
             ks = sorted(new)
             x[torch.tensor(ks)] = torch.from_numpy(encode_maps([new[k] for k in ks], self.size, self.density))
         return list(zip(x, self.targets[idx]))
+
+    @staticmethod
+    def _hits(rng: np.random.Generator, idx: list[int], share: float, ok: np.ndarray) -> list[int]:
+        """Positions in the batch ``idx`` drawn with probability ``share`` among the maps ``ok`` allows (no draw
+        when ``share`` is 0, so a run without the step draws what it drew before the step existed)."""
+        return np.flatnonzero((rng.random(len(idx)) < share) & ok[idx]).tolist() if share else []
 
     def rerender(self, rows: list[int], rng: np.random.Generator) -> list[np.ndarray]:
         """Maps ``rows`` at one grid from ``random_grid``, each faded by a fraction uniform in [0, fade]."""
