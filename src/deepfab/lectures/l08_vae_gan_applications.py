@@ -421,6 +421,12 @@ print(f"total {time.perf_counter() - t_start:.0f} s")
 # `predict`). After it, `eval` and `predict` divide each class's probability by its training share
 # to the power 0.2 (the class balance, a logit adjustment), so that a doubtful map is not sent to
 # the common class. `benchmarks/bench_later_lots.py` measures both over three seeds per recipe.
+# The same bench shows the other side of augmentation. The default misses many defects whose fail
+# dies have been thinned out at random (`benchmarks/bench_default_model.py`, `test, faint`).
+# Training on thinned copies (`deepfab wafer train --faint`) mends that, but it also teaches the
+# network to read a few scattered edge fails on a defect-free wafer as Edge-Loc, and on the later
+# lots it lost. An augmentation earns its place on the lots it will meet, not on the weakness it
+# was designed for.
 #
 # ## References
 #
