@@ -295,6 +295,7 @@ def test_bad_input_raises_one_clear_line(call, kind, words):
     (dict(scatter_fade=0.2), "--scatter-fade needs --scatter P > 0"),
     (dict(clean_none=1.2), "--clean-none must be a fraction in [0, 1]; got 1.2"),
     (dict(faint=2), "--faint must be a fraction in [0, 1]; got 2"),
+    (dict(faint_classes=["Center"]), "--faint-classes needs --faint P > 0"),
 ])
 def test_bad_regrid_options(kw, words):
     from deepfab.wafer.options import TrainOptions

@@ -94,6 +94,24 @@ def test_wafer_train_with_regrid(tmp_path):
     assert "--regrid" not in TrainOptions(data=["a.npz"], out="m").command()
 
 
+def test_wafer_train_faint_classes(tmp_path, capsys):
+    """--faint-classes names the classes made fainter; an unknown one is one error line, before any folder."""
+    out = tmp_path / "m"
+    assert main(["wafer", "train", "--data", "wm811k:train_1", "--width", "4", "--size", "16", "--epochs", "1",
+                 "--max-per-class", "10", "--faint", "0.5", "--faint-classes", "Centre", "--no-novelty",
+                 "--out", str(out)]) == 2
+    _one_error_line(capsys, "--faint-classes: Centre not among the training classes", "Center")
+    assert not out.exists()
+    assert main(["wafer", "train", "--data", "wm811k:train_1", "--width", "4", "--size", "16", "--epochs", "1",
+                 "--max-per-class", "10", "--faint", "0.5", "--faint-classes", "Center", "Scratch", "--no-novelty",
+                 "--out", str(out)]) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert "--faint 0.5 --faint-classes Center Scratch" in cfg["command"]
+    assert TrainOptions(**cfg["options"]).command() == cfg["command"]
+    run = json.loads((out / "checkpoints" / "run.json").read_text())
+    assert run["faint"] == 0.5 and run["faint_classes"] == ["Center", "Scratch"]
+
+
 @pytest.mark.parametrize("keep", ["best", "last"])
 def test_keep_last_saves_the_last_epoch_not_the_best(tmp_path, keep):
     out = tmp_path / keep

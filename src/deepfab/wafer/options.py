@@ -92,6 +92,8 @@ class TrainOptions:
     faint: float = option(0.0, "faint-defect augmentation: each training map of a patterned defect class (all but "
                           "none, Random, Near-full) gets, with probability P, a share uniform in [0, 0.5] of its fail "
                           "dies turned pass before encoding (the same defect, fainter)", metavar="P")
+    faint_classes: list[str] | None = option(None, "with --faint: the classes made fainter (default: every patterned "
+                                             "defect class)", metavar="CLASS")
     clean_none: float = option(0.0, "clean-wafer augmentation: each none training map gets, with probability P, a "
                                "share uniform in [0, 1] of its fail dies turned pass before encoding (the same wafer "
                                "at a higher yield; no WM-811K map is without fails; the default model used 0.3)",
@@ -119,6 +121,9 @@ class TrainOptions:
         if self.regrid_fade and not self.regrid:
             raise UsageError(f"--regrid-fade needs --regrid P > 0 (the share of maps re-rendered); got --regrid "
                              f"{self.regrid}")
+        if self.faint_classes is not None and not self.faint:
+            raise UsageError(f"--faint-classes needs --faint P > 0 (the share of maps made fainter); got --faint "
+                             f"{self.faint}")
         if self.scatter_fade and not self.scatter:
             raise UsageError(f"--scatter-fade needs --scatter P > 0 (the share of maps given scattered fails); got "
                              f"--scatter {self.scatter}")
@@ -155,8 +160,9 @@ class TrainOptions:
             base = next((a for a in get_args(hint) if a is not type(None)), hint)   # int | None -> int
             if f.default is MISSING:
                 kw["required"] = True
-            if get_origin(hint) is list:
-                kw.update(nargs="+", type=get_args(hint)[0])
+            listed = hint if get_origin(hint) is list else base        # list[str] or list[str] | None
+            if get_origin(listed) is list:
+                kw.update(nargs="+", type=get_args(listed)[0])
             elif base is bool:
                 kw["action"] = argparse.BooleanOptionalAction if f.default else "store_true"
             else:

@@ -49,7 +49,7 @@ from ..augment import RandomDihedral
 from ..augment.regrid import RegridMaps
 from ..data import DataError, PreparedSplits, WaferSet, encode_maps, stratified_indices
 from ..device import seed_everything
-from ..errors import ModelError
+from ..errors import ModelError, UsageError
 from ..io import note_new_folders
 from ..train import TrainConfig, balanced_class_weights, fit
 from .model_io import DENSITY_ENCODING, ENCODING, build_net, open_data, save_model, sha256
@@ -168,6 +168,10 @@ def train_wafer(opts: TrainOptions) -> dict:
     out = Path(opts.out)
     train, val_set, files, val_info = training_sets(opts)
     names = train.label_names
+    unknown = [c for c in opts.faint_classes or [] if c not in names]
+    if unknown:
+        raise UsageError(f"--faint-classes: {', '.join(unknown)} not among the training classes "
+                         f"({', '.join(names)})")
     weights = None
     if opts.class_weights != "none":   # rounded: the list is stored, readable, in config.json
         weights = [round(float(w), 6) for w in balanced_class_weights(train.labels, len(names), opts.class_weights)]
@@ -193,17 +197,18 @@ def train_wafer(opts: TrainOptions) -> dict:
     train_data, augment = (X, train.labels), "RandomDihedral()"
     if opts.regrid or opts.scatter or opts.clean_none or opts.faint:   # maps changed per batch, then encoded
         patterned = [i for i, n in enumerate(names) if n not in UNPATTERNED]
+        faint = patterned if opts.faint_classes is None else [names.index(c) for c in opts.faint_classes]
         clean = [names.index(NONE)] if NONE in names else []
         train_data = RegridMaps(train.maps, train.labels, opts.size, opts.density, p=opts.regrid,
                                 fade=opts.regrid_fade, seed=opts.seed, encoded=X, scatter=opts.scatter,
                                 scatter_fade=opts.scatter_fade, scatter_labels=patterned,
-                                clean=opts.clean_none, clean_labels=clean, faint=opts.faint, faint_labels=patterned)
+                                clean=opts.clean_none, clean_labels=clean, faint=opts.faint, faint_labels=faint)
         augment = (f"RegridMaps(p={opts.regrid}, fade={opts.regrid_fade}, scatter={opts.scatter}, "
                    f"scatter_fade={opts.scatter_fade}" + (f", clean={opts.clean_none}" if opts.clean_none else "")
                    + (f", faint={opts.faint}" if opts.faint else "") + "), then RandomDihedral()")
         same_run.update(regrid=opts.regrid, regrid_fade=opts.regrid_fade, scatter=opts.scatter,
                         scatter_fade=opts.scatter_fade, **({"clean_none": opts.clean_none} if opts.clean_none else {}),
-                        **({"faint": opts.faint} if opts.faint else {}))
+                        **({"faint": opts.faint, "faint_classes": opts.faint_classes} if opts.faint else {}))
     run_file = out / CKPT / "run.json"
     if opts.resume and run_file.exists() and json.loads(run_file.read_text()) != json.loads(json.dumps(same_run)):
         raise ModelError(f"{out}: cannot resume, the data, architecture or input size differ from the run "
