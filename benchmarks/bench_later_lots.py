@@ -41,7 +41,7 @@ The recipes (``RECIPES``): ``base`` (the shipped default's recipe without ``--cl
 (``--regrid 0.5``), ``regrid-fade`` (``--regrid 0.5 --regrid-fade 0.3``), ``sqrt`` (``--class-weights sqrt``),
 ``regrid-sqrt``, ``scatter`` (``--scatter 0.5``: patterned defects on noisier wafers) and
 ``scatter-fade`` (``--scatter 0.5 --scatter-fade 0.5``: also broken, fainter patterns), ``clean``
-(``--clean-none 0.3``: ``none`` wafers at a higher yield, down to no fail die) and ``clean-faint`` (also
+(``--clean-none 0.3``: ``none`` wafers at a higher yield, down to no fail die), ``clean-faint`` (also
 ``--faint 0.3``: patterned defects with up to half of their fail dies turned pass) and
 ``clean-faint-large`` (the same for Center, Donut, Edge-Ring and Scratch only: not the small clusters
 of Loc and Edge-Loc, which, thinned, look like a defect-free wafer's scattered fails). The

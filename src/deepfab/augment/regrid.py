@@ -226,9 +226,8 @@ class RegridMaps(torch.utils.data.Dataset):
     [0, ``faint_max``] of its fails turned pass (``fade_fails``: the same defect, fainter). With
     ``clean`` > 0 each map whose label is in ``clean_labels`` gets, with probability ``clean``, a share
     uniform in [0, 1] of its fails turned pass (``fade_fails``: the same wafer at a higher yield, down to
-    none failing). The draws are
-    seeded by ``seed`` and the batch's indices, so a training run is the same run to run, and a
-    resumed run repeats what the uninterrupted one drew.
+    none failing). The draws are seeded by ``seed`` and the batch's indices, so a training run is the
+    same run to run, and a resumed run repeats what the uninterrupted one drew.
     ``encoded``: the (N, C, S, S) float32 encoding of ``maps`` when already computed."""
 
     def __init__(self, maps, labels, size: int = 32, density: bool = True, p: float = 0.5, fade: float = 0.0,
