@@ -104,8 +104,9 @@ def candidates(wm, bank: int):
     maps the shipped texture bank holds (a random bank of that size tells the floor from the size)."""
     net, s, layers = wm.fast_net, wm.size, stage_names(wm.net)
 
-    def class_cov():
-        return MultiLayerMahalanobis(net, layers, alpha="in-dist", covariance="class", shrink=0.1, views=8, size=s)
+    def class_cov(spread=False):
+        return MultiLayerMahalanobis(net, layers, alpha="in-dist", covariance="class", shrink=0.1, spread=spread,
+                                     views=8, size=s)
 
     return {"MSP": MaxSoftmax(net, views=8, size=s), "energy": Energy(net, views=8, size=s),
             "Mahalanobis": Mahalanobis(net, views=8, size=s),
@@ -134,7 +135,9 @@ def candidates(wm, bank: int):
                 [MapTexture(k=10, bank=5000, period=8), class_cov(), MapLikelihood()]),
             f"the same, a random texture bank of {bank} maps": Combined(
                 [MapTexture(k=10, bank=bank, period=8), class_cov(), MapLikelihood()]),
-            "the same, texture bank with a class floor of 1,000 (shipped)": novelty_score(wm)}
+            "the same, texture bank with a class floor of 1,000": Combined(
+                [MapTexture(k=10, bank=5000, period=8, floor=1000), class_cov(), MapLikelihood()]),
+            "the same, stage means and spatial spreads (shipped)": novelty_score(wm)}
 
 
 def choose(wm, nov, sets: dict) -> dict:
@@ -143,7 +146,7 @@ def choose(wm, nov, sets: dict) -> dict:
     t0 = time.perf_counter()
     train = combine([open_data(d["spec"])[0] for d in wm.config["data"]])
     cands = candidates(wm, len(nov.score.components[0].bank_))
-    layers = tuple(stage_names(wm.net))
+    layers = tuple(dict.fromkeys(n for v in cands.values() for c in getattr(v, "components", [v]) for n in c.layers))
     out = model_outputs(wm, train.maps, layers, 8)
     readers = {c.descriptor: c for v in cands.values() for c in getattr(v, "components", [v])
                if isinstance(c, MODEL_FREE)}

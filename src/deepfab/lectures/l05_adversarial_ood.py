@@ -362,8 +362,10 @@ ctx.table([{"model": k, **{c.name: c.passed for c in v}} for k, v in at_checks.i
 # - **combined**: the score `deepfab wafer` ships (`ood.wafer_score`): map texture (with one
 #   more number, the strongest autocorrelation at lags of 6 to 8 dies, for longer repeats, and a
 #   bank topped up to 1,000 maps of every class, so that a map of a rare class has neighbours of
-#   its kind and is not unusual for being rare), the Mahalanobis distance on the spatial mean of
-#   *every* stage of the network, each class with its own covariance
+#   its kind and is not unusual for being rare), the Mahalanobis distance on *every* stage of the
+#   network, described by each channel's spatial mean and its spatial standard deviation (a
+#   channel that fires hard on a few dies and one that fires evenly can share a mean), each class
+#   with its own covariance
 #   $\Sigma_k = 0.9\,C_k + 0.1\,\Sigma$ (wafer classes differ in spread: `none` maps sit tight,
 #   Random maps spread wide, and one shared $\Sigma$ makes every wide-class map look unusual),
 #   averaged over the 8 symmetries of the square (the real run; smoke mode reads one view), and

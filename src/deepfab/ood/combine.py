@@ -15,8 +15,9 @@ in-distribution maps set the scales: no outlier is used to weight the parts.
 
 ``fit`` holds out ``ref_fraction`` of the maps (fixed by ``seed``) for the scales, or takes
 ``ref`` maps of its own. ``wafer_score(model)`` is the combination ``deepfab wafer`` ships: map
-texture, every stage's Mahalanobis distance with class covariances over the 8 symmetries of the
-square, and a VAE's -log p(x) of the map. Introduced in lecture 5.
+texture, every stage's Mahalanobis distance (on its channels' spatial means and standard
+deviations) with class covariances over the 8 symmetries of the square, and a VAE's -log p(x) of
+the map. Introduced in lecture 5.
 
 References: D. Hendrycks et al., "Scaling Out-of-Distribution Detection for Real-World
 Settings", ICML 2022 (combining detectors); K. Lee et al., NeurIPS 2018 (an ensemble of
@@ -116,12 +117,13 @@ class Combined:
 def wafer_score(model, size: int = 32, views: int = 8, bank: int = 5000, seed: int = 0, layers=None,
                 floor: int = 1000) -> Combined:
     """The unfitted novelty score of ``deepfab wafer`` (fit it with labels): ``MapTexture(k=10, radius=5,
-    period=8, bank, floor)``, ``MultiLayerMahalanobis`` on every stage of ``model`` (``stage_names``; or
-    ``layers``), weights 1 / std, one covariance per class shrunk by 0.1 towards the shared one, averaged
-    over ``views``, and ``MapLikelihood()`` (a WaferVAE of width 8 and 16 latent dimensions, 6 epochs)."""
+    period=8, bank, floor)``, ``MultiLayerMahalanobis`` on the spatial means and standard deviations
+    (``spread``) of every stage of ``model`` (``stage_names``; or ``layers``), weights 1 / std, one
+    covariance per class shrunk by 0.1 towards the shared one, averaged over ``views``, and
+    ``MapLikelihood()`` (a WaferVAE of width 8 and 16 latent dimensions, 6 epochs)."""
     layers = stage_names(model) if layers is None else list(layers)
     return Combined([MapTexture(k=10, radius=5, bank=bank, seed=seed, period=8, floor=floor),
                      MultiLayerMahalanobis(model, layers, alpha="in-dist", covariance="class", shrink=0.1,
-                                           views=views, size=size),
+                                           spread=True, views=views, size=size),
                      MapLikelihood(seed=seed)],
                     how="sum", ref_fraction=0.2, seed=seed)

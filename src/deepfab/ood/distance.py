@@ -6,7 +6,8 @@ even when one logit is large.
 
     Mahalanobis   min_k (f - mu_k)^T Sigma^-1 (f - mu_k)        class means mu_k, one covariance
                   Sigma = 1/N sum_i (f_i - mu_{y_i})(f_i - mu_{y_i})^T (+ ridge I)   Lee et al. (2018)
-    multi-layer   sum_l alpha_l * Mahalanobis_l on the spatial mean of layer l's output
+    multi-layer   sum_l alpha_l * Mahalanobis_l on the spatial mean of layer l's output (with
+                  ``spread=True``: its spatial mean and standard deviation, 2 C_l numbers)
     per class     min_k (f - mu_k)^T Sigma_k^-1 (f - mu_k),  Sigma_k = (1 - lam) C_k + lam Sigma
                   each class its own covariance C_k, shrunk towards the shared one (Friedman 1989)
     kNN           || z - z_(k) ||,  z = f / ||f||: distance to the k-th nearest training feature on
@@ -40,7 +41,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError, ModelError, UsageError
-from .features import Outputs
+from .features import SPREAD, Outputs
 from .scores import Score
 
 
@@ -164,57 +165,68 @@ class MultiLayerMahalanobis(Score):
     ``alpha``: one weight per layer, ``None`` (all 1, as pytorch-ood), or ``"in-dist"``: 1 / the
     standard deviation of each layer's score on the fitting maps (in-distribution data only, so no
     outlier is ever used to set it). ``covariance``: ``"shared"`` (one per layer, as pytorch-ood) or
-    ``"class"`` (one per class and layer, shrunk by ``shrink`` towards the shared one).
+    ``"class"`` (one per class and layer, shrunk by ``shrink`` towards the shared one). ``spread``:
+    each layer described by its channels' spatial standard deviations too, beside their means (a
+    channel that fires hard in a few places and one that fires evenly can have the same mean).
+    ``layers`` then lists what it reads (``extract``'s names); ``stages`` the constructor's layers.
     """
 
     name = "Mahalanobis (layers)"
     needs_fit = True
 
     def __init__(self, model, layers, alpha=None, ridge: float = 1e-6, covariance: str = "shared",
-                 shrink: float = 0.1, views: int = 1, batch_size: int = 256, size: int = 32):
+                 shrink: float = 0.1, spread: bool = False, views: int = 1, batch_size: int = 256, size: int = 32):
         super().__init__(model, views, batch_size, size)
         if covariance not in ("shared", "class"):
             raise UsageError(f"covariance must be 'shared' or 'class'; got {covariance!r}")
         if isinstance(shrink, bool) or not isinstance(shrink, (int, float)) or not 0.0 <= shrink <= 1.0:
             raise UsageError(f"shrink must be a number in [0, 1] (weight of the shared covariance); got {shrink!r}")
-        self.covariance, self.shrink = covariance, float(shrink)
-        self.layers = tuple(layers)
-        if not self.layers:
+        if not isinstance(spread, (bool, np.bool_)):
+            raise UsageError(f"spread must be True or False; got {spread!r}")
+        self.covariance, self.shrink, self.spread = covariance, float(shrink), bool(spread)
+        self.stages = tuple(layers)
+        if not self.stages:
             raise UsageError("MultiLayerMahalanobis needs at least one layer name")
-        if alpha is not None and alpha != "in-dist" and len(alpha) != len(self.layers):
-            raise UsageError(f"alpha must be None, 'in-dist' or one weight per layer ({len(self.layers)}); "
+        self.layers = self.stages + (tuple(n + SPREAD for n in self.stages) if self.spread else ())
+        if alpha is not None and alpha != "in-dist" and len(alpha) != len(self.stages):
+            raise UsageError(f"alpha must be None, 'in-dist' or one weight per layer ({len(self.stages)}); "
                              f"got {alpha!r}")
         self.alpha, self.ridge = alpha, float(ridge)
 
     def options(self) -> dict:
         alpha = self.alpha if self.alpha is None or isinstance(self.alpha, str) else [float(a) for a in self.alpha]
-        return {"layers": list(self.layers), "alpha": alpha, "ridge": self.ridge, "covariance": self.covariance,
-                "shrink": self.shrink, **super().options()}
+        return {"layers": list(self.stages), "alpha": alpha, "ridge": self.ridge, "covariance": self.covariance,
+                "shrink": self.shrink, "spread": self.spread, **super().options()}
+
+    def _stage(self, out: Outputs, n: str) -> torch.Tensor:
+        """(N, D) what the score reads of stage ``n``: its spatial means, then (``spread``) deviations."""
+        z = _features(out.layers[n])
+        return torch.cat([z, _features(out.layers[n + SPREAD])], 1) if self.spread else z
 
     def fit_outputs(self, out: Outputs, y) -> MultiLayerMahalanobis:
         if y is None:
             raise UsageError("MultiLayerMahalanobis.fit needs the class labels y of the training maps")
         fits = []
-        for n in self.layers:
-            z = _features(out.layers[n])
+        for n in self.stages:
+            z = self._stage(out, n)
             mu, p = gaussian_fit(z, y, self.ridge)
             if self.covariance == "class":
                 p = class_precisions(z, torch.as_tensor(y).long(), mu, p, self.shrink)
             fits.append((mu.float().double(), as_stored(p)))                  # as stored (float32)
         self.fits_ = fits
         if self.alpha == "in-dist":
-            per = [min_mahalanobis(_features(out.layers[n]), *f) for n, f in zip(self.layers, self.fits_)]
+            per = [min_mahalanobis(self._stage(out, n), *f) for n, f in zip(self.stages, self.fits_)]
             self.alpha_ = torch.stack([1.0 / p.std().clamp_min(1e-12) for p in per]).float().double()
         else:
-            self.alpha_ = torch.ones(len(self.layers), dtype=torch.float64) if self.alpha is None else \
+            self.alpha_ = torch.ones(len(self.stages), dtype=torch.float64) if self.alpha is None else \
                 torch.as_tensor(self.alpha, dtype=torch.float64)
         self.fitted_ = True
         return self
 
     def score_outputs(self, out: Outputs) -> np.ndarray:
         total = 0
-        for a, n, f in zip(self.alpha_, self.layers, self.fits_):
-            total = total + a * min_mahalanobis(_features(out.layers[n]), *f)
+        for a, n, f in zip(self.alpha_, self.stages, self.fits_):
+            total = total + a * min_mahalanobis(self._stage(out, n), *f)
         return total.numpy()
 
     def state_tensors(self) -> dict:
@@ -225,7 +237,7 @@ class MultiLayerMahalanobis(Score):
 
     def load_tensors(self, t: dict) -> MultiLayerMahalanobis:
         self.alpha_ = t["alpha"].double()
-        self.fits_ = [(t[f"mu.{i}"].double(), _precision(t, f"precision.{i}")) for i in range(len(self.layers))]
+        self.fits_ = [(t[f"mu.{i}"].double(), _precision(t, f"precision.{i}")) for i in range(len(self.stages))]
         self.fitted_ = True
         return self
 

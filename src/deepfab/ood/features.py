@@ -1,15 +1,19 @@
-"""What a novelty score reads from a classifier: logits, penultimate features, and per-layer means.
+"""What a novelty score reads from a classifier: logits, penultimate features, and per-layer statistics.
 
 One forward pass per batch gives all three: the logits, the input of the last ``nn.Linear``
 (the penultimate features that ``deepfab.explain.embed`` returns) and, for the multi-layer
-Mahalanobis score, the spatial mean of chosen modules' outputs. With ``views=8`` every map is
-also seen under the eight symmetries of the square (``deepfab.augment.dihedral``), as
-``deepfab wafer`` predicts; the scores then average over the views.
+Mahalanobis score, the spatial mean of chosen modules' outputs, channel by channel, or with the
+suffix ``:std`` their spatial standard deviation (how unevenly a channel fires over the map: the
+second-order feature statistics of Sastry and Oore). With ``views=8`` every map is also seen under
+the eight symmetries of the square (``deepfab.augment.dihedral``), as ``deepfab wafer`` predicts;
+the scores then average over the views.
 
     out = extract(model, x)                                  # x (N, C, S, S) encoded maps
     out.logits, out.features                                 # (V, N, K), (V, N, D); V = views
     out = extract(model, x, layers=stage_names(model), views=8)
     out.layers["features.1"]                                 # (V, N, C_1): spatial means
+    out = extract(model, x, layers=["features.1", "features.1:std"])
+    out.layers["features.1:std"]                             # (V, N, C_1): spatial standard deviations
 
 Introduced in lecture 5 (out-of-distribution detection); the hooks are those of lecture 3.
 
@@ -27,6 +31,8 @@ from ..augment.dihedral import D4_ORDER, dihedral
 from ..errors import UsageError
 from ..explain.features import last_linear, named_module
 from ..models import eval_mode
+
+SPREAD = ":std"               # layer-name suffix: the spatial standard deviation instead of the mean
 
 
 @dataclass
@@ -61,9 +67,21 @@ def stage_names(model: nn.Module) -> list[str]:
     return [f"features.{n}" for n in (pools or [n for n, _ in feats.named_children()])]
 
 
+def _pooled(out: torch.Tensor, spread: bool) -> torch.Tensor:
+    """(B, C) per-channel spatial mean of a (B, C, h, w) output, or its standard deviation (``spread``,
+    over the h * w positions, no Bessel correction); an output without positions as it is."""
+    if out.ndim <= 2:
+        return out
+    dims = tuple(range(2, out.ndim))                      # reduce in place: no copy of a channels-last output
+    if not spread:
+        return out.mean(dims)
+    return (out - out.mean(dims, keepdim=True)).square_().mean(dims).sqrt_()
+
+
 def extract(model: nn.Module, x, layers=(), views: int = 1, batch_size: int = 256) -> Outputs:
     """Logits, penultimate features and the spatial means of ``layers`` for ``x`` (N, C, S, S), in eval
-    mode, on the model's device, for the first ``views`` D4 images of every map (1 or 8)."""
+    mode, on the model's device, for the first ``views`` D4 images of every map (1 or 8). A name
+    ending in ``:std`` gives the named module's spatial standard deviations instead."""
     x = check_inputs(x)
     if views not in (1, D4_ORDER):
         raise UsageError(f"views must be 1 (identity) or {D4_ORDER} (every symmetry of the square); got {views}")
@@ -72,9 +90,12 @@ def extract(model: nn.Module, x, layers=(), views: int = 1, batch_size: int = 25
     grab: dict[str, torch.Tensor] = {}
     hooks = [last_linear(model).register_forward_hook(
         lambda _m, inp, _o: grab.__setitem__("_features", inp[0].flatten(1)))]
-    for name in layers:  # spatial mean of each (B, C, h, w) output -> (B, C)
-        hooks.append(named_module(model, name).register_forward_hook(
-            lambda _m, _i, out, n=name: grab.__setitem__(n, out.flatten(2).mean(2) if out.ndim > 2 else out)))
+    by_module: dict[str, list[str]] = {}
+    for name in layers:
+        by_module.setdefault(name.removesuffix(SPREAD), []).append(name)
+    for module, names in by_module.items():  # each (B, C, h, w) output -> (B, C) per name
+        hooks.append(named_module(model, module).register_forward_hook(
+            lambda _m, _i, out, names=names: grab.update({n: _pooled(out, n.endswith(SPREAD)) for n in names})))
     parts: dict[str, list] = {"_logits": [], "_features": [], **{n: [] for n in layers}}
     step = max(1, batch_size // views)                                       # maps per forward pass
     try:

@@ -44,9 +44,9 @@ class Score:
     """Base class: bound to ``model``; ``fit`` on in-distribution maps if the score has statistics,
     then call it on maps (``score(x)``), or on outputs already extracted (``score_outputs``).
 
-    Subclasses set ``name``, may set ``layers`` (modules whose spatial means they read) and
-    implement ``score_outputs``; fitted ones implement ``fit_outputs``, ``state_tensors`` and
-    ``load_tensors`` so that a model folder can carry them (``deepfab.ood.state``).
+    Subclasses set ``name``, may set ``layers`` (modules whose spatial statistics they read, as
+    ``extract`` names them) and implement ``score_outputs``; fitted ones implement ``fit_outputs``,
+    ``state_tensors`` and ``load_tensors`` so that a model folder can carry them (``deepfab.ood.state``).
     """
 
     name = "score"

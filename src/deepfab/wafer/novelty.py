@@ -11,10 +11,11 @@ maps (lecture 5 derives them):
                    maps: 5,000 at random, then each class topped up to 1,000 of its own maps (or
                    all of them), so that a rare class is not unusual for being rare
                    (``MapTexture(floor=1000)``; no network)
-    Mahalanobis    the squared Mahalanobis distance of the spatial mean of every stage of the
-                   network to its closest class mean, each class with its own covariance (shrunk
-                   by 0.1 towards the shared one), summed over the stages with weights 1 / std
-                   (``MultiLayerMahalanobis``), averaged over the 8 symmetries of the square
+    Mahalanobis    the squared Mahalanobis distance of every stage of the network (its channels'
+                   spatial means and standard deviations) to its closest class mean, each class
+                   with its own covariance (shrunk by 0.1 towards the shared one), summed over the
+                   stages with weights 1 / std (``MultiLayerMahalanobis(spread=True)``), averaged
+                   over the 8 symmetries of the square
     likelihood     -log p(x) of the encoded map under a small VAE trained on the same training
                    maps (``MapLikelihood``, lecture 6's ``WaferVAE``; no classifier)
 
@@ -87,7 +88,8 @@ def _net_parts(score) -> tuple[tuple[str, ...], int]:
 
 def model_outputs(wm, maps, layers, views: int, tta_views: int | None = None) -> Outputs:
     """One pass of ``wm``'s inference network over ``maps``: logits (V, N, K), features and the
-    spatial means of ``layers`` averaged over the V views ((1, N, D) each, as the scores average them)."""
+    statistics of ``layers`` (``extract``) averaged over the V views ((1, N, D) each, as the scores
+    average them)."""
     parts: dict[str, list] = {"logits": [], "features": []}
     layer_parts: dict[str, list] = {n: [] for n in layers}
     for i in range(0, len(maps), CHUNK):
