@@ -306,6 +306,9 @@ def test_spatial_spread_is_the_std_of_the_module_output_and_spread_mahalanobis_r
     assert MultiLayerMahalanobis(net, **old).layers == (name,)
     with pytest.raises(UsageError, match="spread"):
         MultiLayerMahalanobis(net, [name], spread="yes")
+    linear = [n for n, m in net.named_modules() if isinstance(m, torch.nn.Linear)][-1]
+    with pytest.raises(UsageError, match="positions"):
+        extract(net, x, layers=[linear + ":std"])
 
 
 def test_class_covariances_do_not_flag_a_wide_class():

@@ -69,8 +69,11 @@ def stage_names(model: nn.Module) -> list[str]:
 
 def _pooled(out: torch.Tensor, spread: bool) -> torch.Tensor:
     """(B, C) per-channel spatial mean of a (B, C, h, w) output, or its standard deviation (``spread``,
-    over the h * w positions, no Bessel correction); an output without positions as it is."""
+    over the h * w positions, no Bessel correction); an output without positions as it is (no spread)."""
     if out.ndim <= 2:
+        if spread:
+            raise UsageError(f"a spatial standard deviation ('{SPREAD}') needs an output (B, C, h, w) with "
+                             f"positions; got {tuple(out.shape)}")
         return out
     dims = tuple(range(2, out.ndim))                      # reduce in place: no copy of a channels-last output
     if not spread:
