@@ -104,9 +104,8 @@ def candidates(wm, bank: int):
     maps the shipped texture bank holds (a random bank of that size tells the floor from the size)."""
     net, s, layers = wm.fast_net, wm.size, stage_names(wm.net)
 
-    def class_cov(spread=False):
-        return MultiLayerMahalanobis(net, layers, alpha="in-dist", covariance="class", shrink=0.1, spread=spread,
-                                     views=8, size=s)
+    def class_cov():
+        return MultiLayerMahalanobis(net, layers, alpha="in-dist", covariance="class", shrink=0.1, views=8, size=s)
 
     return {"MSP": MaxSoftmax(net, views=8, size=s), "energy": Energy(net, views=8, size=s),
             "Mahalanobis": Mahalanobis(net, views=8, size=s),

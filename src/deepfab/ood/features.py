@@ -75,7 +75,7 @@ def _pooled(out: torch.Tensor, spread: bool) -> torch.Tensor:
             raise UsageError(f"a spatial standard deviation ('{SPREAD}') needs an output (B, C, h, w) with "
                              f"positions; got {tuple(out.shape)}")
         return out
-    dims = tuple(range(2, out.ndim))                      # reduce in place: no copy of a channels-last output
+    dims = tuple(range(2, out.ndim))                      # over the positions as they lie: no flattened copy
     if not spread:
         return out.mean(dims)
     return (out - out.mean(dims, keepdim=True)).square_().mean(dims).sqrt_()
