@@ -206,16 +206,15 @@ class MultiLayerMahalanobis(Score):
     def fit_outputs(self, out: Outputs, y) -> MultiLayerMahalanobis:
         if y is None:
             raise UsageError("MultiLayerMahalanobis.fit needs the class labels y of the training maps")
-        fits = []
-        for n in self.stages:
-            z = self._stage(out, n)
+        zs, fits = [self._stage(out, n) for n in self.stages], []
+        for z in zs:
             mu, p = gaussian_fit(z, y, self.ridge)
             if self.covariance == "class":
                 p = class_precisions(z, torch.as_tensor(y).long(), mu, p, self.shrink)
             fits.append((mu.float().double(), as_stored(p)))                  # as stored (float32)
         self.fits_ = fits
         if self.alpha == "in-dist":
-            per = [min_mahalanobis(self._stage(out, n), *f) for n, f in zip(self.stages, self.fits_)]
+            per = [min_mahalanobis(z, *f) for z, f in zip(zs, self.fits_)]
             self.alpha_ = torch.stack([1.0 / p.std().clamp_min(1e-12) for p in per]).float().double()
         else:
             self.alpha_ = torch.ones(len(self.stages), dtype=torch.float64) if self.alpha is None else \

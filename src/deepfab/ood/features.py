@@ -67,18 +67,18 @@ def stage_names(model: nn.Module) -> list[str]:
     return [f"features.{n}" for n in (pools or [n for n, _ in feats.named_children()])]
 
 
-def _pooled(out: torch.Tensor, spread: bool) -> torch.Tensor:
-    """(B, C) per-channel spatial mean of a (B, C, h, w) output, or its standard deviation (``spread``,
-    over the h * w positions, no Bessel correction); an output without positions as it is (no spread)."""
+def _pooled(out: torch.Tensor, names: list[str]) -> dict[str, torch.Tensor]:
+    """{name: (B, C)} of one module's output (B, C, h, w): the per-channel spatial mean, or for a name
+    ending in ``:std`` the standard deviation over the h * w positions (no Bessel correction); the mean
+    is taken once for both. An output without positions is kept as it is (and has no spread)."""
     if out.ndim <= 2:
-        if spread:
+        if any(n.endswith(SPREAD) for n in names):
             raise UsageError(f"a spatial standard deviation ('{SPREAD}') needs an output (B, C, h, w) with "
                              f"positions; got {tuple(out.shape)}")
-        return out
+        return {n: out for n in names}
     dims = tuple(range(2, out.ndim))                      # over the positions as they lie: no flattened copy
-    if not spread:
-        return out.mean(dims)
-    return (out - out.mean(dims, keepdim=True)).square_().mean(dims).sqrt_()
+    mean = out.mean(dims, keepdim=True)
+    return {n: (out - mean).square_().mean(dims).sqrt_() if n.endswith(SPREAD) else mean.flatten(1) for n in names}
 
 
 def extract(model: nn.Module, x, layers=(), views: int = 1, batch_size: int = 256) -> Outputs:
@@ -98,7 +98,7 @@ def extract(model: nn.Module, x, layers=(), views: int = 1, batch_size: int = 25
         by_module.setdefault(name.removesuffix(SPREAD), []).append(name)
     for module, names in by_module.items():  # each (B, C, h, w) output -> (B, C) per name
         hooks.append(named_module(model, module).register_forward_hook(
-            lambda _m, _i, out, names=names: grab.update({n: _pooled(out, n.endswith(SPREAD)) for n in names})))
+            lambda _m, _i, out, names=names: grab.update(_pooled(out, names))))
     parts: dict[str, list] = {"_logits": [], "_features": [], **{n: [] for n in layers}}
     step = max(1, batch_size // views)                                       # maps per forward pass
     try:
