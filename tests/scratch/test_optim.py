@@ -39,8 +39,9 @@ def _run(mine_cls, torch_cls, kwargs, steps=STEPS):
         topt.zero_grad()
         _loss(tx, ty, *tparams).backward()
         topt.step()
-        for p, q in zip(params, tparams):
-            np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12,
+        for p, q in zip(params, tparams):   # float64; torch's fused kernels round differently per CPU, and
+            # 25 steps of g / sqrt(v) amplify that to ~1e-10: well inside 1e-9
+            np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-9, atol=1e-11,
                                        err_msg=f"step {step} {kwargs}")
     # the parameters really moved (a test that cannot fail would not)
     assert not np.allclose(params[0].data, w0)
