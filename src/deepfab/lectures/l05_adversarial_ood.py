@@ -75,10 +75,10 @@ TUNE_FAMILIES = ("checkerboard", "cross", "sector")     # generated signatures u
 TEST_FAMILIES = tuple(f for f in NOVEL_FAMILIES if f not in TUNE_FAMILIES)   # OOD set (d)
 plan = ctx.pick(real=dict(epochs=10, none_cap=1500, n_val=1500, n_test=2000, n_oracle=64, n_attack=200, n_check=120,
                           steps=20, n_flip=5, max_flips=40, at_train=2000, at_epochs=4, at_steps=5, n_ood_in=1000,
-                          n_ood=300, n_tune=40, bank=2000, views=8),
+                          n_ood=300, n_tune=40, bank=2000, views=8, vae_epochs=6),
                 smoke=dict(epochs=1, none_cap=60, n_val=150, n_test=200, n_oracle=8, n_attack=24, n_check=16, steps=3,
                            n_flip=1, max_flips=10, at_train=120, at_epochs=1, at_steps=2, n_ood_in=90, n_ood=30,
-                           n_tune=5, bank=100, views=1))
+                           n_tune=5, bank=100, views=1, vae_epochs=1))
 S = plan["steps"]
 
 # %% [markdown]
@@ -449,8 +449,9 @@ for tag, net, fit_ws, ordinary, val_maps in (("9", model, wm["train"].subset(row
               "energy": ood.Energy(net), "Mahalanobis": ood.Mahalanobis(net).fit(fit_ws.maps, fit_ws.labels),
               "kNN": ood.KNN(net, k=K_NN, **bank).fit(fit_ws.maps),
               "map texture": ood.MapTexture(**bank).fit(fit_ws.maps),
-              "VAE likelihood": ood.MapLikelihood(seed=ctx.seed).fit(fit_ws.maps),
-              "combined": ood.wafer_score(net, size=SIZE, views=plan["views"], **bank).fit(fit_ws.maps, fit_ws.labels)}
+              "VAE likelihood": ood.MapLikelihood(epochs=plan["vae_epochs"], seed=ctx.seed).fit(fit_ws.maps),
+              "combined": ood.wafer_score(net, size=SIZE, views=plan["views"], vae_epochs=plan["vae_epochs"],
+                                          **bank).fit(fit_ws.maps, fit_ws.labels)}
     own = {k: v for k, v in sets.items() if k.startswith("(a)") == (tag == "7")}
     raw[tag] = {m: {k: s(v) for k, v in {"in": ordinary, "val": val_maps, **own}.items()} for m, s in scores.items()}
 methods = list(raw["9"])

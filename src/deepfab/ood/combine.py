@@ -115,15 +115,16 @@ class Combined:
 
 
 def wafer_score(model, size: int = 32, views: int = 8, bank: int = 5000, seed: int = 0, layers=None,
-                floor: int = 1000) -> Combined:
+                floor: int = 1000, vae_epochs: int = 6) -> Combined:
     """The unfitted novelty score of ``deepfab wafer`` (fit it with labels): ``MapTexture(k=10, radius=5,
     period=8, bank, floor)``, ``MultiLayerMahalanobis`` on the spatial means and standard deviations
     (``spread``) of every stage of ``model`` (``stage_names``; or ``layers``), weights 1 / std, one
     covariance per class shrunk by 0.1 towards the shared one, averaged over ``views``, and
-    ``MapLikelihood()`` (a WaferVAE of width 8 and 16 latent dimensions, 6 epochs)."""
+    ``MapLikelihood()`` (a WaferVAE of width 8 and 16 latent dimensions, ``vae_epochs`` epochs: 6 as
+    shipped, fewer for a quick look)."""
     layers = stage_names(model) if layers is None else list(layers)
     return Combined([MapTexture(k=10, radius=5, bank=bank, seed=seed, period=8, floor=floor),
                      MultiLayerMahalanobis(model, layers, alpha="in-dist", covariance="class", shrink=0.1,
                                            spread=True, views=views, size=size),
-                     MapLikelihood(seed=seed)],
+                     MapLikelihood(epochs=vae_epochs, seed=seed)],
                     how="sum", ref_fraction=0.2, seed=seed)
