@@ -8,12 +8,16 @@ sample order, their final weights must also agree: the script prints the largest
 Times are CPU seconds of this process (``time.process_time``), which a busy shared machine
 disturbs far less than wall-clock time.
 
-    MPLBACKEND=Agg .venv/bin/python benchmarks/bench_train.py [--n 2048] [--size 32] [--epochs 2] [--repeats 3]
+    MPLBACKEND=Agg .venv/bin/python benchmarks/bench_train.py [--n 2048] [--size 32] [--epochs 2] [--repeats 3] [--amp]
 
 Goal: fit / bare <= 1.10 (the bookkeeping is per epoch, not per step); validation and
 checkpoints are timed apart. Takes about 1 minute on
-a 2-core CPU; the inputs are random tensors because only the speed ratio is measured. Reference:
-PyTorch, "Performance Tuning Guide".
+a 2-core CPU; the inputs are random tensors because only the speed ratio is measured.
+
+``--amp`` also times ``fit`` with ``amp="bf16"`` against float32 on the network of the shipped
+wafer model (``ResNet(in_channels=3, width=16)``, (N, 3, S, S) batches) and says whether this CPU
+has bfloat16 instructions (``deepfab.device.cpu_has_bf16``): bfloat16 autocast pays only where
+it has them. Reference: PyTorch, "Performance Tuning Guide".
 """
 from __future__ import annotations
 
@@ -28,6 +32,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from deepfab.device import cpu_has_bf16
+from deepfab.models import ResNet
 from deepfab.train import TrainConfig, fit
 
 
@@ -55,6 +61,22 @@ def bare_loop(model, X, y, epochs: int, batch: int, lr: float, seed: int):
     return model
 
 
+def amp_ratio(X: torch.Tensor, y: torch.Tensor, base: dict, repeats: int) -> dict:
+    """Best-of-``repeats`` CPU seconds of ``fit`` on the wafer ResNet in float32 and with bf16 autocast."""
+    X3 = torch.cat([X, X[:, 1:]], 1)                   # three input channels, as the shipped model reads
+    times = {"off": [], "bf16": []}
+    for r in range(repeats):
+        for amp in times:
+            torch.manual_seed(r)
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                t0 = time.process_time()
+                fit(ResNet(in_channels=3, num_classes=9, width=16), (X3, y), None, TrainConfig(**base, amp=amp))
+                times[amp].append(time.process_time() - t0)
+    best = {k: min(v) for k, v in times.items()}
+    return {"resnet_fp32_s": best["off"], "resnet_bf16_s": best["bf16"], "bf16_over_fp32": best["bf16"] / best["off"],
+            "cpu_has_bf16": cpu_has_bf16()}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=2048)
@@ -63,6 +85,7 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--repeats", type=int, default=3, help="timings per side; the best is kept")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--amp", action="store_true", help="also time bf16 autocast against float32 on the wafer ResNet")
     p.add_argument("--json", default=None)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -98,6 +121,13 @@ def main() -> None:
     print(f"fit with validation of {len(yv)} maps and a checkpoint per epoch: {best['fit_val_ckpt']:.2f} CPU s, "
           f"{result['ratio_val_ckpt']:.2f}x the bare loop")
     print(f"fit and the bare loop, same seed: final weights differ by at most {diff:.1e} (same order, same maths)")
+    if args.amp:
+        amp = amp_ratio(X, y, base, args.repeats)
+        result.update(amp)
+        has = {True: "has", False: "has no", None: "may or may not have"}[amp["cpu_has_bf16"]]
+        print(f"wafer ResNet (width 16), fit in float32 {amp['resnet_fp32_s']:.2f} CPU s, with bf16 autocast "
+              f"{amp['resnet_bf16_s']:.2f} CPU s: bf16/fp32 {amp['bf16_over_fp32']:.2f}x (this CPU {has} "
+              f"bfloat16 instructions)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

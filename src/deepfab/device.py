@@ -2,7 +2,8 @@
 
 ``resolve_device("auto")`` picks CUDA when present, else the CPU; ``seed_everything`` seeds
 Python, numpy and torch in one call. Every lecture and the training engine go through these, so
-no code path hard-codes a device.
+no code path hard-codes a device. ``cpu_has_bf16()`` says whether ``amp="bf16"`` on this CPU runs
+on bfloat16 instructions (AVX512-BF16 or AMX) or is emulated, and slower than float32.
 """
 from __future__ import annotations
 
@@ -28,6 +29,17 @@ def resolve_device(name: str = "auto"):
             raise UsageError(f"device {name!r} was asked for but CUDA is not available; use 'auto' or 'cpu'")
         return torch.device(name)
     raise UsageError(f"device must be one of {DEVICES} (or 'cuda:N'); got {name!r}")
+
+
+def cpu_has_bf16() -> bool | None:
+    """True where the CPU has bfloat16 instructions (AVX512-BF16 or AMX tiles), False where it has
+    not, None where this torch cannot tell."""
+    import torch
+
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    if not all(callable(p) for p in probes):
+        return None
+    return any(bool(p()) for p in probes)
 
 
 def seed_everything(seed: int) -> np.random.Generator:

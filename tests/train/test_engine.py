@@ -70,6 +70,33 @@ def test_bf16_autocast_on_the_cpu_is_deterministic_and_close_to_fp32(data):
     assert abs(runs[0].history[-1]["train_loss"] - full.history[-1]["train_loss"]) < 0.05
 
 
+@pytest.mark.parametrize("native", [False, True, None])
+def test_bf16_on_a_cpu_without_bf16_instructions_says_it_is_emulated(data, monkeypatch, capsys, native):
+    import deepfab.train.engine as engine
+
+    monkeypatch.setattr(engine, "cpu_has_bf16", lambda: native)
+    train, val = data
+    fit(net(), train, val, cfg(amp="bf16", epochs=1))
+    err = capsys.readouterr().err
+    assert ("no bfloat16 instructions" in err) == (native is False), err
+    fit(net(), train, val, cfg(amp="off", epochs=1))
+    assert "bfloat16" not in capsys.readouterr().err
+
+
+def test_cpu_has_bf16_reads_the_cpu_flags():
+    from deepfab.device import cpu_has_bf16
+
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = {w for line in f if line.startswith("flags") for w in line.split()}
+    except OSError:
+        pytest.skip("no /proc/cpuinfo to compare with")
+    if not flags:
+        pytest.skip("/proc/cpuinfo lists no flags")
+    assert cpu_has_bf16() == bool(flags & {"avx512_bf16", "amx_bf16", "amx_tile"})
+
+
 def test_same_seed_same_history_and_weights(data):
     train, val = data
     runs = [fit(net(), train, val, cfg(**HEAVY), augment=flip) for _ in range(2)]

@@ -45,6 +45,7 @@ References:
 from __future__ import annotations
 
 import copy
+import sys
 import time
 from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
@@ -54,7 +55,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..device import resolve_device
+from ..device import cpu_has_bf16, resolve_device
 from ..errors import DataError, UsageError
 from ..io import save_torch_atomic, write_json_atomic
 from . import checkpoint as ckpt_io
@@ -165,6 +166,9 @@ def _start(model, train, val, cfg, loss, augment, info, device) -> _Run:
     params = [p for p in module.parameters() if p.requires_grad]
     opt = make_optimizer(params, cfg)
     dtype = amp_dtype(cfg.amp, device)
+    if dtype == torch.bfloat16 and device.type == "cpu" and info.is_main and cpu_has_bf16() is False:
+        print("note: this CPU has no bfloat16 instructions (AVX512-BF16 or AMX), so amp 'bf16' is emulated "
+              "and slower than float32 here; amp 'off' (--amp off) trains in float32", file=sys.stderr)
     gens = {"order": torch.Generator().manual_seed(cfg.seed),
             "mix": np.random.default_rng([cfg.seed, 1]),
             "augment": torch.Generator(device=device).manual_seed(cfg.seed + 2)}
