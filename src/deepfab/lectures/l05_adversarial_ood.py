@@ -38,7 +38,8 @@
 # `deepfab.ood` (novelty scores, test sets, AUROC/FPR@95, calibrated thresholds); both are checked
 # against `torchattacks`, `pytorch-ood`, scikit-learn and brute force in `tests/robust` and
 # `tests/ood`. Run it with `deepfab run L05` (the real run took 9.5 minutes of wall time in
-# `make course` on a 2-core CPU, beside one other lecture, on one torch thread) or
+# `make course` on a 2-core CPU, beside one other lecture, on one torch thread; 14.2 minutes alone
+# on a slower 2-core Intel Xeon) or
 # `deepfab run L05 --smoke` (a tiny budget for tests); every number the text refers to is in
 # `runs/L05/metrics.json`.
 
