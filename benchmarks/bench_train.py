@@ -9,6 +9,7 @@ Times are CPU seconds of this process (``time.process_time``), which a busy shar
 disturbs far less than wall-clock time.
 
     MPLBACKEND=Agg .venv/bin/python benchmarks/bench_train.py [--n 2048] [--size 32] [--epochs 2] [--repeats 3] [--amp]
+                                                              [--channels-last]
 
 Goal: fit / bare <= 1.10 (the bookkeeping is per epoch, not per step); validation and
 checkpoints are timed apart. Takes about 1 minute on
@@ -17,7 +18,9 @@ a 2-core CPU; the inputs are random tensors because only the speed ratio is meas
 ``--amp`` also times ``fit`` with ``amp="bf16"`` against float32 on the network of the shipped
 wafer model (``ResNet(in_channels=3, width=16)``, (N, 3, S, S) batches) and says whether this CPU
 has bfloat16 instructions (``deepfab.device.cpu_has_bf16``): bfloat16 autocast pays only where
-it has them. Reference: PyTorch, "Performance Tuning Guide".
+it has them. ``--channels-last`` times ``fit`` with ``channels_last=True`` against the ordinary memory
+order on the same network and prints how far the final weights of the two differ. Reference: PyTorch,
+"Performance Tuning Guide" (bfloat16, channels-last).
 """
 from __future__ import annotations
 
@@ -61,20 +64,25 @@ def bare_loop(model, X, y, epochs: int, batch: int, lr: float, seed: int):
     return model
 
 
-def amp_ratio(X: torch.Tensor, y: torch.Tensor, base: dict, repeats: int) -> dict:
-    """Best-of-``repeats`` CPU seconds of ``fit`` on the wafer ResNet in float32 and with bf16 autocast."""
+def resnet_times(X: torch.Tensor, y: torch.Tensor, base: dict, repeats: int, variants: dict) -> dict:
+    """Best-of-``repeats`` CPU seconds of ``fit`` on the wafer ResNet for each of ``variants`` ({name:
+    TrainConfig keywords}, taking turns in every repeat), and the final weights of the last repeat."""
     X3 = torch.cat([X, X[:, 1:]], 1)                   # three input channels, as the shipped model reads
-    times = {"off": [], "bf16": []}
+    times, weights = {k: [] for k in variants}, {}
     for r in range(repeats):
-        for amp in times:
+        for name, kw in variants.items():
             torch.manual_seed(r)
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 t0 = time.process_time()
-                fit(ResNet(in_channels=3, num_classes=9, width=16), (X3, y), None, TrainConfig(**base, amp=amp))
-                times[amp].append(time.process_time() - t0)
-    best = {k: min(v) for k, v in times.items()}
-    return {"resnet_fp32_s": best["off"], "resnet_bf16_s": best["bf16"], "bf16_over_fp32": best["bf16"] / best["off"],
-            "cpu_has_bf16": cpu_has_bf16()}
+                net = ResNet(in_channels=3, num_classes=9, width=16)
+                fit(net, (X3, y), None, TrainConfig(**base, **kw))
+                times[name].append(time.process_time() - t0)
+            weights[name] = net.state_dict()
+    return {"seconds": {k: min(v) for k, v in times.items()}, "weights": weights}
+
+
+def max_diff(a: dict, b: dict) -> float:
+    return max((a[k].float() - b[k].float()).abs().max().item() for k in a)
 
 
 def main() -> None:
@@ -86,6 +94,8 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3, help="timings per side; the best is kept")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--amp", action="store_true", help="also time bf16 autocast against float32 on the wafer ResNet")
+    p.add_argument("--channels-last", action="store_true",
+                   help="also time channels-last memory order against the ordinary one on the wafer ResNet")
     p.add_argument("--json", default=None)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -122,12 +132,21 @@ def main() -> None:
           f"{result['ratio_val_ckpt']:.2f}x the bare loop")
     print(f"fit and the bare loop, same seed: final weights differ by at most {diff:.1e} (same order, same maths)")
     if args.amp:
-        amp = amp_ratio(X, y, base, args.repeats)
-        result.update(amp)
-        has = {True: "has", False: "has no", None: "may or may not have"}[amp["cpu_has_bf16"]]
-        print(f"wafer ResNet (width 16), fit in float32 {amp['resnet_fp32_s']:.2f} CPU s, with bf16 autocast "
-              f"{amp['resnet_bf16_s']:.2f} CPU s: bf16/fp32 {amp['bf16_over_fp32']:.2f}x (this CPU {has} "
-              f"bfloat16 instructions)")
+        t = resnet_times(X, y, base, args.repeats, {"off": {"amp": "off"}, "bf16": {"amp": "bf16"}})["seconds"]
+        has = {True: "has", False: "has no", None: "may or may not have"}[cpu_has_bf16()]
+        result.update(resnet_fp32_s=t["off"], resnet_bf16_s=t["bf16"], bf16_over_fp32=t["bf16"] / t["off"],
+                      cpu_has_bf16=cpu_has_bf16())
+        print(f"wafer ResNet (width 16), fit in float32 {t['off']:.2f} CPU s, with bf16 autocast "
+              f"{t['bf16']:.2f} CPU s: bf16/fp32 {t['bf16'] / t['off']:.2f}x (this CPU {has} bfloat16 instructions)")
+    if args.channels_last:
+        r = resnet_times(X, y, base, args.repeats, {"ordinary": {}, "channels_last": {"channels_last": True}})
+        t, w = r["seconds"], r["weights"]
+        diff = max_diff(w["ordinary"], w["channels_last"])
+        result.update(resnet_ordinary_s=t["ordinary"], resnet_channels_last_s=t["channels_last"],
+                      channels_last_over_ordinary=t["channels_last"] / t["ordinary"], channels_last_weight_diff=diff)
+        print(f"wafer ResNet (width 16), fit in the ordinary memory order {t['ordinary']:.2f} CPU s, channels-last "
+              f"{t['channels_last']:.2f} CPU s: {t['channels_last'] / t['ordinary']:.2f}x; final weights differ by "
+              f"at most {diff:.1e} (the same maths, other rounding)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

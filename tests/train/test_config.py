@@ -23,6 +23,7 @@ from deepfab.train import TrainConfig
     ("sampler", "oversample", "one of"),
     ("monitor", "train_loss", "one of"),
     ("amp", "fp8", "one of"),
+    ("channels_last", "yes", "True or False"),
     ("seed", -3, "non-negative int"),
     ("device", "tpu", "'auto', 'cpu'"),
     ("early_stopping_patience", 0, "positive int or None"),

@@ -83,6 +83,60 @@ def test_bf16_on_a_cpu_without_bf16_instructions_says_it_is_emulated(data, monke
     assert "bfloat16" not in capsys.readouterr().err
 
 
+def test_channels_last_trains_in_nhwc_and_hands_back_an_ordinary_model(data, tmp_path):
+    train, val = data
+    seen = []
+
+    def record(module, args):
+        if module.training:
+            seen.append((args[0].is_contiguous(memory_format=torch.channels_last),
+                         module.weight.is_contiguous(memory_format=torch.channels_last)))
+
+    def plain():                                            # no dropout: its masks fall on other elements in NHWC
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Conv2d(2, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+                                   torch.nn.Linear(8 * 64, 3))
+
+    runs = []
+    for out in (tmp_path / "a", tmp_path / "b"):
+        model = plain()
+        model[0].register_forward_pre_hook(record)
+        runs.append(fit(model, train, val, cfg(channels_last=True, out_dir=out)))
+    assert seen and all(x and w for x, w in seen)          # every training batch and the conv weight in NHWC
+    full = fit(plain(), train, val, cfg())
+    w = [r.model.state_dict()["0.weight"] for r in (*runs, full)]
+    assert all(t.is_contiguous() for t in w)                # the model comes back in the ordinary order
+    assert torch.equal(w[0], w[1]) and runs[0].history == runs[1].history   # deterministic
+    assert (w[0] - w[2]).abs().max() < 1e-3                 # the same training, up to rounding
+    assert abs(runs[0].history[-1]["val_macro_f1"] - full.history[-1]["val_macro_f1"]) < 0.05
+    ck = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)
+    assert ck["model"]["0.weight"].is_contiguous() and torch.equal(ck["model"]["0.weight"], w[0])
+    again = fit(plain(), train, val, cfg(out_dir=tmp_path / "a", resume=True))  # resumable without the flag
+    assert again.history == runs[0].history
+
+
+def test_channels_last_gradients_match_float64():
+    """One backward pass of the wafer ResNet in each memory order against the same pass in float64."""
+    from deepfab.models import ResNet
+
+    torch.manual_seed(0)
+    x, y = torch.randn(16, 3, 16, 16), torch.randint(0, 9, (16,))
+    ref = ResNet(in_channels=3, num_classes=9, width=8)
+    nets = {"float64": ref.double(), "ordinary": ResNet(in_channels=3, num_classes=9, width=8),
+            "channels_last": ResNet(in_channels=3, num_classes=9, width=8).to(memory_format=torch.channels_last)}
+    for name in ("ordinary", "channels_last"):
+        nets[name].load_state_dict(ref.state_dict())
+    for name, m in nets.items():
+        xx = x.double() if name == "float64" else x
+        if name == "channels_last":
+            xx = xx.contiguous(memory_format=torch.channels_last)
+        F.cross_entropy(m(xx), y).backward()
+    g64 = {k: p.grad for k, p in nets["float64"].named_parameters()}
+    for name in ("ordinary", "channels_last"):
+        err = max(((p.grad.double() - g64[k]).norm() / g64[k].norm()).item() for k, p in nets[name].named_parameters())
+        assert err < 5e-3, (name, err)
+
+
 def test_cpu_has_bf16_reads_the_cpu_flags():
     from deepfab.device import cpu_has_bf16
 

@@ -64,10 +64,12 @@ def test_two_channel_bf16_model_round_trip(trained, tmp_path):
     assert json.loads((trained / "config.json").read_text())["density"] is True     # the default encoding
     assert load_model(trained, device="cpu").encode(maps).shape == (5, 3, 16, 16)
     out = tmp_path / "plain"
-    assert _train(out, "--epochs", "1", "--no-density", "--class-weights", "sqrt", "--amp", "bf16") == 0
+    assert _train(out, "--epochs", "1", "--no-density", "--class-weights", "sqrt", "--amp", "bf16",
+                  "--channels-last") == 0
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["density"] is False and "channel 2" not in cfg["encoding"] and cfg["train_config"]["amp"] == "bf16"
-    assert "--no-density --class-weights sqrt --amp bf16" in cfg["command"]
+    assert cfg["train_config"]["channels_last"] is True
+    assert "--no-density --class-weights sqrt --amp bf16 --channels-last" in cfg["command"]
     w = np.array(cfg["train_config"]["class_weights"])
     counts = np.bincount(load_wm811k("train_1").labels, minlength=9)
     ratio = (w * np.sqrt(counts))[counts > 0]

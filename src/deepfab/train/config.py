@@ -32,7 +32,7 @@ AMP_MODES = ("auto", "off", "bf16", "fp16")
 
 # Fields that may differ between a run and its resumption: they change logging, speed or the
 # machine, never the arithmetic of the optimisation.
-RESUME_FREE_FIELDS = ("device", "amp", "out_dir", "resume", "num_workers",
+RESUME_FREE_FIELDS = ("device", "amp", "channels_last", "out_dir", "resume", "num_workers",
                       "progress", "log_every", "extra",
                       "restore_best")
 
@@ -61,6 +61,7 @@ class TrainConfig:
     early_stopping_patience: int | None = None
     monitor: str = "val_macro_f1"     # "val_macro_f1" | "val_accuracy" | "val_balanced_accuracy" | "val_loss"
     amp: str = "auto"                 # "auto" (CUDA: bf16, else fp16) | "off" | "bf16" (CUDA or CPU) | "fp16"
+    channels_last: bool = False       # images (N, C, H, W) and conv weights in channels-last memory order
     seed: int = 0
     device: str = "auto"
     out_dir: str | None = None
@@ -128,6 +129,8 @@ class TrainConfig:
             raise _bad("resume", "True or False", self.resume)
         if not isinstance(self.restore_best, bool):
             raise _bad("restore_best", "True or False", self.restore_best)
+        if not isinstance(self.channels_last, bool):
+            raise _bad("channels_last", "True or False", self.channels_last)
         if not isinstance(self.progress, bool):
             raise _bad("progress", "True or False", self.progress)
         if self.out_dir is not None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import torch
+
 
 @dataclass
 class Best:
@@ -44,7 +46,8 @@ class TrainState:
         """Keep ``weights`` as the best if ``score`` beats the best (``mode`` "max" or "min"); count bad epochs."""
         b = self.best.score
         if b is None or (score > b if mode == "max" else score < b):
-            self.best = Best(self.epoch + 1, score, metrics, {k: v.detach().cpu().clone() for k, v in weights.items()})
+            kept = {k: v.detach().cpu().clone(memory_format=torch.contiguous_format) for k, v in weights.items()}
+            self.best = Best(self.epoch + 1, score, metrics, kept)
             self.bad_epochs = 0
             return True
         self.bad_epochs += 1

@@ -190,7 +190,7 @@ def train_wafer(opts: TrainOptions) -> dict:
                       weight_decay=opts.weight_decay, scheduler="onecycle", label_smoothing=opts.label_smoothing,
                       class_weights=weights, seed=opts.seed, device=opts.device,
                       out_dir=str(out / CKPT), resume=opts.resume, monitor="val_macro_f1", amp=opts.amp,
-                      restore_best=opts.keep == "best")
+                      channels_last=opts.channels_last, restore_best=opts.keep == "best")
     run = {"arch": opts.arch, "arch_kwargs": opts.arch_kwargs, "input_size": opts.size, "density": opts.density,
            "data": files, "val": val_info}                                  # what load_model and --dedup read
     same_run = {**run, "max_per_class": opts.max_per_class}               # the engine checks the hyper-parameters
