@@ -115,6 +115,19 @@ def test_channels_last_trains_in_nhwc_and_hands_back_an_ordinary_model(data, tmp
     assert again.history == runs[0].history
 
 
+def test_every_architecture_of_the_zoo_trains_in_channels_last():
+    """Nothing in the model zoo needs the ordinary memory order (a ``view`` of an activation would)."""
+    from deepfab.models import MODELS, build_model
+
+    for arch in MODELS:
+        torch.manual_seed(0)
+        x, y = torch.rand(16, 2, 32, 32), torch.randint(0, 9, (16,))
+        r = fit(build_model(arch, in_channels=2, num_classes=9), (x, y), None,
+                cfg(epochs=1, batch_size=8, channels_last=True))
+        assert np.isfinite(r.history[-1]["train_loss"]), arch
+        assert all(p.is_contiguous() for p in r.model.parameters()), arch
+
+
 def test_channels_last_gradients_match_float64():
     """One backward pass of the wafer ResNet in each memory order against the same pass in float64."""
     from deepfab.models import ResNet

@@ -165,3 +165,6 @@ def test_tune_options_name_the_searchable_space():
         TuneOptions(trials=2, study="s", out="o", holdout_lots=0.0)
     opts = TuneOptions(trials=2, study="s", out="o", val="v.npz")
     assert opts.holdout_lots == 0.0 and opts.train_options({"lr": 0.01}, "m").val == "v.npz"
+    assert "channels_last" not in opts.recipe()            # a study stored before the option resumes as it was
+    fast = TuneOptions(trials=2, study="s", out="o", channels_last=True)
+    assert fast.recipe()["channels_last"] is True and fast.train_options({}, "m").channels_last is True

@@ -126,7 +126,7 @@ class WaferObjective:
 
     def __init__(self, train: WaferSet, val: WaferSet, epochs: int = 4, space: dict | None = None,
                  base: dict | None = None, size: int = 32, density: bool = True, seed: int = 0,
-                 device: str = "auto", amp: str = "auto", memo: bool = True):
+                 device: str = "auto", amp: str = "auto", channels_last: bool = False, memo: bool = True):
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise UsageError(f"epochs must be a positive int; got {epochs!r}")
         if train.labels is None or val.labels is None or not len(train) or not len(val):
@@ -136,6 +136,7 @@ class WaferObjective:
         self.base = {**DEFAULTS, **check_names("base", base or {}, empty_ok=True)}
         self.train_set, self.epochs, self.size, self.density = train, epochs, size, density
         self.seed, self.device, self.amp, self.names = seed, device, amp, list(train.label_names)
+        self.channels_last = channels_last
         self.X = encode_maps(train.maps, size, density)                 # (N, 2 or 3, S, S) float32
         self.val = (encode_maps(val.maps, size, density), np.asarray(val.labels))
         self.memo = {} if memo else None                                # recipe -> per-epoch val macro-F1
@@ -157,7 +158,8 @@ class WaferObjective:
         cfg = TrainConfig(epochs=self.epochs, batch_size=int(r["batch_size"]), lr=float(r["lr"]), optimizer="adamw",
                           weight_decay=float(r["weight_decay"]), scheduler="onecycle",
                           label_smoothing=float(r["label_smoothing"]), class_weights=weights, seed=self.seed,
-                          device=self.device, monitor="val_macro_f1", amp=self.amp, progress=False)
+                          device=self.device, monitor="val_macro_f1", amp=self.amp,
+                          channels_last=self.channels_last, progress=False)
         data = (self.X, self.train_set.labels)
         if r["regrid"]:                                                 # a share re-rendered at other die grids
             from ..augment.regrid import RegridMaps

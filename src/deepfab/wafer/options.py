@@ -316,6 +316,7 @@ class TuneOptions:
     seed: int = option(0, "seeds the sampler, and the data order and initial weights of every trial alike",
                        always=True)
     amp: str = option("auto", "mixed precision, as `wafer train --amp`", choices=AMP_CHOICES)
+    channels_last: bool = option(False, "channels-last memory order, as `wafer train --channels-last`")
     out: str = option(help="folder for trials.csv, best.json, config.json (and the default SQLite study)",
                       metavar="DIR")
     device: str = option("auto", "auto | cpu | cuda", run=True)
@@ -366,13 +367,15 @@ class TuneOptions:
         """What every trial of the study shares (a resumed or joining run must give the same)."""
         keep = ("val", "holdout_lots", "max_per_class", "size", "density", "epochs", "search", "sampler", "pruner",
                 "seed", "amp")
-        return {"data": self.data_specs, **{k: getattr(self, k) for k in keep}}
+        return {"data": self.data_specs, **{k: getattr(self, k) for k in keep},
+                **({"channels_last": True} if self.channels_last else {})}   # a study from before it: the same
 
     def train_options(self, params: dict, out: str) -> TrainOptions:
         """The `wafer train` options of a trial with the searched values ``params``."""
         return TrainOptions(data=self.data_specs, val=self.val, holdout_lots=self.holdout_lots,
                             max_per_class=self.max_per_class, size=self.size, density=self.density,
-                            epochs=self.epochs, seed=self.seed, amp=self.amp, out=out, **params)
+                            epochs=self.epochs, seed=self.seed, amp=self.amp, channels_last=self.channels_last,
+                            out=out, **params)
 
     to_dict = TrainOptions.to_dict
     from_args = classmethod(TrainOptions.from_args.__func__)

@@ -201,7 +201,7 @@ def work(opts: TuneOptions, url: str, stream: tuple[int, int], worker: int, thre
     train, val = sets if sets is not None else training_sets(opts.train_options({}, opts.out))[:2]
     objective = WaferObjective(train, val, epochs=opts.epochs, space={k: SPACE[k] for k in opts.search_names},
                                size=opts.size, density=opts.density, seed=opts.seed, device=opts.device,
-                               amp=opts.amp, memo=False)
+                               amp=opts.amp, channels_last=opts.channels_last, memo=False)
     sampler, pruner = sampler_for(opts, stream), make_pruner(opts.pruner)
     study_id, n = storage.get_study_id_from_name(opts.study), 0
     def finished() -> int:                  # queued trials past a lowered --trials stay queued
