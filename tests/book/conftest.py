@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CALL_TIMEOUT = 60.0          # seconds a DevTools call may take to answer
 
 
 @dataclass
@@ -49,6 +50,7 @@ class _Tab:
     def call(self, method: str, **params):
         self.next_id += 1
         self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        self.ws.settimeout(CALL_TIMEOUT)     # not what ``drain`` or ``wait_for`` left: a loaded machine answers late
         while True:
             msg = json.loads(self.ws.recv())
             if msg.get("id") == self.next_id:
