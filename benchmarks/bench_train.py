@@ -133,9 +133,10 @@ def main() -> None:
     print(f"fit and the bare loop, same seed: final weights differ by at most {diff:.1e} (same order, same maths)")
     if args.amp:
         t = resnet_times(X, y, base, args.repeats, {"off": {"amp": "off"}, "bf16": {"amp": "bf16"}})["seconds"]
-        has = {True: "has", False: "has no", None: "may or may not have"}[cpu_has_bf16()]
+        native = cpu_has_bf16()
+        has = {True: "has", False: "has no", None: "may or may not have"}[native]
         result.update(resnet_fp32_s=t["off"], resnet_bf16_s=t["bf16"], bf16_over_fp32=t["bf16"] / t["off"],
-                      cpu_has_bf16=cpu_has_bf16())
+                      cpu_has_bf16=native)
         print(f"wafer ResNet (width 16), fit in float32 {t['off']:.2f} CPU s, with bf16 autocast "
               f"{t['bf16']:.2f} CPU s: bf16/fp32 {t['bf16'] / t['off']:.2f}x (this CPU {has} bfloat16 instructions)")
     if args.channels_last:
