@@ -182,8 +182,9 @@ print(f"pretrained: {pretrained.config}")
 #
 # * **probe**: the default network's features (the 128 numbers its last layer reads) are computed
 #   once; eight logistic regressions with an L2 penalty ($C = 1$) are fitted on them to the optimum
-#   by L-BFGS (`fit_linear_probe`). Checked against scikit-learn's `LogisticRegression` on the same
-#   features below.
+#   by Newton's method (`fit_linear_probe`: the objective is convex and its Hessian, 129 × 129 per
+#   label, is small enough to solve exactly). Checked against scikit-learn's `LogisticRegression` on
+#   the same features below.
 # * **LP-FT** (fine-tune from the probe, Kumar et al. 2022): the whole network, its head
 #   starting from that fraction's probe, binary cross-entropy (`MultiLabelLoss`), AdamW, one-cycle
 #   schedule with peak learning rate 1e-3, a random symmetry of the square per map;
@@ -244,11 +245,12 @@ print(f"pretrained (LP-FT) minus scratch: {gain_small:+.3f} at {first:.0%} of th
 # %% [markdown]
 # **The probe against scikit-learn.** The same eight logistic regressions fitted by scikit-learn
 # (`LogisticRegression(C=1)`, lbfgs, tolerance 1e-10) on the same frozen features of the
-# largest fraction: the largest difference of a weight, and whether the test predictions agree.
+# largest fraction, in float64 as the probe computes: the largest difference of a weight, and
+# whether the test predictions agree.
 
 # %%
 probe = transfer.fit_linear_probe(F_pool, Yp, C=1.0)
-sk = [LogisticRegression(C=1.0, tol=1e-10, max_iter=10000).fit(F_pool.numpy(), Yp[:, j].numpy())
+sk = [LogisticRegression(C=1.0, tol=1e-10, max_iter=10000).fit(F_pool.double().numpy(), Yp[:, j].numpy())
       for j in range(len(labels))]
 W_sk = np.stack([m.coef_[0] for m in sk])                                                  # (8, 128)
 sk_says = np.stack([m.predict(F_test.numpy()) for m in sk], 1)                             # (N, 8) 0/1
