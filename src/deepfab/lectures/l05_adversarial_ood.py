@@ -76,10 +76,10 @@ TUNE_FAMILIES = ("checkerboard", "cross", "sector")     # generated signatures u
 TEST_FAMILIES = tuple(f for f in NOVEL_FAMILIES if f not in TUNE_FAMILIES)   # OOD set (d)
 plan = ctx.pick(real=dict(epochs=10, none_cap=1500, n_val=1500, n_test=2000, n_oracle=64, n_attack=200, n_check=120,
                           steps=20, n_flip=5, max_flips=40, at_train=2000, at_epochs=4, at_steps=5, n_ood_in=1000,
-                          n_ood=300, n_tune=40, bank=2000, views=8, vae_epochs=6),
+                          n_ood=300, n_tune=40, bank=2000, fit_cap=None, views=8, vae_epochs=6),
                 smoke=dict(epochs=1, none_cap=60, n_val=150, n_test=200, n_oracle=8, n_attack=24, n_check=16, steps=3,
-                           n_flip=1, max_flips=10, at_train=120, at_epochs=1, at_steps=2, n_ood_in=90, n_ood=30,
-                           n_tune=5, bank=100, views=1, vae_epochs=1))
+                           n_flip=1, max_flips=6, at_train=120, at_epochs=1, at_steps=2, n_ood_in=90, n_ood=30,
+                           n_tune=5, bank=100, fit_cap=100, views=1, vae_epochs=1))
 S = plan["steps"]
 
 # %% [markdown]
@@ -445,6 +445,7 @@ print(f"validation AUROC: ODIN best at T={T_ODIN:g}, eps={E_ODIN:g} ({odin_grid[
 raw = {}
 for tag, net, fit_ws, ordinary, val_maps in (("9", model, wm["train"].subset(rows["train"]), in_maps, tune_in),
                                              ("7", model7, h.train, in7, val7)):
+    fit_ws = fit_ws.subset(stratified_indices(fit_ws.labels, per_class=plan["fit_cap"], seed=ctx.seed))  # smoke: fewer
     bank = dict(bank=plan["bank"], seed=ctx.seed)
     scores = {"MSP": ood.MaxSoftmax(net), "ODIN": ood.ODIN(net, temperature=T_ODIN, eps=E_ODIN),
               "energy": ood.Energy(net), "Mahalanobis": ood.Mahalanobis(net).fit(fit_ws.maps, fit_ws.labels),
