@@ -244,13 +244,13 @@ print(f"pretrained (LP-FT) minus scratch: {gain_small:+.3f} at {first:.0%} of th
 
 # %% [markdown]
 # **The probe against scikit-learn.** The same eight logistic regressions fitted by scikit-learn
-# (`LogisticRegression(C=1)`, lbfgs, tolerance 1e-10) on the same frozen features of the
+# (`LogisticRegression(C=1)`, lbfgs, tolerance 1e-8) on the same frozen features of the
 # largest fraction, in float64 as the probe computes: the largest difference of a weight, and
 # whether the test predictions agree.
 
 # %%
 probe = transfer.fit_linear_probe(F_pool, Yp, C=1.0)
-sk = [LogisticRegression(C=1.0, tol=1e-10, max_iter=10000).fit(F_pool.double().numpy(), Yp[:, j].numpy())
+sk = [LogisticRegression(C=1.0, tol=1e-8, max_iter=10000).fit(F_pool.double().numpy(), Yp[:, j].numpy())
       for j in range(len(labels))]
 W_sk = np.stack([m.coef_[0] for m in sk])                                                  # (8, 128)
 sk_says = np.stack([m.predict(F_test.numpy()) for m in sk], 1)                             # (N, 8) 0/1
