@@ -6,8 +6,9 @@ lots to later lots with a few labelled later-lot maps. Three ways to reuse a net
 
 * **linear probe**: the body is frozen; its features ``body_features(net, X)`` (the input of the
   last ``nn.Linear``, (N, D)) are computed once and a linear head is fitted on them by Newton's
-  method to the optimum of an L2-penalised logistic loss (``fit_linear_probe``: the objective of scikit-learn's
-  ``LogisticRegression(C=C)``, per label for multi-label targets, multinomial for classes);
+  method to the optimum of an L2-penalised logistic loss (``fit_linear_probe``: the objective of
+  scikit-learn's ``LogisticRegression(C=C)``, per label for multi-label targets, multinomial for
+  classes);
 * **full fine-tune**: ``with_new_head(net, n_out)`` (a copy with a fresh last layer) trained end to
   end by ``deepfab.train.fit``; with ``head=probe`` the head starts from the probe (LP-FT);
 * **from scratch**: the same architecture with random weights and the same budget.
@@ -153,7 +154,7 @@ def fit_linear_probe(F, Y, C: float = 1.0, max_iter: int = 100, tol: float = 1e-
         G = (P - T).T @ A + reg * W                                             # (out, D + 1) the gradient
         if G.abs().max() / n <= tol:
             break
-        # the Hessian; a tiny ridge on the bias keeps it invertible where the softmax bias is free
+        # the Hessian, plus a tiny ridge: the softmax biases can shift together without changing the loss
         damp = torch.diag(reg + 1e-10 * n)
         if multilabel:
             H = torch.einsum("nl,nd,ne->lde", P * (1 - P), A, A) + damp          # (L, D + 1, D + 1)
