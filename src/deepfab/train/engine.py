@@ -19,9 +19,8 @@ order (N, H, W, C in memory), which the CPU's convolution kernels read faster (t
 trained in 0.69 to 0.75 times the time on a 2-core Xeon, ``benchmarks/bench_train.py
 --channels-last``); the arithmetic is the same up to rounding (but dropout, which draws its mask in
 memory order, drops other units), and the returned model and the checkpoints are in the ordinary
-order. The same seed
-gives the same history on the CPU; a run killed at any point and restarted with ``resume=True``
-ends where the uninterrupted run ends.
+order. The same seed gives the same history on the CPU; a run killed at any point and restarted
+with ``resume=True`` ends where the uninterrupted run ends.
 
 The loss is the one extension point (``deepfab.train.objective``): classification by default,
 built from the ``TrainConfig``; ``loss_fn=f, metrics_fn=g`` for dense targets such as the
