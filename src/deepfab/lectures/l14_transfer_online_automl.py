@@ -35,8 +35,10 @@
 # oracles — scikit-learn's metrics and `LogisticRegression`, river's `progressive_val_score` and
 # `PageHinkley`, Optuna's pruner — in `tests/adapt`). Run it with `deepfab run L14` or
 # `deepfab run L14 --smoke`; nothing is downloaded, and every number the text refers to is in
-# `runs/L14/metrics.json`. The real run took 7.7 minutes of wall time in `make course` on a 2-core CPU,
-# beside one other lecture for 4.5 of them (one torch thread).
+# `runs/L14/metrics.json`. The real run took 7.7 minutes of wall time in `make course` on the 2-core
+# reference CPU, beside one other lecture for 4.5 of them (one torch thread), and 10.8 minutes alone on
+# a slower 2-core Intel Xeon, before the scikit-learn check below moved to float64 at tolerance 1e-8
+# (about 35 s instead of 100 s there).
 
 # %%
 import copy
