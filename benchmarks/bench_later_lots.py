@@ -42,9 +42,10 @@ The recipes (``RECIPES``): ``base`` (the shipped default's recipe without ``--cl
 ``regrid-sqrt``, ``scatter`` (``--scatter 0.5``: patterned defects on noisier wafers) and
 ``scatter-fade`` (``--scatter 0.5 --scatter-fade 0.5``: also broken, fainter patterns), ``clean``
 (``--clean-none 0.3``: ``none`` wafers at a higher yield, down to no fail die), ``clean-faint`` (also
-``--faint 0.3``: patterned defects with up to half of their fail dies turned pass) and
+``--faint 0.3``: patterned defects with up to half of their fail dies turned pass),
 ``clean-faint-large`` (the same for Center, Donut, Edge-Ring and Scratch only: not the small clusters
-of Loc and Edge-Loc, which, thinned, look like a defect-free wafer's scattered fails). The
+of Loc and Edge-Loc, which, thinned, look like a defect-free wafer's scattered fails) and
+``clean-scatter`` (``--clean-none 0.3 --scatter 0.5``). The
 command above (21,826 training maps: ``none`` and Edge-Ring thinned to 6,000) took 20.5 minutes
 of training CPU for its four runs (one thread, float32, on a CPU without bf16: about 100 s per
 epoch, 7 % more with ``--regrid 0.5``) and 43 minutes of wall time with scoring on a shared 2-core
@@ -85,7 +86,8 @@ RECIPES = {"base": {}, "regrid": {"regrid": 0.5}, "regrid-fade": {"regrid": 0.5,
            "scatter": {"scatter": 0.5}, "scatter-fade": {"scatter": 0.5, "scatter_fade": 0.5},
            "clean": {"clean_none": 0.3}, "clean-faint": {"clean_none": 0.3, "faint": 0.3},
            "clean-faint-large": {"clean_none": 0.3, "faint": 0.3,
-                                 "faint_classes": ["Center", "Donut", "Edge-Ring", "Scratch"]}}
+                                 "faint_classes": ["Center", "Donut", "Edge-Ring", "Scratch"]},
+           "clean-scatter": {"clean_none": 0.3, "scatter": 0.5}}
 
 
 def options(recipe: str, seed: int, args, out: Path) -> TrainOptions:
